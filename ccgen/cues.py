@@ -1,0 +1,81 @@
+"""The one small data model every stage shares.
+
+A :class:`Cue` is a timed piece of caption content (a speech line, a sound, music or lyrics);
+a :class:`Timeline` is what :func:`ccgen.caption` returns and what every writer reads.
+Times are float seconds from the start of the media, as in design.md's JSON timeline.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+CueKind = Literal["speech", "sound", "music", "lyrics"]
+KINDS: tuple[str, ...] = ("speech", "sound", "music", "lyrics")
+
+
+@dataclass
+class Word:
+    """One recognised word with its time span (from the transcriber)."""
+
+    start: float
+    end: float
+    text: str
+    probability: float = 1.0
+    speaker: str | None = None
+
+
+@dataclass
+class Cue:
+    """A caption-sized item on the timeline.
+
+    `text` is display text: for display cues it may hold a newline between its two lines.
+    `source` names the backend that produced it, `confidence` is in [0, 1].
+    """
+
+    start: float
+    end: float
+    kind: CueKind
+    text: str
+    speaker: str | None = None
+    source: str = ""
+    confidence: float = 1.0
+
+    @property
+    def duration(self) -> float:
+        return self.end - self.start
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["start"] = round(self.start, 3)
+        d["end"] = round(self.end, 3)
+        d["confidence"] = round(self.confidence, 3)
+        return d
+
+
+@dataclass
+class Timeline:
+    """Everything ccgen knows about one input once captioning is done."""
+
+    media: str
+    duration: float
+    language: str
+    style: str
+    cues: list[Cue] = field(default_factory=list)
+    models: dict[str, str] = field(default_factory=dict)
+    speakers: list[str] = field(default_factory=list)
+    frame_rate: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        from ccgen import __version__
+
+        return {
+            "ccgen": __version__,
+            "media": self.media,
+            "duration": round(self.duration, 3),
+            "language": self.language,
+            "style": self.style,
+            "models": dict(self.models),
+            "speakers": list(self.speakers),
+            "cues": [c.to_dict() for c in self.cues],
+        }

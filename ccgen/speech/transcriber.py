@@ -1,0 +1,87 @@
+"""Words with times from faster-whisper.
+
+faster-whisper hears only the VAD's speech regions (its own ``vad_filter`` with ccgen's VAD
+settings, which maps times back to the full file), so it cannot invent dialogue over music or
+silence, and a file without speech is never sent to it at all.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass, field
+from typing import Protocol
+
+import numpy as np
+
+from ccgen.cues import Word
+from ccgen.errors import CcgenError
+from ccgen.speech.models import resolve_model
+from ccgen.speech.vad import VadSettings
+
+
+@dataclass
+class Transcript:
+    words: list[Word] = field(default_factory=list)
+    language: str | None = None
+    language_probability: float = 0.0
+
+
+class Transcriber(Protocol):
+    """What every speech backend offers: one call from audio to words."""
+
+    name: str
+
+    def transcribe(self, audio: np.ndarray, language: str | None = None) -> Transcript: ...
+
+
+def _threads() -> int:
+    return max(1, len(os.sched_getaffinity(0))) if hasattr(os, "sched_getaffinity") else 0
+
+
+class FasterWhisperTranscriber:
+    """faster-whisper (CTranslate2) with word timestamps."""
+
+    def __init__(self, model: str | None = None, device: str = "cpu",
+                 compute_type: str = "auto", vad: VadSettings | None = None,
+                 beam_size: int = 5, threads: int | None = None) -> None:
+        from faster_whisper import WhisperModel
+
+        self.path, self.name = resolve_model(model)
+        if compute_type == "auto":
+            compute_type = "int8" if device == "cpu" else "float16"
+        self.vad = vad or VadSettings()
+        self.beam_size = beam_size
+        try:
+            self.model = WhisperModel(self.path, device=device, compute_type=compute_type,
+                                      cpu_threads=threads if threads is not None else _threads())
+        except Exception as exc:  # noqa: BLE001 - hub/IO/format errors all mean "cannot load"
+            raise CcgenError(f"cannot load speech model {model!r}: {exc}".splitlines()[0]
+                             + " (offline? pass a local CTranslate2 folder with --asr-model)"
+                             ) from None
+
+    @property
+    def multilingual(self) -> bool:
+        return bool(self.model.model.is_multilingual)
+
+    def transcribe(self, audio: np.ndarray, language: str | None = None) -> Transcript:
+        if language and not self.multilingual and language != "en":
+            raise CcgenError(f"the speech model {self.name} is English-only; "
+                             f"choose a multilingual --asr-model for --language {language}")
+        segments, info = self.model.transcribe(
+            audio,
+            language=language or (None if self.multilingual else "en"),
+            beam_size=self.beam_size,
+            word_timestamps=True,
+            vad_filter=True,
+            vad_parameters=asdict(self.vad),
+            # Each VAD chunk stands alone: conditioning on earlier text is what makes Whisper
+            # repeat itself or hallucinate over pauses.
+            condition_on_previous_text=False,
+        )
+        words: list[Word] = []
+        for segment in segments:
+            for w in segment.words or []:
+                text = w.word.strip()
+                if text:
+                    words.append(Word(float(w.start), float(w.end), text, float(w.probability)))
+        return Transcript(words, info.language, float(info.language_probability))
