@@ -4,8 +4,9 @@ Rules, in the order they apply:
 1. Words are grouped into blocks that never cross a speaker change or a pause of
    ``style.pause_split`` seconds.
 2. A block is cut into captions that fit the style's lines (see :mod:`layout`) and maximum
-   duration, cutting preferably after a sentence or clause end; a sentence that would not fit
-   beside the previous one starts a new caption. No word is dropped or reordered.
+   duration, cutting preferably after a sentence or clause end. Two sentences share a caption
+   only when each fits on its own line; otherwise the next sentence starts a new caption.
+   No word is dropped or reordered.
 3. Each caption starts with its first word, stays up to ``max_hang`` after its last word, and
    longer still when the style's minimum duration or reading speed needs it, never into the
    next caption's minimum gap (``min_gap_frames`` at the media's frame rate).
@@ -80,7 +81,7 @@ def _cut_block(block: list[Word], style: Style) -> list[_Draft]:
         current.append(word)
         if word.text.endswith(SENTENCE_END) and i + 1 < len(block):
             ahead = _sentence_ahead(block, i + 1)
-            if not _fits(current + ahead, style):
+            if not (_fits(current + ahead, style) and _own_lines([*current, *ahead], style)):
                 drafts.append(_Draft(current))
                 current = []
     if current:
@@ -88,11 +89,30 @@ def _cut_block(block: list[Word], style: Style) -> list[_Draft]:
     return drafts
 
 
+def _sentences(words: list[Word]) -> list[str]:
+    out, current = [], []
+    for word in words:
+        current.append(word.text)
+        if word.text.endswith(SENTENCE_END):
+            out.append(" ".join(current))
+            current = []
+    return out + ([" ".join(current)] if current else [])
+
+
+def _own_lines(words: list[Word], style: Style) -> list[str] | None:
+    """One sentence per line, when the caption's sentences each fit a line."""
+    sentences = _sentences(words)
+    if len(sentences) <= style.max_lines and all(len(s) <= style.max_chars for s in sentences):
+        return sentences
+    return None
+
+
 def _speech_cues(words: list[Word], style: Style) -> list[Cue]:
     cues = []
     for block in _blocks(words, style):
         for draft in _cut_block(block, style):
-            lines = break_lines(draft.text, style.max_chars, style.max_lines)
+            lines = _own_lines(draft.words, style) if len(_sentences(draft.words)) > 1 else None
+            lines = lines or break_lines(draft.text, style.max_chars, style.max_lines)
             if lines is None:  # a single word longer than a line: keep it, lint will flag it
                 lines = [draft.text]
             confidence = min(w.probability for w in draft.words)
@@ -121,7 +141,7 @@ def _place_sounds(speech: list[Cue], sounds: list[Cue], style: Style, gap: float
             continue
         lines = host.text.split("\n")
         if len(lines) < style.max_lines and len(sound.text) <= style.max_chars:
-            before = sound.start <= host.start
+            before = sound.start < (host.start + host.end) / 2
             host.text = "\n".join([sound.text, *lines] if before else [*lines, sound.text])
             continue
         out.append(replace(sound, start=under[-1].end + gap,

@@ -2,6 +2,6 @@
 
 from ccgen.media.audio import SAMPLE_RATE, load_audio
 from ccgen.media.ffmpeg_bin import find_ffmpeg
-from ccgen.media.probe import AudioStream, MediaInfo, probe
+from ccgen.media.mediainfo import AudioStream, MediaInfo, probe
 
 __all__ = ["SAMPLE_RATE", "AudioStream", "MediaInfo", "find_ffmpeg", "load_audio", "probe"]

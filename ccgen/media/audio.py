@@ -9,7 +9,7 @@ import numpy as np
 
 from ccgen.errors import InputError
 from ccgen.media.ffmpeg_bin import find_ffmpeg
-from ccgen.media.probe import MediaInfo
+from ccgen.media.mediainfo import MediaInfo
 
 SAMPLE_RATE = 16000
 

@@ -2,7 +2,7 @@
 
 Order: ``$CCGEN_FFMPEG`` if set, the system ``ffmpeg`` on PATH, else the static build that the
 imageio-ffmpeg wheel ships (so a plain ``pip install`` works on a machine without ffmpeg).
-That static build has no ffprobe, which is why :mod:`ccgen.media.probe` can also read
+That static build has no ffprobe, which is why :mod:`ccgen.media.mediainfo` can also read
 ``ffmpeg -i``'s report.
 """
 

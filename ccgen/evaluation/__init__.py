@@ -1,0 +1,27 @@
+"""Evaluation harness support: how good are the captions on real recordings?
+
+``normalize`` holds the documented WER text normaliser; ``metrics`` holds WER, DER (own
+frame-grid implementation with an md-eval-style collar), RTTM I/O, sound-event naming against a
+synonym table (``templates/evaluation/synonyms.tsv``) and a Netflix-numbers style check. The
+command that runs it all over a data folder is ``bench/evaluate.py``.
+"""
+
+from ccgen.evaluation.metrics import (
+    DerResult,
+    Turn,
+    WerResult,
+    diarization_error_rate,
+    style_violations,
+    word_error_rate,
+)
+from ccgen.evaluation.normalize import normalize_text
+
+__all__ = [
+    "DerResult",
+    "Turn",
+    "WerResult",
+    "diarization_error_rate",
+    "normalize_text",
+    "style_violations",
+    "word_error_rate",
+]

@@ -1,0 +1,108 @@
+"""SDH engine: line breaks and caption timing under the Netflix numbers."""
+
+from __future__ import annotations
+
+import pytest
+
+from ccgen.captions import break_lines, build_captions, load_style
+from ccgen.cues import Cue, Word
+
+NETFLIX = load_style("netflix")
+
+
+def words_at(text: str, start: float = 0.0, step: float = 0.3, speaker: str | None = None
+             ) -> list[Word]:
+    return [Word(start + i * step, start + i * step + step * 0.8, w, 0.9, speaker)
+            for i, w in enumerate(text.split())]
+
+
+def test_short_text_stays_on_one_line() -> None:
+    assert break_lines("Come in, the door is open.", 42, 2) == ["Come in, the door is open."]
+
+
+def test_break_after_clause_not_after_article() -> None:
+    lines = break_lines("I brought the package you asked for, and the letters from home.",
+                        42, 2)
+    assert lines == ["I brought the package you asked for,", "and the letters from home."]
+    lines = break_lines("She walked slowly across the old wooden bridge over the river", 42, 2)
+    assert lines is not None and all(len(x) <= 42 for x in lines)
+    assert lines[0].split()[-1].lower() not in ("the", "a", "an", "over", "across")
+
+
+def test_names_are_not_split() -> None:
+    lines = break_lines("Yesterday we finally drove all the way to New York City", 42, 2)
+    assert lines is not None
+    assert "New York" in lines[0] or "New York" in lines[1]
+
+
+def test_impossible_layout_returns_none() -> None:
+    assert break_lines("x" * 50, 42, 2) is None
+    assert break_lines(" ".join(["word"] * 30), 42, 2) is None
+
+
+def test_captions_respect_netflix_numbers() -> None:
+    text = ("Hello there. I brought the package you asked for, and I also have the letters "
+            "that came for you while you were away on holiday with your family last month. "
+            "Thank you so much.")
+    words = words_at(text, start=1.0, step=0.28)
+    cues = build_captions(words, [], NETFLIX, frame_rate=24.0, duration=60.0)
+    assert " ".join(c.text.replace("\n", " ") for c in cues) == text
+    gap = 2 / 24
+    for cue in cues:
+        lines = cue.text.split("\n")
+        assert len(lines) <= 2 and all(len(x) <= 42 for x in lines)
+        assert NETFLIX.min_duration - 1e-6 <= cue.duration <= NETFLIX.max_duration + 1e-6
+    for a, b in zip(cues, cues[1:], strict=False):
+        assert b.start - a.end >= gap - 1e-6
+
+
+def test_sentence_ends_start_new_captions_when_both_do_not_fit() -> None:
+    text = "We should leave now before the storm gets any worse. Grab your coat and the keys."
+    cues = build_captions(words_at(text, step=0.35), [], NETFLIX, 24.0, 60.0)
+    assert cues[0].text.replace("\n", " ").endswith("worse.")
+
+
+def test_pause_and_speaker_change_split_captions() -> None:
+    words = words_at("Are you there?", 0.0, 0.3, "S1") + words_at("Yes.", 1.2, 0.3, "S2")
+    words += words_at("Good.", 5.0, 0.3, "S2")
+    cues = build_captions(words, [], NETFLIX, 24.0, 10.0)
+    assert [c.text for c in cues] == ["Are you there?", "Yes.", "Good."]
+    assert [c.speaker for c in cues] == ["S1", "S2", "S2"]
+
+
+def test_sound_in_a_pause_gets_its_own_bracketed_caption() -> None:
+    words = words_at("Who is it?", 0.0) + words_at("Come in.", 5.0)
+    knock = Cue(2.0, 3.5, "sound", "Knocking", source="yamnet", confidence=0.7)
+    cues = build_captions(words, [knock], NETFLIX, 25.0, 10.0)
+    assert [c.text for c in cues] == ["Who is it?", "[knocking]", "Come in."]
+    sound = cues[1]
+    assert sound.kind == "sound" and sound.start == pytest.approx(2.0)
+    assert sound.source == "yamnet" and sound.confidence == pytest.approx(0.7)
+
+
+def test_loud_sound_under_speech_shares_the_caption_on_its_own_line() -> None:
+    words = words_at("I cannot hear you over this noise", 1.0, 0.3)
+    bang = Cue(1.2, 1.6, "sound", "gunshot")
+    cues = build_captions(words, [bang], NETFLIX, 25.0, 10.0)
+    assert len(cues) == 1
+    assert cues[0].text.split("\n") == ["[gunshot]", "I cannot hear you over this noise"]
+
+
+def test_short_sound_before_speech_is_not_a_flash() -> None:
+    bang = Cue(0.10, 0.30, "sound", "explosion")
+    cues = build_captions(words_at("Run!", 0.5), [bang], NETFLIX, 24.0, 5.0)
+    assert cues[0].text == "[explosion]"
+    assert cues[0].duration >= NETFLIX.min_duration - 1e-6
+    assert cues[1].start >= cues[0].end + 2 / 24 - 1e-6
+
+
+def test_long_music_is_captioned_once_within_max_duration() -> None:
+    music = Cue(0.0, 60.0, "music", "classical music")
+    cues = build_captions([], [music], NETFLIX, 24.0, 60.0)
+    assert [c.text for c in cues] == ["[classical music]"]
+    assert cues[0].duration == pytest.approx(NETFLIX.max_duration)
+
+
+def test_captions_never_run_past_the_media() -> None:
+    cues = build_captions(words_at("Goodbye.", 9.5), [], NETFLIX, 24.0, 10.0)
+    assert cues[-1].end <= 10.0
