@@ -294,10 +294,10 @@ def test_results_block_replaced_and_rest_kept(tmp_path: Path) -> None:
     ev = _evaluate_module()
     out = tmp_path / "RESULTS.md"
     out.write_text(f"# Results\n\nintro\n\n{ev.BEGIN}\nold\n{ev.END}\n\n## Speed\nkept\n")
-    ev.write_block(out, f"{ev.BEGIN}\nnew\n{ev.END}")
+    ev.write_section(out, "evaluation", f"{ev.BEGIN}\nnew\n{ev.END}")
     text = out.read_text()
     assert "old" not in text and "new" in text
     assert text.startswith("# Results\n\nintro") and text.rstrip().endswith("## Speed\nkept")
     fresh = tmp_path / "none.md"
-    ev.write_block(fresh, f"{ev.BEGIN}\nx\n{ev.END}")
+    ev.write_section(fresh, "evaluation", "x")
     assert fresh.read_text().count(ev.BEGIN) == 1
