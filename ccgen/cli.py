@@ -6,6 +6,7 @@ one-line reason on stderr and no traceback (``-v`` shows one for failures while 
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
 from pathlib import Path
@@ -49,23 +50,54 @@ def _formats(value: str) -> list[str]:
     return list(dict.fromkeys(names))
 
 
-def _targets(inputs: list[Path], output: Path | None, outdir: Path | None,
-             formats: list[str], language: str) -> dict[Path, list[tuple[str, Path]]]:
-    plan: dict[Path, list[tuple[str, Path]]] = {}
-    for src in inputs:
-        if output is not None:
-            fmt = output.suffix.lower().lstrip(".")
-            if fmt not in FORMATS:
-                raise InputError(f"-o {output}: the suffix must be one of .{', .'.join(FORMATS)}")
-            plan[src] = [(fmt, output)]
-            continue
-        folder = outdir if outdir is not None else src.parent
-        plan[src] = [(f, folder / f"{src.stem}.{language}.sdh.{f}") for f in formats]
-    return plan
+class JsonFormatter(logging.Formatter):
+    """--log-json: one JSON object per line on stderr, for pipelines that parse logs."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {"time": round(record.created, 3), "level": record.levelname.lower(),
+                 "message": record.getMessage()}
+        entry.update(getattr(record, "fields", {}))
+        return json.dumps(entry, ensure_ascii=False)
+
+
+def _setup_logging(quiet: bool, verbose: int, log_json: bool) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter() if log_json else logging.Formatter("ccgen: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    level = logging.ERROR if quiet else (logging.DEBUG if verbose > 1 else logging.INFO
+                                         if verbose or log_json else logging.WARNING)
+    root.setLevel(level)
+    logging.getLogger("faster_whisper").setLevel(max(level, logging.WARNING))
+
+
+def _load_config(ctx: click.Context, _param: click.Parameter, value: Path | None) -> None:
+    """Eager --config: read ccgen.toml before the other options take their defaults."""
+    from ccgen.config import load_config
+
+    allowed = {p.name: None for p in ctx.command.params if p.name}
+    defaults = load_config(value, allowed)
+    if defaults:
+        ctx.default_map = {**(ctx.default_map or {}), **defaults}
+
+
+def _summary(results: list) -> str:
+    rows = [f"{'status':8} {'time':>7}  input / outputs or error"]
+    for r in results:
+        detail = ", ".join(r.outputs) if r.status != "failed" else r.error
+        rows.append(f"{r.status:8} {r.seconds:6.1f}s  {r.input}: {detail}")
+    done = sum(r.status == "done" for r in results)
+    failed = sum(r.status == "failed" for r in results)
+    skipped = len(results) - done - failed
+    rows.append(f"{done} done, {failed} failed, {skipped} skipped")
+    return "\n".join(rows)
 
 
 @cli.command("caption")
-@click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("inputs", nargs=-1, required=True)
+@click.option("--config", type=click.Path(path_type=Path), is_eager=True, expose_value=False,
+              callback=_load_config,
+              help="Option defaults from a TOML file (default: ./ccgen.toml if present).")
 @click.option("-o", "--output", type=click.Path(path_type=Path),
               help="Output file (one input only); the format follows the suffix.")
 @click.option("-d", "--output-dir", type=click.Path(path_type=Path),
@@ -93,54 +125,83 @@ def _targets(inputs: list[Path], output: Path | None, outdir: Path | None,
 @click.option("--device", default="auto", show_default=True,
               type=click.Choice(["auto", "cpu", "cuda"]))
 @click.option("--force", is_flag=True, help="Overwrite existing output files.")
+@click.option("--skip-existing", is_flag=True,
+              help="Skip inputs whose outputs all exist (resume a stopped batch).")
+@click.option("-j", "--jobs", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="Files captioned in parallel (each worker loads its own models).")
+@click.option("--manifest", type=click.Path(path_type=Path),
+              help="Write a JSON record of the run: per-file status, outputs, timings, models.")
+@click.option("--no-cache", is_flag=True, help="Recompute every stage (ignore the stage cache).")
 @click.option("--report", default=None, help="HTML review report (planned).")
+@click.option("--log-json", is_flag=True, help="Structured JSON log lines on stderr.")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
 @click.option("-v", "--verbose", count=True, help="More detail (-vv: debug).")
-def caption_cmd(inputs: tuple[Path, ...], output: Path | None, output_dir: Path | None,
+def caption_cmd(inputs: tuple[str, ...], output: Path | None, output_dir: Path | None,
                 fmt: str, style: str, language: str | None, asr_model: str | None,
                 diarizer: str, describer: str, describer_model: str | None,
                 adapter: str | None, audio_stream: int, device: str, force: bool,
-                report: str | None, quiet: bool, verbose: int) -> None:
-    """Caption INPUT files (video or audio) as SDH subtitles."""
-    logging.basicConfig(level=logging.ERROR if quiet else (
-        logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING),
-        format="ccgen: %(message)s")
+                skip_existing: bool, jobs: int, manifest: Path | None, no_cache: bool,
+                report: str | None, log_json: bool, quiet: bool, verbose: int) -> None:
+    """Caption INPUT files, folders or globs (video or audio) as SDH subtitles.
+
+    Exit codes: 0 done; 1 failed while running (in a batch: any file failed);
+    2 bad usage or bad input.
+    """
+    _setup_logging(quiet, verbose, log_json)
     for flag, value in (("--describer-model", describer_model), ("--adapter", adapter),
                         ("--report", report)):
         if value is not None:
             raise InputError(f"{flag} is not available yet (planned)")
-    if output is not None and len(inputs) > 1:
-        raise InputError("-o/--output takes one input; use -d/--output-dir for several")
-    formats = _formats(fmt)
+    from ccgen.batch import Job, expand_inputs, run_batch
     from ccgen.captions import load_style
-    from ccgen.media import probe
-    from ccgen.pipeline import Captioner, Options
-    from ccgen.writers import render
-    from ccgen.writers.atomic import check_free, check_writable, write_atomic
+    from ccgen.pipeline import Options
+    from ccgen.writers.atomic import check_writable
 
+    job = Job(_formats(fmt), output, output_dir, force, skip_existing)
+    if output is not None and output.suffix.lower().lstrip(".") not in FORMATS:
+        raise InputError(f"-o {output}: the suffix must be one of .{', .'.join(FORMATS)}")
     load_style(style)  # a bad style is bad usage: say so before loading any model
-    for src in inputs:
-        probe(src)
     if output_dir is not None:
         check_writable(output_dir)
-    plan = _targets(list(inputs), output, output_dir, formats, language or "en")
-    for targets in plan.values():
-        for _, dest in targets:
-            check_writable(dest.parent if str(dest.parent) else Path("."))
-    captioner = Captioner(Options(language=language, style=style, asr_model=asr_model,
-                                  describer=describer, diarizer=diarizer, device=device,
-                                  audio_stream=audio_stream))
-    for src in inputs:
-        timeline = captioner(src, progress=None if quiet else
-                             (lambda stage, s=src: log.info("%s: %s", s.name, stage)))
-        targets = plan[src] if output is not None or language else _targets(
-            [src], None, output_dir, formats, timeline.language)[src]
-        for _, dest in targets:
-            check_free(dest, force)
-        for name, dest in targets:
-            write_atomic(dest, render(timeline, name, captioner.style), force=force)
-            if not quiet:
-                click.echo(str(dest))
+    files = expand_inputs(inputs)
+    if not files:
+        raise InputError(f"no media files found in {', '.join(inputs)}")
+    if output is not None and len(files) > 1:
+        raise InputError("-o/--output takes one input; use -d/--output-dir for several")
+    options = Options(language=language, style=style, asr_model=asr_model, describer=describer,
+                      diarizer=diarizer, device=device, audio_stream=audio_stream,
+                      cache=not no_cache)
+    single = len(files) == 1
+
+    def on_result(result) -> None:  # noqa: ANN001
+        fields = {"event": "file", **result.to_dict()}
+        if result.status == "failed":
+            log.error("error: %s" if single else "error: %s", result.error,
+                      extra={"fields": fields})
+        else:
+            log.info("%s %s", result.status, result.input, extra={"fields": fields})
+            if not quiet and not log_json:
+                for out in result.outputs if result.status == "done" else []:
+                    click.echo(out)
+
+    def on_stage(src: Path, stage: str) -> None:
+        log.info("%s: %s", src.name, stage,
+                 extra={"fields": {"event": "stage", "file": str(src), "stage": stage}})
+
+    results = run_batch(files, options, job, jobs, on_result, on_stage)
+    if manifest is not None:
+        from ccgen.writers.atomic import write_atomic
+
+        record = {"ccgen": __version__, "options": {k: str(v) if isinstance(v, Path) else v
+                                                   for k, v in options.__dict__.items()},
+                  "formats": job.formats, "files": [r.to_dict() for r in results]}
+        write_atomic(manifest, json.dumps(record, indent=2, ensure_ascii=False) + "\n",
+                     force=True)
+    if not single and not quiet and not log_json:
+        click.echo(_summary(results), err=True)
+    failed = [r for r in results if r.status == "failed"]
+    if failed:
+        raise SystemExit(failed[0].exit_code if single else 1)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -158,6 +219,8 @@ def main(argv: list[str] | None = None) -> None:
     except CcgenError as exc:
         click.echo(f"ccgen: error: {exc}", err=True)
         sys.exit(exc.exit_code)
+    except SystemExit:
+        raise
     except KeyboardInterrupt:
         click.echo("ccgen: interrupted", err=True)
         sys.exit(130)

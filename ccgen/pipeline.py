@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from ccgen import events
+from ccgen.cache import StageCache, file_digest
 from ccgen.captions import build_captions, load_style
-from ccgen.cues import Cue, Timeline
+from ccgen.cues import Cue, Timeline, Word
 from ccgen.errors import InputError
 from ccgen.media import load_audio, probe
 from ccgen.speech import FasterWhisperTranscriber, VadSettings, speech_regions
@@ -36,6 +37,7 @@ class Options:
     diarizer: str = "auto"
     device: str = "auto"
     audio_stream: int = 0
+    cache: bool = True
 
 
 def _device(requested: str) -> str:
@@ -68,6 +70,7 @@ class Captioner:
         self.vad = VadSettings()
         self._transcriber: FasterWhisperTranscriber | None = None
         self.describer = None if opts.describer == "none" else events.create(opts.describer)
+        self.cache = StageCache(enabled=opts.cache)
 
     @property
     def transcriber(self) -> FasterWhisperTranscriber:
@@ -77,39 +80,84 @@ class Captioner:
                 self.options.asr_model, device=self.device, vad=self.vad)
         return self._transcriber
 
+    def _settings(self) -> dict[str, dict]:
+        """What each stage's result depends on (besides the input's bytes): the cache keys."""
+        from ccgen.speech import resolve_model
+
+        vad = {"vad": asdict(self.vad), "stream": self.options.audio_stream}
+        describer = self.describer
+        return {
+            "speech": vad,
+            "words": {**vad, "model": resolve_model(self.options.asr_model)[1],
+                      "language": self.options.language, "device": self.device},
+            "sounds": {**vad, "describer": describer.name if describer else "none",
+                       "settings": asdict(describer.settings)
+                       if describer is not None and hasattr(describer, "settings") else {}},
+        }
+
     def __call__(self, path: str | Path,
                  progress: Callable[[str], None] | None = None) -> Timeline:
         step = progress or (lambda stage: log.info("%s: %s", path, stage))
         info = probe(path)
-        step("decoding audio")
-        audio = load_audio(path, info, self.options.audio_stream)
-        duration = info.duration or audio.size / 16000
-        step("finding speech")
-        regions = speech_regions(audio, self.vad)
-        words, language = [], self.options.language
-        if regions:
-            step("transcribing")
-            transcript = self.transcriber.transcribe(audio, self.options.language)
-            words, language = transcript.words, transcript.language or language
-        sounds: list[Cue] = []
-        if self.describer is not None:
-            step("describing sounds")
-            sounds = self.describer.describe(audio, regions)
+        digest = file_digest(path) if self.cache.enabled else ""
+        keys = self._settings() if self.cache.enabled else {}
+        cached = {k: self.cache.get(digest, k, v) for k, v in keys.items()}
+        audio = None
+
+        def decoded():  # noqa: ANN202 - decoded lazily: a fully cached rerun never decodes
+            nonlocal audio
+            if audio is None:
+                step("decoding audio")
+                audio = load_audio(path, info, self.options.audio_stream)
+            return audio
+
+        regions = cached.get("speech")
+        if regions is None:
+            step("finding speech")
+            regions = [list(r) for r in speech_regions(decoded(), self.vad)]
+            self.cache.put(digest, "speech", keys.get("speech", {}), regions)
+        words_data = cached.get("words")
+        if words_data is None:
+            words_data = {"words": [], "language": None}
+            if regions:
+                step("transcribing")
+                transcript = self.transcriber.transcribe(decoded(), self.options.language)
+                words_data = {"words": [asdict(w) for w in transcript.words],
+                              "language": transcript.language}
+            self.cache.put(digest, "words", keys.get("words", {}), words_data)
+        sounds_data = cached.get("sounds")
+        if sounds_data is None:
+            sounds_data = []
+            if self.describer is not None:
+                step("describing sounds")
+                spans = [(a, b) for a, b in regions]
+                sounds_data = [asdict(c) for c in self.describer.describe(decoded(), spans)]
+            self.cache.put(digest, "sounds", keys.get("sounds", {}), sounds_data)
+        duration = info.duration or (decoded().size / 16000)
+        words = [Word(**w) for w in words_data["words"]]
+        sounds = [Cue(**c) for c in sounds_data]
         step("formatting captions")
         cues = build_captions(words, sounds, self.style, info.frame_rate, duration)
+        asr_label = self._asr_label()
         for cue in cues:
             if cue.kind == "speech":
-                cue.source = self.transcriber.name
+                cue.source = asr_label
         return Timeline(
             media=Path(path).name,
             duration=duration,
-            language=language or DESCRIPTION_LANGUAGE,
+            language=words_data["language"] or self.options.language or DESCRIPTION_LANGUAGE,
             style=self.style.name,
             cues=cues,
             models=self.models(),
             speakers=sorted({c.speaker for c in cues if c.speaker}),
             frame_rate=info.frame_rate,
         )
+
+    def _asr_label(self) -> str:
+        from ccgen.speech import resolve_model
+
+        return self._transcriber.name if self._transcriber else resolve_model(
+            self.options.asr_model)[1]
 
     def models(self) -> dict[str, str]:
         from ccgen.speech import resolve_model

@@ -51,3 +51,11 @@ def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
 @pytest.fixture(scope="session")
 def demo_video() -> Path:
     return SAMPLES / "demo.mp4"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def isolated_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Every test run starts from an empty ccgen cache: stages are really computed."""
+    path = tmp_path_factory.mktemp("ccgen-cache")
+    os.environ["CCGEN_CACHE_DIR"] = str(path)
+    return path

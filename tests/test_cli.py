@@ -135,7 +135,7 @@ def test_silence_and_music_only_give_valid_files_without_speech(tmp_path: Path) 
     for stem in ("silence", "music"):
         timeline = json.loads((tmp_path / f"{stem}.en.sdh.json").read_text())
         assert [c for c in timeline["cues"] if c["kind"] == "speech"] == []
-        srt = pysubs2.load(str(tmp_path / f"{stem}.en.sdh.srt"))
+        srt = pysubs2.load(str(tmp_path / f"{stem}.en.sdh.srt"), format_="srt")
         assert all(e.plaintext.startswith(("[", "♪")) for e in srt)
     silent = json.loads((tmp_path / "silence.en.sdh.json").read_text())
     assert silent["cues"] == []

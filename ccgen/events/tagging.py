@@ -12,6 +12,8 @@ The rules, in order (numbers are :class:`TaggerSettings` fields):
    not also ``[wood]`` and ``[door]``. Music is a bed, not a list of instruments: music runs
    closer than ``music_bridge`` seconds join into one stretch, named by the specific phrase
    that covers at least half of it (``[trumpet playing]``), else by the most present one.
+   A music stretch shorter than ``min_music`` is dropped: a second of "music" between other
+   sounds is nearly always a resonant sound mistaken for an instrument.
 4. A run that lies mostly inside speech is dropped unless it is loud (max score ≥
    ``under_speech``): that is the "loud events under speech" rule. Others are trimmed to the
    pause they sit in.
@@ -51,6 +53,7 @@ class TaggerSettings:
     bridge: int = 3
     specific_weight: float = 1.5
     music_bridge: float = 3.0
+    min_music: float = 2.0
     silence_dbfs: float = -60.0
 
 
@@ -185,7 +188,9 @@ class TaggerDescriber:
             pool = specific or group
             best = max(pool, key=lambda r: (cover[r.phrase], r.peak))
             scores = [x for r in group if r.phrase == best.phrase for x in r.scores]
-            merged.append(_Run(best.phrase, "music", best.rank, first, last, scores))
+            run = _Run(best.phrase, "music", best.rank, first, last, scores)
+            if run.span[1] - run.span[0] >= self.settings.min_music:
+                merged.append(run)
         return merged
 
     def _place(self, run: _Run, speech: list[tuple[float, float]]

@@ -1,0 +1,160 @@
+"""Batches: many inputs, one failure never stops the others, a record of what happened.
+
+The command line and pipelines both use :func:`run_batch`: it expands folders and globs,
+captions each file (in worker processes with ``jobs > 1``, each keeping its models loaded),
+writes every output atomically, and returns one :class:`FileResult` per input, which becomes
+the summary table and the ``--manifest`` JSON.
+"""
+
+from __future__ import annotations
+
+import glob
+import logging
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from ccgen.errors import CcgenError, InputError
+from ccgen.pipeline import Captioner, Options
+
+log = logging.getLogger("ccgen")
+
+MEDIA_SUFFIXES = frozenset(
+    ".mp4 .mkv .mov .m4v .avi .webm .ts .mts .mxf .mpg .mpeg .wmv .flv .wav .flac .mp3 .m4a "
+    ".aac .ogg .oga .opus .wma .aif .aiff".split())
+
+
+@dataclass
+class Job:
+    """What to do with each input: formats, where outputs go, and whether to overwrite."""
+
+    formats: list[str]
+    output: Path | None = None
+    output_dir: Path | None = None
+    force: bool = False
+    skip_existing: bool = False
+
+    def targets(self, src: Path, language: str) -> list[tuple[str, Path]]:
+        if self.output is not None:
+            return [(self.output.suffix.lower().lstrip("."), self.output)]
+        folder = self.output_dir if self.output_dir is not None else src.parent
+        return [(fmt, folder / f"{src.stem}.{language}.sdh.{fmt}") for fmt in self.formats]
+
+
+@dataclass
+class FileResult:
+    input: str
+    status: str  # "done", "failed" or "skipped"
+    exit_code: int = 0
+    error: str | None = None
+    outputs: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    language: str | None = None
+    duration: float | None = None
+    cues: dict[str, int] = field(default_factory=dict)
+    cached_stages: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def expand_inputs(items: Iterable[str | Path]) -> list[Path]:
+    """Files as given; folders searched recursively for media; globs expanded.
+
+    A name that matches nothing is kept, so that it fails with "no such file" in the report
+    instead of vanishing from the batch.
+    """
+    out: list[Path] = []
+    for item in items:
+        path = Path(item)
+        if path.is_dir():
+            out += sorted(p for p in path.rglob("*")
+                          if p.is_file() and p.suffix.lower() in MEDIA_SUFFIXES
+                          and ".sdh." not in p.name)
+        elif not path.exists() and glob.has_magic(str(item)):
+            out += sorted(Path(p) for p in glob.glob(str(item), recursive=True)
+                          if Path(p).is_file())
+        else:
+            out.append(path)
+    return list(dict.fromkeys(out))
+
+
+def caption_file(captioner: Captioner, src: Path, job: Job,
+                 progress: Callable[[str], None] | None = None) -> FileResult:
+    """Caption one input and write its outputs; failures become a FileResult, not an raise."""
+    from ccgen.writers import render
+    from ccgen.writers.atomic import check_free, check_writable, write_atomic
+
+    started = time.perf_counter()
+    result = FileResult(str(src), "failed")
+    try:
+        language_guess = captioner.options.language or "en"
+        guessed = job.targets(src, language_guess)
+        if job.skip_existing and all(dest.exists() for _, dest in guessed):
+            result.status, result.outputs = "skipped", [str(d) for _, d in guessed]
+            return result
+        for _, dest in guessed:
+            check_writable(dest.parent if str(dest.parent) else Path("."))
+            if captioner.options.language or job.output is not None:
+                check_free(dest, job.force)
+        before = len(captioner.cache.hits)
+        timeline = captioner(src, progress)
+        targets = job.targets(src, timeline.language)
+        for _, dest in targets:
+            check_free(dest, job.force)
+        for fmt, dest in targets:
+            write_atomic(dest, render(timeline, fmt, captioner.style), force=job.force)
+            result.outputs.append(str(dest))
+        result.status = "done"
+        result.language, result.duration = timeline.language, round(timeline.duration, 3)
+        for cue in timeline.cues:
+            result.cues[cue.kind] = result.cues.get(cue.kind, 0) + 1
+        result.cached_stages = captioner.cache.hits[before:]
+    except CcgenError as exc:
+        result.error, result.exit_code = str(exc), exc.exit_code
+    except Exception as exc:  # noqa: BLE001 - one file's crash must not stop a batch
+        log.debug("failure on %s", src, exc_info=True)
+        result.error, result.exit_code = f"{type(exc).__name__}: {exc}", 1
+    finally:
+        result.seconds = round(time.perf_counter() - started, 3)
+    return result
+
+
+_WORKER: Captioner | None = None
+
+
+def _init_worker(options: Options) -> None:
+    global _WORKER
+    _WORKER = Captioner(options)
+
+
+def _work(src: Path, job: Job) -> FileResult:
+    assert _WORKER is not None
+    return caption_file(_WORKER, src, job)
+
+
+def run_batch(inputs: list[Path], options: Options, job: Job, jobs: int = 1,
+              on_result: Callable[[FileResult], None] | None = None,
+              progress: Callable[[Path, str], None] | None = None) -> list[FileResult]:
+    """Caption every input; results come back in input order."""
+    if job.output is not None and len(inputs) != 1:
+        raise InputError("-o/--output takes one input; use -d/--output-dir for several")
+    results: dict[Path, FileResult] = {}
+    if jobs <= 1 or len(inputs) <= 1:
+        captioner = Captioner(options)
+        for src in inputs:
+            step = (lambda stage, s=src: progress(s, stage)) if progress else None
+            results[src] = caption_file(captioner, src, job, step)
+            if on_result:
+                on_result(results[src])
+    else:
+        with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker,
+                                 initargs=(options,)) as pool:
+            futures = {pool.submit(_work, src, job): src for src in inputs}
+            for future in as_completed(futures):
+                results[futures[future]] = future.result()
+                if on_result:
+                    on_result(results[futures[future]])
+    return [results[src] for src in inputs]

@@ -1,0 +1,73 @@
+"""The shipped sample, end to end: what `make demo` writes is checked against its reference."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pysubs2
+import pytest
+
+from ccgen.evaluation.metrics import style_violations, word_error_rate
+from conftest import SAMPLES, run_cli
+
+REFERENCE = SAMPLES / "demo.reference.tsv"
+
+
+def reference() -> list[dict[str, str]]:
+    with REFERENCE.open(encoding="utf-8") as fh:
+        return list(csv.DictReader(fh, delimiter="\t"))
+
+
+@pytest.fixture(scope="module")
+def outputs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("demo")
+    result = run_cli(SAMPLES / "demo.mp4", "-f", "srt,json", "-d", out, "-q")
+    assert result.returncode == 0, result.stderr
+    return out
+
+
+@pytest.mark.slow
+def test_demo_names_its_outputs_by_convention(outputs: Path) -> None:
+    assert sorted(p.name for p in outputs.iterdir()) == ["demo.en.sdh.json", "demo.en.sdh.srt"]
+
+
+@pytest.mark.slow
+def test_every_sample_event_is_captioned_in_time(outputs: Path) -> None:
+    subs = pysubs2.load(str(outputs / "demo.en.sdh.srt"))
+    sounds = [e for e in subs if e.plaintext.startswith("[")]
+    events = [r for r in reference() if r["kind"] in ("sound", "music")]
+    assert len(events) == 4
+    for row in events:
+        start = float(row["start"])
+        hits = [e for e in sounds if row["text"] in e.plaintext
+                and abs(e.start / 1000 - start) <= 0.5]
+        assert hits, f"no [{row['text']}] caption within 0.5 s of {start}: " + "; ".join(
+            f"{e.start / 1000:.2f} {e.plaintext}" for e in sounds)
+    # Nothing else was invented: every sound caption matches a reference event.
+    assert len(sounds) == len(events)
+
+
+@pytest.mark.slow
+def test_spoken_lines_are_transcribed_and_timed(outputs: Path) -> None:
+    timeline = json.loads((outputs / "demo.en.sdh.json").read_text())
+    speech = [c for c in timeline["cues"] if c["kind"] == "speech"]
+    lines = [r for r in reference() if r["kind"] == "speech"]
+    said = " ".join(r["text"] for r in lines)
+    heard = " ".join(c["text"].replace("\n", " ") for c in speech)
+    assert word_error_rate(said, heard).wer <= 0.15, heard
+    for row in lines:
+        start = float(row["start"])
+        assert any(abs(c["start"] - start) <= 0.5 for c in speech), (start, speech)
+    # The silent stretch stays silent: no caption starts inside it.
+    (silence,) = [r for r in reference() if r["kind"] == "silence"]
+    quiet = (float(silence["start"]) + 0.5, float(silence["end"]) - 0.5)
+    assert not [c for c in timeline["cues"] if quiet[0] < c["start"] < quiet[1]]
+
+
+@pytest.mark.slow
+def test_demo_captions_respect_the_netflix_numbers(outputs: Path) -> None:
+    timeline = json.loads((outputs / "demo.en.sdh.json").read_text())
+    assert style_violations(timeline["cues"]) == []
+    assert timeline["models"]["describer"] == "yamnet"
