@@ -75,7 +75,11 @@ def _load_config(ctx: click.Context, _param: click.Parameter, value: Path | None
     """Eager --config: read ccgen.toml before the other options take their defaults."""
     from ccgen.config import load_config
 
-    allowed = {p.name: None for p in ctx.command.params if p.name}
+    allowed = {}  # long option name (as written in the file) -> click's parameter name
+    for param in ctx.command.params:
+        for opt in getattr(param, "opts", []):
+            if opt.startswith("--") and param.name not in ("config", "inputs"):
+                allowed[opt[2:].replace("-", "_")] = param.name
     defaults = load_config(value, allowed)
     if defaults:
         ctx.default_map = {**(ctx.default_map or {}), **defaults}
@@ -202,6 +206,40 @@ def caption_cmd(inputs: tuple[str, ...], output: Path | None, output_dir: Path |
     failed = [r for r in results if r.status == "failed"]
     if failed:
         raise SystemExit(failed[0].exit_code if single else 1)
+
+
+@cli.group("models", invoke_without_command=True)
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.pass_context
+def models_cmd(ctx: click.Context, as_json: bool) -> None:
+    """List installed and cached models, and what each backend uses now."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from dataclasses import asdict
+
+    from ccgen.inventory import active, hf_cache, inventory
+
+    entries = inventory()
+    if as_json:
+        click.echo(json.dumps({"models": [asdict(e) for e in entries], "active": active()},
+                              indent=2))
+        return
+    for e in entries:
+        size = f"{e.size_mb:8.1f} MB" if e.size_mb is not None else "        -   "
+        click.echo(f"{e.stage:12} {e.status:9} {size}  {e.name}  [{e.licence}]\n"
+                   f"{'':35}{e.where}")
+    click.echo("\nin use now: " + ", ".join(f"{k}={v}" for k, v in active().items()))
+    click.echo(f"hub cache: {hf_cache()}  (add models: ccgen models fetch NAME, or "
+               "--asr-model /local/folder)")
+
+
+@models_cmd.command("fetch")
+@click.argument("name")
+def models_fetch(name: str) -> None:
+    """Download NAME (large-v3, distil-large-v3, audsemthinker, pyannote, or owner/repo)."""
+    from ccgen.inventory import fetch
+
+    click.echo(str(fetch(name)))
 
 
 def main(argv: list[str] | None = None) -> None:

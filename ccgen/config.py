@@ -22,8 +22,12 @@ from ccgen.errors import InputError
 DEFAULT_NAME = "ccgen.toml"
 
 
-def load_config(path: Path | None, allowed: dict[str, type | None]) -> dict[str, Any]:
-    """Option defaults from `path` (or ./ccgen.toml when present); {} when there is none."""
+def load_config(path: Path | None, allowed: dict[str, str]) -> dict[str, Any]:
+    """Option defaults from `path` (or ./ccgen.toml when present); {} when there is none.
+
+    `allowed` maps option names as written in the file (``output_dir``) to the command's
+    parameter names.
+    """
     if path is None:
         candidate = Path.cwd() / DEFAULT_NAME
         if not candidate.is_file():
@@ -42,5 +46,5 @@ def load_config(path: Path | None, allowed: dict[str, type | None]) -> dict[str,
             raise InputError(f"config file {path}: unknown key {key!r}")
         if isinstance(value, list):
             value = ",".join(map(str, value))
-        values[name] = value
+        values[allowed[name]] = value
     return values

