@@ -92,10 +92,11 @@ def test_all_formats_from_audio_only_input(speech_clip: Path, tmp_path: Path) ->
         subs = pysubs2.load(str(path))
         assert len(subs) >= 5
         texts[fmt] = [e.plaintext for e in subs]
-        # An independent reader: ffmpeg's own subtitle demuxers accept each file.
+        # An independent reader: ffmpeg's own demuxer and decoder read every cue of each file.
         check = subprocess.run([find_ffmpeg().ffmpeg, "-v", "error", "-i", str(path), "-f",
-                                "null", "-"], capture_output=True, text=True)
+                                "srt", "-"], capture_output=True, text=True)
         assert check.returncode == 0 and not check.stderr.strip(), check.stderr
+        assert len(pysubs2.SSAFile.from_string(check.stdout, format_="srt")) == len(subs)
     assert texts["srt"] == texts["vtt"] == texts["ass"]
     timeline = json.loads((tmp_path / "clip.en.sdh.json").read_text())
     assert set(timeline) >= {"ccgen", "media", "duration", "language", "style", "models",

@@ -1,12 +1,15 @@
 """Stage 5: writers, one module per family behind a small registry (as in pysubs2.formats).
 
-To add a format: write a function ``(timeline, style) -> str | bytes`` in a module here, decorate
-it with ``@register("ext")``, and import the module below. Files are written atomically and
-never clobbered without ``force`` (:mod:`ccgen.writers.atomic`).
+To add a format: write a function ``(timeline, style, *, option=...) -> str | bytes`` in a
+module here, register it with ``register("ext")``, and import the module below. Keyword options
+(``start``, ``drop_frame``, ``rate``) reach only the writers whose signature names them, so one
+set of command-line options serves every format. Files are written atomically and never
+clobbered without ``force`` (:mod:`ccgen.writers.atomic`).
 """
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from pathlib import Path
 
@@ -15,7 +18,7 @@ from ccgen.cues import Timeline
 from ccgen.errors import InputError
 from ccgen.writers.atomic import write_atomic
 
-Writer = Callable[[Timeline, Style], "str | bytes"]
+Writer = Callable[..., "str | bytes"]
 _WRITERS: dict[str, Writer] = {}
 
 
@@ -38,9 +41,17 @@ def get_writer(fmt: str) -> Writer:
         raise InputError(f"unknown format {fmt!r}; choose from {', '.join(formats())}") from None
 
 
-def render(timeline: Timeline, fmt: str, style: Style) -> str | bytes:
-    """The file content of `timeline` in format `fmt`."""
-    return get_writer(fmt)(timeline, style)
+def accepts(fmt: str) -> set[str]:
+    """The keyword options the writer of `fmt` takes."""
+    params = inspect.signature(get_writer(fmt)).parameters.values()
+    return {p.name for p in params if p.kind is inspect.Parameter.KEYWORD_ONLY}
+
+
+def render(timeline: Timeline, fmt: str, style: Style, **options: object) -> str | bytes:
+    """The file content of `timeline` in format `fmt` (options it does not take are ignored)."""
+    wanted = accepts(fmt)
+    return get_writer(fmt)(timeline, style, **{k: v for k, v in options.items()
+                                               if k in wanted and v is not None})
 
 
 def write(timeline: Timeline, path: str | Path, style: Style, fmt: str | None = None,
@@ -51,6 +62,7 @@ def write(timeline: Timeline, path: str | Path, style: Style, fmt: str | None = 
     return write_atomic(path, render(timeline, fmt, style), force=force)
 
 
-from ccgen.writers import jsonfile, subs  # noqa: E402,F401  (registers the formats)
+# Importing the modules registers their formats.
+from ccgen.writers import jsonfile, scc, stl, subs, ttml  # noqa: E402,F401
 
 __all__ = ["formats", "get_writer", "register", "render", "write"]
