@@ -20,7 +20,7 @@ $(VENV)/.runtime: pyproject.toml constraints.txt | $(BIN)/python
 
 # Test set-up: the same plus the dev tools.
 $(VENV)/.dev: $(VENV)/.runtime
-	$(PIP) $(TORCH) -e '.[models,dev]'
+	$(PIP) $(TORCH) -e '.[models,dev,audsemthinker]'
 	touch $@
 
 demo: $(VENV)/.runtime

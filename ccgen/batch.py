@@ -35,6 +35,24 @@ class Job:
     output_dir: Path | None = None
     force: bool = False
     skip_existing: bool = False
+    report: Path | None = None  # a .html file (one input) or a folder for per-input reports
+    writer_options: dict = field(default_factory=dict)  # start, drop_frame, rate
+    mux: Path | None = None  # a video file (one input) or a folder: captions as a track
+    burn_in: Path | None = None  # the same, with open captions drawn into the picture
+
+    def report_path(self, src: Path, language: str) -> Path | None:
+        if self.report is None:
+            return None
+        if self.report.suffix.lower() in (".html", ".htm"):
+            return self.report
+        return self.report / f"{src.stem}.{language}.sdh.report.html"
+
+    @staticmethod
+    def video_path(target: Path | None, src: Path, tag: str) -> Path | None:
+        """A muxed/burned copy: `target` itself for one input, or `<stem>.<tag><ext>` in it."""
+        if target is None or target.suffix:
+            return target
+        return target / f"{src.stem}.{tag}{src.suffix}"
 
     def targets(self, src: Path, language: str) -> list[tuple[str, Path]]:
         if self.output is not None:
@@ -104,9 +122,22 @@ def caption_file(captioner: Captioner, src: Path, job: Job,
         targets = job.targets(src, timeline.language)
         for _, dest in targets:
             check_free(dest, job.force)
-        for fmt, dest in targets:
-            write_atomic(dest, render(timeline, fmt, captioner.style), force=job.force)
+        report = job.report_path(src, timeline.language)
+        if report is not None:
+            check_free(report, job.force)
+        contents = [(dest, render(timeline, fmt, captioner.style, **job.writer_options))
+                    for fmt, dest in targets]  # all rendered before any is written
+        for dest, content in contents:
+            write_atomic(dest, content, force=job.force)
             result.outputs.append(str(dest))
+        result.outputs += _into_video(timeline, src, job, captioner)
+        if report is not None:
+            from ccgen.captions.lint import lint_cues
+            from ccgen.report import write_report
+
+            findings = lint_cues(timeline.cues, captioner.style, timeline.frame_rate).findings
+            write_report(timeline, src, report, job.force, [f.to_dict() for f in findings])
+            result.outputs.append(str(report))
         result.status = "done"
         result.language, result.duration = timeline.language, round(timeline.duration, 3)
         for cue in timeline.cues:
@@ -120,6 +151,30 @@ def caption_file(captioner: Captioner, src: Path, job: Job,
     finally:
         result.seconds = round(time.perf_counter() - started, 3)
     return result
+
+
+def _into_video(timeline, src: Path, job: Job, captioner: Captioner) -> list[str]:  # noqa: ANN001
+    """--mux / --burn-in: the captions as a track of, or drawn into, a copy of the video."""
+    import tempfile
+
+    from ccgen.writers import render
+    from ccgen.writers.mux import burn_in, mux
+
+    made = []
+    for target, tag, action in ((job.mux, "sdh", "mux"), (job.burn_in, "open-captions", "burn")):
+        dest = Job.video_path(target, src, tag)
+        if dest is None:
+            continue
+        fmt = "ass" if action == "burn" or dest.suffix.lower() == ".mkv" else "srt"
+        with tempfile.TemporaryDirectory(prefix="ccgen-") as tmp:
+            subs = Path(tmp) / f"captions.{fmt}"
+            subs.write_text(str(render(timeline, fmt, captioner.style)), encoding="utf-8")
+            if action == "mux":
+                mux(src, subs, dest, timeline.language, job.force)
+            else:
+                burn_in(src, subs, dest, job.force)
+        made.append(str(dest))
+    return made
 
 
 _WORKER: Captioner | None = None
@@ -141,6 +196,12 @@ def run_batch(inputs: list[Path], options: Options, job: Job, jobs: int = 1,
     """Caption every input; results come back in input order."""
     if job.output is not None and len(inputs) != 1:
         raise InputError("-o/--output takes one input; use -d/--output-dir for several")
+    if job.report is not None and job.report.suffix.lower() in (".html", ".htm") and len(
+            inputs) != 1:
+        raise InputError("--report FILE.html takes one input; give a folder for several")
+    for flag, target in (("--mux", job.mux), ("--burn-in", job.burn_in)):
+        if target is not None and target.suffix and len(inputs) != 1:
+            raise InputError(f"{flag} FILE takes one input; give a folder for several")
     results: dict[Path, FileResult] = {}
     if jobs <= 1 or len(inputs) <= 1:
         captioner = Captioner(options)

@@ -10,13 +10,15 @@ import json
 import logging
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
 from ccgen import __version__
 from ccgen.errors import CcgenError, InputError
 
-FORMATS = ("srt", "vtt", "ass", "json")
+FORMATS = ("srt", "vtt", "ass", "json", "scc", "ttml", "stl")
+BROADCAST = ("scc", "ttml", "stl")
 log = logging.getLogger("ccgen")
 
 
@@ -116,14 +118,31 @@ def _summary(results: list) -> str:
                    "(default: the bundled offline model).")
 @click.option("--diarizer", default="auto", show_default=True,
               type=click.Choice(["auto", "pyannote", "embedded", "none"]),
-              help="Speaker diarization. Not available yet: pyannote and embedded are planned; "
-                   "auto means none for now.")
+              help="Speaker diarization: embedded (offline, Resemblyzer voices + clustering), "
+                   "pyannote (pyannote.audio pipeline; HF id or local folder via "
+                   "--diarizer-model), none. auto = embedded.")
+@click.option("--diarizer-model", default=None,
+              help="pyannote pipeline: hub id (token from HF_TOKEN) or local folder "
+                   "(default pyannote/speaker-diarization-community-1).")
+@click.option("--num-speakers", type=click.IntRange(1, 50), default=None,
+              help="Exact number of speakers, when known.")
+@click.option("--min-speakers", type=click.IntRange(1, 50), default=None)
+@click.option("--max-speakers", type=click.IntRange(1, 50), default=None)
 @click.option("--describer", default="auto", show_default=True,
               type=click.Choice(["auto", "audsemthinker", "yamnet", "none"]),
-              help="Sound describer. auto = yamnet (the embedded AudioSet tagger) for now; "
-                   "audsemthinker (GPU) is planned.")
-@click.option("--describer-model", default=None, help="AudSemThinker id or folder (planned).")
-@click.option("--adapter", default=None, help="LoRA adapter folder for AudSemThinker (planned).")
+              help="Sound describer: audsemthinker (GPU), yamnet (embedded AudioSet tagger, "
+                   "CPU), none. auto = audsemthinker where a CUDA device and its weights are "
+                   "present, else yamnet.")
+@click.option("--describer-model", default=None,
+              help="AudSemThinker hub id or local folder (default gijs/audsemthinker).")
+@click.option("--adapter", default=None, help="LoRA adapter folder applied over AudSemThinker.")
+@click.option("--max-new-tokens", default=512, show_default=True, type=click.IntRange(16, 4096),
+              help="AudSemThinker's generation budget per clip.")
+@click.option("--speaker-labels", default="auto", show_default=True,
+              type=click.Choice(["auto", "always", "never"]),
+              help="Name speakers in captions: auto = only when --speaker-names is given.")
+@click.option("--speaker-names", default=None, metavar="S1=ANNA,S2=BEN",
+              help="Names for the diarizer's speaker ids, used in labels.")
 @click.option("--audio-stream", default=0, show_default=True, type=int,
               help="Which audio stream to caption (0 = first).")
 @click.option("--device", default="auto", show_default=True,
@@ -136,45 +155,63 @@ def _summary(results: list) -> str:
 @click.option("--manifest", type=click.Path(path_type=Path),
               help="Write a JSON record of the run: per-file status, outputs, timings, models.")
 @click.option("--no-cache", is_flag=True, help="Recompute every stage (ignore the stage cache).")
-@click.option("--report", default=None, help="HTML review report (planned).")
+@click.option("--report", type=click.Path(path_type=Path),
+              help="HTML review report: FILE.html (one input) or a folder (one per input).")
+@click.option("--start-timecode", default=None, metavar="HH:MM:SS:FF",
+              help="Offset broadcast formats (scc, ttml, stl) to a master's start, e.g. "
+                   "10:00:00:00 (';' before the frames means drop-frame).")
+@click.option("--drop-frame/--non-drop-frame", default=None,
+              help="Timecode counting at 29.97 fps (default: drop-frame for SCC).")
+@click.option("--frame-rate", type=float, default=None,
+              help="Frame rate for ttml/stl when the media has none (audio-only input).")
+@click.option("--mux", type=click.Path(path_type=Path),
+              help="Also write a copy of the video with the captions as a subtitle track "
+                   "(stream copy; FILE for one input or a folder).")
+@click.option("--burn-in", type=click.Path(path_type=Path),
+              help="Also write a copy with open captions drawn in (re-encodes the video).")
 @click.option("--log-json", is_flag=True, help="Structured JSON log lines on stderr.")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
 @click.option("-v", "--verbose", count=True, help="More detail (-vv: debug).")
-def caption_cmd(inputs: tuple[str, ...], output: Path | None, output_dir: Path | None,
-                fmt: str, style: str, language: str | None, asr_model: str | None,
-                diarizer: str, describer: str, describer_model: str | None,
-                adapter: str | None, audio_stream: int, device: str, force: bool,
-                skip_existing: bool, jobs: int, manifest: Path | None, no_cache: bool,
-                report: str | None, log_json: bool, quiet: bool, verbose: int) -> None:
+def caption_cmd(inputs: tuple[str, ...], **o: Any) -> None:
     """Caption INPUT files, folders or globs (video or audio) as SDH subtitles.
 
     Exit codes: 0 done; 1 failed while running (in a batch: any file failed);
     2 bad usage or bad input.
     """
-    _setup_logging(quiet, verbose, log_json)
-    for flag, value in (("--describer-model", describer_model), ("--adapter", adapter),
-                        ("--report", report)):
-        if value is not None:
-            raise InputError(f"{flag} is not available yet (planned)")
+    quiet, log_json, output, report = o["quiet"], o["log_json"], o["output"], o["report"]
+    _setup_logging(quiet, o["verbose"], log_json)
+    from dataclasses import fields
+
     from ccgen.batch import Job, expand_inputs, run_batch
     from ccgen.captions import load_style
     from ccgen.pipeline import Options
     from ccgen.writers.atomic import check_writable
 
-    job = Job(_formats(fmt), output, output_dir, force, skip_existing)
+    formats = _formats(o["fmt"])
+    timing = {"start": o["start_timecode"], "drop_frame": o["drop_frame"],
+              "rate": o["frame_rate"]}
+    used = [f"--{k.replace('_', '-')}" for k in ("start_timecode", "frame_rate")
+            if o[k] is not None]
+    used += ["--drop-frame/--non-drop-frame"] if o["drop_frame"] is not None else []
+    if used and not set(formats) & set(BROADCAST):
+        raise InputError(f"{', '.join(used)} applies to the broadcast formats "
+                         f"({','.join(BROADCAST)}); add one with -f")
+    job = Job(formats, output, o["output_dir"], o["force"], o["skip_existing"], report, timing,
+              o["mux"], o["burn_in"])
+    if report is not None and report.suffix.lower() not in (".html", ".htm"):
+        check_writable(report)
     if output is not None and output.suffix.lower().lstrip(".") not in FORMATS:
         raise InputError(f"-o {output}: the suffix must be one of .{', .'.join(FORMATS)}")
-    load_style(style)  # a bad style is bad usage: say so before loading any model
-    if output_dir is not None:
-        check_writable(output_dir)
+    load_style(o["style"])  # a bad style is bad usage: say so before loading any model
+    if o["output_dir"] is not None:
+        check_writable(o["output_dir"])
     files = expand_inputs(inputs)
     if not files:
         raise InputError(f"no media files found in {', '.join(inputs)}")
     if output is not None and len(files) > 1:
         raise InputError("-o/--output takes one input; use -d/--output-dir for several")
-    options = Options(language=language, style=style, asr_model=asr_model, describer=describer,
-                      diarizer=diarizer, device=device, audio_stream=audio_stream,
-                      cache=not no_cache)
+    options = Options(cache=not o["no_cache"],
+                      **{f.name: o[f.name] for f in fields(Options) if f.name in o})
     single = len(files) == 1
 
     def on_result(result) -> None:  # noqa: ANN001
@@ -192,7 +229,8 @@ def caption_cmd(inputs: tuple[str, ...], output: Path | None, output_dir: Path |
         log.info("%s: %s", src.name, stage,
                  extra={"fields": {"event": "stage", "file": str(src), "stage": stage}})
 
-    results = run_batch(files, options, job, jobs, on_result, on_stage)
+    results = run_batch(files, options, job, o["jobs"], on_result, on_stage)
+    manifest = o["manifest"]
     if manifest is not None:
         from ccgen.writers.atomic import write_atomic
 
@@ -206,6 +244,25 @@ def caption_cmd(inputs: tuple[str, ...], output: Path | None, output_dir: Path |
     failed = [r for r in results if r.status == "failed"]
     if failed:
         raise SystemExit(failed[0].exit_code if single else 1)
+
+
+@cli.command("lint")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("-s", "--style", default="netflix", show_default=True,
+              help="House style to check against: a preset name or a .toml style file.")
+@click.option("--frame-rate", type=float, default=None,
+              help="Frame rate for the gap rule (default: the style's).")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable report on stdout.")
+def lint_cmd(file: Path, style: str, frame_rate: float | None, as_json: bool) -> None:
+    """SDH quality check of any subtitle file; exit 1 when there is any violation."""
+    from ccgen.captions import load_style
+    from ccgen.captions.lint import format_text, lint_file
+
+    report = lint_file(file, load_style(style), frame_rate)
+    click.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False) if as_json
+               else format_text(report))
+    if not report.ok:
+        raise SystemExit(1)
 
 
 @cli.group("models", invoke_without_command=True)

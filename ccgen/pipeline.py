@@ -14,9 +14,10 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from ccgen import events
+from ccgen import events, speakers
 from ccgen.cache import StageCache, file_digest
 from ccgen.captions import build_captions, load_style
+from ccgen.captions.speakers import SpeakerMarks, parse_names
 from ccgen.cues import Cue, Timeline, Word
 from ccgen.errors import InputError
 from ccgen.media import load_audio, probe
@@ -38,6 +39,15 @@ class Options:
     device: str = "auto"
     audio_stream: int = 0
     cache: bool = True
+    describer_model: str | None = None
+    adapter: str | None = None
+    max_new_tokens: int = 512
+    diarizer_model: str | None = None
+    num_speakers: int | None = None
+    min_speakers: int | None = None
+    max_speakers: int | None = None
+    speaker_labels: str = "auto"
+    speaker_names: str | None = None  # "S1=ANNA,S2=BEN"
 
 
 def _device(requested: str) -> str:
@@ -63,14 +73,18 @@ class Captioner:
         if opts.diarizer not in ("auto", "none", "pyannote", "embedded"):
             raise InputError(f"unknown diarizer {opts.diarizer!r}; "
                              "choose auto, pyannote, embedded or none")
-        if opts.diarizer in ("pyannote", "embedded"):
-            raise InputError(f"--diarizer {opts.diarizer} is not available yet (planned); "
-                             "use --diarizer none")
         self.device = _device(opts.device)
+        extra = {"model": opts.diarizer_model} if opts.diarizer_model else {}
+        self.diarizer = None if opts.diarizer == "none" else speakers.create(
+            opts.diarizer, device=self.device, **extra, num_speakers=opts.num_speakers,
+            min_speakers=opts.min_speakers, max_speakers=opts.max_speakers)
         self.vad = VadSettings()
         self._transcriber: FasterWhisperTranscriber | None = None
-        self.describer = None if opts.describer == "none" else events.create(opts.describer)
+        self.describer = None if opts.describer == "none" else events.create(
+            opts.describer, model=opts.describer_model, adapter=opts.adapter,
+            device=opts.device, max_new_tokens=opts.max_new_tokens)
         self.cache = StageCache(enabled=opts.cache)
+        self.marks = SpeakerMarks(opts.speaker_labels, parse_names(opts.speaker_names))
 
     @property
     def transcriber(self) -> FasterWhisperTranscriber:
@@ -90,6 +104,12 @@ class Captioner:
             "speech": vad,
             "words": {**vad, "model": resolve_model(self.options.asr_model)[1],
                       "language": self.options.language, "device": self.device},
+            "turns": {**vad, "diarizer": self._diarizer_label(),
+                      "counts": [self.options.num_speakers, self.options.min_speakers,
+                                 self.options.max_speakers],
+                      "settings": asdict(self.diarizer.settings)
+                      if self.diarizer is not None and hasattr(self.diarizer, "settings")
+                      else {}},
             "sounds": {**vad, "describer": describer.name if describer else "none",
                        "settings": asdict(describer.settings)
                        if describer is not None and hasattr(describer, "settings") else {}},
@@ -127,6 +147,15 @@ class Captioner:
                 words_data = {"words": [asdict(w) for w in transcript.words],
                               "language": transcript.language}
             self.cache.put(digest, "words", keys.get("words", {}), words_data)
+        turns_data = cached.get("turns")
+        if turns_data is None:
+            turns_data = []
+            if self.diarizer is not None and regions and words_data["words"]:
+                samples = decoded()
+                step("finding speakers")
+                turns = self.diarizer.diarize(samples, [(a, b) for a, b in regions])
+                turns_data = [asdict(t) for t in turns]
+            self.cache.put(digest, "turns", keys.get("turns", {}), turns_data)
         sounds_data = cached.get("sounds")
         if sounds_data is None:
             sounds_data = []
@@ -138,9 +167,11 @@ class Captioner:
             self.cache.put(digest, "sounds", keys.get("sounds", {}), sounds_data)
         duration = info.duration or (decoded().size / 16000)
         words = [Word(**w) for w in words_data["words"]]
+        if turns_data:
+            speakers.assign_speakers(words, [speakers.Turn(**t) for t in turns_data])
         sounds = [Cue(**c) for c in sounds_data]
         step("formatting captions")
-        cues = build_captions(words, sounds, self.style, info.frame_rate, duration)
+        cues = build_captions(words, sounds, self.style, info.frame_rate, duration, self.marks)
         asr_label = self._asr_label()
         for cue in cues:
             if cue.kind == "speech":
@@ -156,6 +187,12 @@ class Captioner:
             frame_rate=info.frame_rate,
         )
 
+    def _diarizer_label(self) -> str:
+        if self.diarizer is None:
+            return "none"
+        return f"pyannote ({self.diarizer.model})" if self.diarizer.name == "pyannote" else (
+            "embedded (resemblyzer)")
+
     def _asr_label(self) -> str:
         from ccgen.speech import resolve_model
 
@@ -167,7 +204,7 @@ class Captioner:
 
         transcriber = (self._transcriber.path if self._transcriber
                        else resolve_model(self.options.asr_model)[0])
-        return {"transcriber": transcriber, "diarizer": "none",
+        return {"transcriber": transcriber, "diarizer": self._diarizer_label(),
                 "describer": self.describer.name if self.describer else "none"}
 
 

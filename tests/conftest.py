@@ -58,4 +58,7 @@ def isolated_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Every test run starts from an empty ccgen cache: stages are really computed."""
     path = tmp_path_factory.mktemp("ccgen-cache")
     os.environ["CCGEN_CACHE_DIR"] = str(path)
+    # No test reaches beyond this machine: any hub access fails at once, on loopback.
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    os.environ["HF_ENDPOINT"] = "http://127.0.0.1:9"
     return path

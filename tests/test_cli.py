@@ -36,7 +36,8 @@ def test_help_and_version() -> None:
     assert out.returncode == 0 and "caption" in out.stdout
     out = run_cli("caption", "--help")
     for option in ("--output-dir", "--format", "--style", "--asr-model", "--diarizer",
-                   "--describer", "--audio-stream", "--force", "planned"):
+                   "--describer", "--audio-stream", "--force", "--report", "--start-timecode",
+                   "--mux", "--speaker-labels", "--jobs", "--manifest"):
         assert option in out.stdout
     out = run_cli("--version")
     assert out.returncode == 0 and out.stdout.startswith("ccgen, version ")
@@ -62,8 +63,9 @@ def test_bad_inputs_exit_2_with_one_line(tmp_path: Path) -> None:
         ((good, "-s", "no-such-style"), "unknown style"),
         ((good, "-o", tmp_path / "out.txt"), "suffix"),
         ((good, "--audio-stream", "3"), "--audio-stream 3 does not exist"),
-        ((good, "--diarizer", "pyannote"), "not available yet"),
-        ((good, "--describer", "audsemthinker"), "not available yet"),
+        ((good, "--diarizer", "pyannote"), "is not on this machine"),
+        ((good, "--speaker-names", "S1"), "is not SPEAKER=NAME"),
+        ((good, "--describer", "audsemthinker"), "needs a CUDA GPU"),
     ]
     for args, needle in cases:
         result = run_cli(*args)

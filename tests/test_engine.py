@@ -62,12 +62,33 @@ def test_sentence_ends_start_new_captions_when_both_do_not_fit() -> None:
     assert cues[0].text.replace("\n", " ").endswith("worse.")
 
 
-def test_pause_and_speaker_change_split_captions() -> None:
+def test_quick_exchange_is_one_dashed_caption_and_pauses_split() -> None:
     words = words_at("Are you there?", 0.0, 0.3, "S1") + words_at("Yes.", 1.2, 0.3, "S2")
     words += words_at("Good.", 5.0, 0.3, "S2")
     cues = build_captions(words, [], NETFLIX, 24.0, 10.0)
-    assert [c.text for c in cues] == ["Are you there?", "Yes.", "Good."]
-    assert [c.speaker for c in cues] == ["S1", "S2", "S2"]
+    assert [c.text for c in cues] == ["- Are you there?\n- Yes.", "Good."]
+    assert [c.speaker for c in cues] == ["S1", "S2"]
+
+
+def test_slow_exchange_keeps_one_speaker_per_caption() -> None:
+    words = words_at("Are you there?", 0.0, 0.3, "S1") + words_at("Yes.", 2.5, 0.3, "S2")
+    cues = build_captions(words, [], NETFLIX, 24.0, 10.0)
+    assert [c.text for c in cues] == ["Are you there?", "Yes."]
+
+
+@pytest.mark.parametrize(("style", "mode", "names", "expected"), [
+    ("netflix", "auto", {}, ["Hello.", "Hi there."]),
+    ("netflix", "auto", {"S1": "ANNA", "S2": "BEN"}, ["[ANNA] Hello.", "[BEN] Hi there."]),
+    ("netflix", "never", {"S1": "ANNA"}, ["Hello.", "Hi there."]),
+    ("netflix", "always", {}, ["[speaker 1] Hello.", "[speaker 2] Hi there."]),
+    ("bbc", "auto", {"S1": "Anna", "S2": "Ben"}, ["ANNA: Hello.", "BEN: Hi there."]),
+])
+def test_speaker_labels(style: str, mode: str, names: dict, expected: list[str]) -> None:
+    from ccgen.captions.speakers import SpeakerMarks
+
+    words = words_at("Hello.", 0.0, 0.3, "S1") + words_at("Hi there.", 3.0, 0.3, "S2")
+    cues = build_captions(words, [], load_style(style), 25.0, 10.0, SpeakerMarks(mode, names))
+    assert [c.text for c in cues] == expected
 
 
 def test_sound_in_a_pause_gets_its_own_bracketed_caption() -> None:

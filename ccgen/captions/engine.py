@@ -10,6 +10,8 @@ Rules, in the order they apply:
 3. Each caption starts with its first word, stays up to ``max_hang`` after its last word, and
    longer still when the style's minimum duration or reading speed needs it, never into the
    next caption's minimum gap (``min_gap_frames`` at the media's frame rate).
+   Speaker marks (:mod:`speakers`): a quick two-speaker exchange becomes one dashed caption,
+   and labels name speakers when asked.
 4. Sound and music cues are rendered by the style (``[door slams]``, ``♪``...). One in a pause
    gets its own caption; one under speech shares the speech caption on its own line when there
    is room, otherwise it is shown just before or after the speech.
@@ -21,6 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from ccgen.captions.layout import CLAUSE_END, SENTENCE_END, break_lines
+from ccgen.captions.speakers import SpeakerMarks, add_labels, join_dialogue
 from ccgen.captions.style import Style
 from ccgen.cues import Cue, Word
 
@@ -149,37 +152,53 @@ def _place_sounds(speech: list[Cue], sounds: list[Cue], style: Style, gap: float
     return sorted(out, key=lambda c: (c.start, c.end))
 
 
+# How late a caption may start to give the one before it reading time (minimum durations
+# still win beyond this: a caption nobody can read is worse than one that is late).
+MAX_DELAY = 0.5
+
+
 def _settle(cues: list[Cue], style: Style, gap: float, duration: float | None) -> list[Cue]:
     """Rules 3 and 5: hang, minimum duration, reading speed, maximum duration, gaps.
 
-    When two captions are too close, the earlier one ends earlier, but never below the
-    style's minimum duration: then the later one starts later instead (a flash caption that
-    nobody can read is worse than a caption a few frames late).
+    When two captions are too close, the earlier one ends earlier, but not below its reading
+    time (at most ``MAX_DELAY`` of delay is spent on that) and never below the style's minimum
+    duration: the later one starts later instead. With ``style.close_gap`` (BBC), a gap
+    shorter than that is closed up by keeping the earlier caption on screen.
     """
     limit = duration if duration and duration > 0 else float("inf")
     for cue in cues:
         end = cue.end + (style.max_hang if cue.kind == "speech" else 0.0)
         end = max(end, cue.start + _reading_time(cue.text, style))
         cue.end = min(end, cue.start + style.max_duration, max(limit, cue.end))
-    for prev, cue in zip(cues, cues[1:], strict=False):
+    spoken = [cue.start for cue in cues]
+    for k, (prev, cue) in enumerate(zip(cues, cues[1:], strict=False), start=1):
+        if (style.close_gap and prev.end + gap <= cue.start < prev.end + style.close_gap
+                and cue.start - gap - prev.start <= style.max_duration):
+            prev.end = cue.start - gap
         if cue.start >= prev.end + gap:
             continue
-        if cue.start - gap - prev.start >= min(style.min_duration, prev.end - prev.start):
-            prev.end = cue.start - gap
-            continue
-        prev.end = prev.start + min(style.min_duration, prev.end - prev.start)
-        shift = prev.end + gap - cue.start
-        cue.start += shift
-        cue.end = max(cue.end, cue.start + _reading_time(cue.text, style))
-        cue.end = min(cue.end, cue.start + style.max_duration)
+        length = prev.end - prev.start
+        floor = min(length, style.min_duration)
+        want = min(length, max(floor, _reading_time(prev.text, style)))
+        room = cue.start - gap - prev.start
+        if room < want:
+            allowed = max(0.0, spoken[k] + MAX_DELAY - cue.start)
+            push = max(floor - room, min(want - room, allowed), 0.0)
+            cue.start += push
+            cue.end = max(cue.end, cue.start + _reading_time(cue.text, style))
+            cue.end = min(cue.end, cue.start + style.max_duration)
+        prev.end = cue.start - gap
     return [c for c in cues if c.end > c.start]
 
 
 def build_captions(words: list[Word], sounds: list[Cue], style: Style,
-                   frame_rate: float | None = None, duration: float | None = None) -> list[Cue]:
+                   frame_rate: float | None = None, duration: float | None = None,
+                   marks: SpeakerMarks | None = None) -> list[Cue]:
     """Display cues (speech and sound) under `style`; see the module docstring for the rules."""
     gap = style.min_gap(frame_rate)
     speech = _speech_cues(sorted(words, key=lambda w: (w.start, w.end)), style)
+    speech = join_dialogue(speech, style)
+    add_labels(speech, style, marks or SpeakerMarks())
     rendered = [
         replace(s, text=style.render(s.kind, s.text))
         for s in sorted(sounds, key=lambda c: (c.start, c.end))

@@ -1,26 +1,59 @@
 """House styles: the numbers and renderings of an SDH guide, loaded from a TOML file.
 
-Presets live in ``templates/styles/<name>.toml``; a user passes a name or a path to a file of
-their own. A style file is data, not code: its jinja2 snippets render in jinja2's sandbox, and
-a bad field is reported by name.
+Presets live in ``templates/styles/<name>.toml`` (netflix, bbc, dcmp, cea608); a user passes a
+name or a path to a file of their own. A style file is data, not code: its jinja2 snippets
+render in jinja2's sandbox with strict undefined variables, so a typo or an escape attempt such
+as ``{{ ''.__class__ }}`` is an error at load time instead of silently rendering nothing, and
+every bad field (unknown, wrong type, out of range, broken template) is reported by name.
+
+The same :class:`Style` drives the engine (which makes captions) and ``ccgen lint`` (which
+checks them), so a caption that ccgen makes is judged by the numbers it was made with.
 """
 
 from __future__ import annotations
 
+import string
+import tomllib
 from dataclasses import dataclass, fields
 from functools import lru_cache
 from pathlib import Path
 
-import tomllib
-from jinja2 import TemplateError
+from jinja2 import StrictUndefined, Template, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 
 from ccgen.errors import InputError
 from ccgen.resources import templates_dir
 
+# CEA-608 (line 21) can only display the characters of its fixed tables. The basic set is
+# ASCII 0x20-0x7F with nine code points reassigned (0x2A á, 0x5C é, 0x5E í, 0x5F ó, 0x60 ú,
+# 0x7B ç, 0x7C ÷, 0x7D Ñ, 0x7E ñ, 0x7F █); the special North American set and the extended
+# Western European sets (two-byte codes 0x11/0x19 3x, 0x12/0x1A 2x-3x, 0x13/0x1B 2x-3x) add
+# accented letters, symbols and bring back * { } \ ^ _ | ~. The backtick cannot be shown.
+# Decoders disagree on which of 0x1226/0x1229 is the curly or straight apostrophe, so both
+# ' and ’ (and ‘) are accepted. U+00A0 stands for 608's transparent space.
+_CEA608_BASIC = (set(string.ascii_letters + string.digits + " !\"#$%&'()+,-./:;<=>?@[]")
+                 | set("áéíóúç÷Ññ█"))
+_CEA608_SPECIAL = set("®°½¿™¢£♪àèâêîôû\u00a0")
+_CEA608_EXTENDED = set(
+    "ÁÉÓÚÜü‘’¡*'—©℠•“”ÀÂÇÈÊËëÎÏïÔÙùÛ«»"  # Spanish, miscellaneous, French
+    "ÃãÍÌìÒòÕõ{}\\^_|~ÄäÖöß¥¤¦ÅåØø┌┐└┘"  # Portuguese, German, Danish, box corners
+)
+CEA608_CHARS: frozenset[str] = frozenset(_CEA608_BASIC | _CEA608_SPECIAL | _CEA608_EXTENDED)
+
+# charset name -> the characters a display can show; None means any printable Unicode.
+CHARSETS: dict[str, frozenset[str] | None] = {"unicode": None, "cea608": CEA608_CHARS}
+
+# Template fields and the variables each one is rendered with.
+TEMPLATE_FIELDS: dict[str, str] = {
+    "sound_template": "text", "music_template": "text", "lyrics_template": "text",
+    "speaker_label_template": "name",
+}
+
 
 @dataclass(frozen=True)
 class Style:
+    """One SDH guide's numbers. Defaults are the Netflix English SDH preset's."""
+
     name: str
     guide: str
     max_chars: int = 42
@@ -37,28 +70,54 @@ class Style:
     sound_template: str = "[{{ text }}]"
     music_template: str = "[{{ text }}]"
     lyrics_template: str = "♪ {{ text }} ♪"
+    # How an off-screen or unclear speaker is named ([JOHN], JOHN:, (John), >> JOHN:).
+    speaker_label_template: str = "[{{ name }}]"
+    # Which characters the target display can show: "unicode" (any printable) or "cea608".
+    charset: str = "unicode"
+    # BBC-style chaining: a gap between captions shorter than this (seconds) should be closed
+    # up entirely; 0 turns the rule off. Distinct from min_gap_frames, the smallest gap allowed.
+    close_gap: float = 0.0
 
     def min_gap(self, frame_rate: float | None) -> float:
         """The minimum gap between captions in seconds at the media's real frame rate."""
         return self.min_gap_frames / (frame_rate or self.default_frame_rate)
 
+    def allowed_chars(self) -> frozenset[str] | None:
+        """The characters this style's display can show, or None for any printable one."""
+        return CHARSETS[self.charset]
+
     def render(self, kind: str, text: str) -> str:
         """Display text of a sound, music or lyrics item under this style."""
         if kind in ("sound", "music"):
             text = text.upper() if self.sound_case == "upper" else text.lower()
-        template = {"sound": self.sound_template, "music": self.music_template,
-                    "lyrics": self.lyrics_template}.get(kind)
-        if template is None:
+        key = {"sound": "sound_template", "music": "music_template",
+               "lyrics": "lyrics_template"}.get(kind)
+        if key is None:
             return text
-        return _compile(template).render(text=text).strip()
+        return self._render(key, text=text)
+
+    def speaker_label(self, name: str) -> str:
+        """The label that names a speaker under this style, e.g. ``[JOHN]`` or ``JOHN:``."""
+        return self._render("speaker_label_template", name=name)
+
+    def _render(self, key: str, **values: str) -> str:
+        try:
+            return _compile(getattr(self, key)).render(**values).strip()
+        except TemplateError as exc:
+            raise InputError(f"style {self.name}: field {key!r} failed to render "
+                             f"({_one_line(exc)})") from None
 
 
-_ENV = SandboxedEnvironment(autoescape=False)
+_ENV = SandboxedEnvironment(autoescape=False, undefined=StrictUndefined)
 
 
 @lru_cache(maxsize=64)
-def _compile(source: str):  # noqa: ANN202 - jinja2's Template
+def _compile(source: str) -> Template:
     return _ENV.from_string(source)
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__
 
 
 def presets() -> list[str]:
@@ -69,7 +128,9 @@ _RANGES = {
     "max_chars": (10, 80), "max_lines": (1, 4), "max_cps": (5.0, 60.0),
     "min_duration": (0.1, 10.0), "max_duration": (1.0, 30.0), "min_gap_frames": (0, 50),
     "default_frame_rate": (10.0, 120.0), "max_hang": (0.0, 5.0), "pause_split": (0.1, 10.0),
+    "close_gap": (0.0, 5.0),
 }
+_CHOICES = {"sound_case": ("lower", "upper"), "charset": tuple(CHARSETS)}
 
 
 def load_style(name_or_path: str | Path) -> Style:
@@ -87,7 +148,7 @@ def load_style(name_or_path: str | Path) -> Style:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(f"style file {path}: not valid TOML ({exc})") from None
+        raise InputError(f"style file {path}: not valid TOML ({_one_line(exc)})") from None
     return _from_dict(data, path)
 
 
@@ -109,13 +170,18 @@ def _from_dict(data: dict, path: Path) -> Style:
         if key in _RANGES and not _RANGES[key][0] <= value <= _RANGES[key][1]:
             lo, hi = _RANGES[key]
             raise InputError(f"style file {path}: field {key!r} = {value} is outside {lo}..{hi}")
-    if data.get("sound_case", "lower") not in ("lower", "upper"):
-        raise InputError(f"style file {path}: field 'sound_case' must be 'lower' or 'upper'")
+        if key in _CHOICES and value not in _CHOICES[key]:
+            choices = " or ".join(repr(c) for c in _CHOICES[key])
+            raise InputError(f"style file {path}: field {key!r} must be {choices}, "
+                             f"not {value!r}")
     style = Style(**data)
-    for key in ("sound_template", "music_template", "lyrics_template"):
+    if style.min_duration > style.max_duration:
+        raise InputError(f"style file {path}: field 'min_duration' = {style.min_duration} is "
+                         f"above max_duration = {style.max_duration}")
+    for key, variable in TEMPLATE_FIELDS.items():
         try:
-            _compile(getattr(style, key)).render(text="test")
+            _compile(getattr(style, key)).render({variable: "test"})
         except TemplateError as exc:
             raise InputError(f"style file {path}: field {key!r} is not a valid template "
-                             f"({exc})") from None
+                             f"({_one_line(exc)})") from None
     return style

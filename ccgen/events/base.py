@@ -6,6 +6,7 @@ A describer gets the whole soundtrack and the speech regions and returns sound/m
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Protocol
 
@@ -37,12 +38,20 @@ def available() -> list[str]:
 
 
 def create(name: str, **options: object) -> Describer:
-    """Build the describer called `name` ("auto" picks the best one this machine can run)."""
+    """Build the describer called `name`.
+
+    "auto" picks AudSemThinker where a CUDA device and its weights are available, else the
+    embedded tagger, and logs which and why. Options not meant for a backend (model, adapter,
+    device, max_new_tokens belong to AudSemThinker) are dropped for the others.
+    """
     if name == "auto":
-        name = "yamnet"
-    if name == "audsemthinker":
-        raise InputError("--describer audsemthinker is not available yet (GPU describer, "
-                         "planned); use --describer yamnet or auto")
+        from ccgen.events.audsemthinker import DEFAULT_MODEL, choose_describer
+
+        name, why = choose_describer(str(options.get("device") or "auto"),
+                                     str(options.get("model") or DEFAULT_MODEL))
+        logging.getLogger("ccgen").info("describer: %s (%s)", name, why)
+    if name != "audsemthinker":
+        options = {}
     try:
         factory = _REGISTRY[name]
     except KeyError:

@@ -1,0 +1,357 @@
+"""SDH quality control: check any subtitle file, or ccgen's own cues, against a house style.
+
+``ccgen lint`` is the same check a human QC pass makes before delivery, with the style's own
+numbers (see :mod:`ccgen.captions.style`), so it judges human files and ccgen output alike.
+Text is measured as displayed: formatting tags (``{\\i1}``, ``<i>``, ``<v Name>``) are
+stripped, HTML entities decoded, each line trimmed, and blank lines ignored. Limits have a
+1 ms tolerance, so a caption exactly at a limit passes.
+
+Rules (one finding per cue and rule; gap rules are reported on the later cue):
+
+- ``empty``: no visible text (the other cue rules skip it).
+- ``line-length``: a line longer than ``max_chars``.
+- ``line-count``: more lines than ``max_lines``.
+- ``min-duration`` / ``max-duration``: on screen shorter than ``min_duration`` / longer than
+  ``max_duration``.
+- ``cps``: characters per second (spaces counted, line breaks not) above ``max_cps``; a cue
+  already too short is measured at ``min_duration``, so each finding points at its own fix.
+- ``gap``: starts less than ``min_gap_frames`` frames after the previous cue ends.
+- ``close-gap``: a gap the style wants closed up (``close_gap``; BBC: under 1 s); a gap of up
+  to 2 frames counts as closed.
+- ``overlap``: starts before the previous cue ends.
+- ``unbalanced-brackets``: ``[ ]`` or ``( )`` not paired, or an odd number of ``♪`` marks.
+- ``charset``: a character the style's display cannot show (``cea608``), or a control or
+  replacement character (any style).
+
+JSON shape (``Report.to_dict()``, ``ccgen lint --json``); times in seconds, ``cue`` is the
+1-based position in the file, ``text`` the displayed text with ``\\n`` between lines::
+
+    {"file": "movie.en.srt", "format": "srt", "style": "netflix", "frame_rate": 24.0,
+     "cues": 1847, "violations": 3,
+     "summary": {"line-length": 1, "cps": 2},
+     "findings": [{"rule": "cps", "cue": 12, "start": 61.2, "end": 62.0,
+                   "text": "What would I see\\nif I rode on a beam?",
+                   "message": "45.0 characters/s > 20"}, ...]}
+
+``summary`` lists only rules with findings, in the rule order above; ``file`` and ``format``
+are null for cues linted in memory (``format`` is pysubs2's name for what was read).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pysubs2
+from pysubs2.formats import FILE_EXTENSION_TO_FORMAT_IDENTIFIER
+
+from ccgen.captions.style import Style
+from ccgen.cues import Cue
+from ccgen.errors import InputError
+
+RULES: dict[str, str] = {
+    "empty": "no visible text",
+    "line-length": "a line longer than the style's max_chars",
+    "line-count": "more lines than the style's max_lines",
+    "min-duration": "on screen shorter than min_duration",
+    "max-duration": "on screen longer than max_duration",
+    "cps": "reading speed above max_cps (characters per second, line breaks excluded)",
+    "gap": "less than min_gap_frames after the previous cue",
+    "close-gap": "a short gap the style wants closed up (close_gap)",
+    "overlap": "starts before the previous cue ends",
+    "unbalanced-brackets": "[ ] or ( ) not paired, or an odd number of ♪ marks",
+    "charset": "a character outside the style's character set",
+}
+TOLERANCE = 1e-3  # seconds; a caption exactly at a limit passes
+
+# Formats lint cannot read, with what they are, so the message can say so.
+_UNREADABLE = {".scc": "SCC (Scenarist) caption data", ".stl": "EBU STL binary subtitles",
+               ".cap": "Cheetah CAP captions", ".mcc": "MacCaption MCC data",
+               ".sup": "Blu-ray PGS image subtitles", ".idx": "VobSub image subtitles"}
+
+_ASS_TAG = re.compile(r"\{\\[^}]*\}")
+_MARKUP_TAG = re.compile(r"</?[A-Za-z][^<>]*>|<\d[\d:.]*>")
+_NOTE_RUN = re.compile(r"♪+")
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One broken rule on one cue."""
+
+    rule: str
+    cue: int
+    start: float
+    end: float
+    text: str
+    message: str
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["start"], d["end"] = round(self.start, 3), round(self.end, 3)
+        return d
+
+
+@dataclass
+class Report:
+    """What lint found; ``cues`` counts every cue read, ``findings`` are in cue order."""
+
+    style: str
+    cues: int
+    findings: list[Finding] = field(default_factory=list)
+    file: str | None = None
+    format: str | None = None
+    frame_rate: float | None = None
+
+    @property
+    def violations(self) -> int:
+        return len(self.findings)
+
+    @property
+    def ok(self) -> bool:
+        return not self.findings
+
+    def summary(self) -> dict[str, int]:
+        """Findings per rule, in rule order, only rules that fired."""
+        counts = {rule: 0 for rule in RULES}
+        for finding in self.findings:
+            counts[finding.rule] += 1
+        return {rule: n for rule, n in counts.items() if n}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"file": self.file, "format": self.format, "style": self.style,
+                "frame_rate": self.frame_rate, "cues": self.cues,
+                "violations": self.violations, "summary": self.summary(),
+                "findings": [f.to_dict() for f in self.findings]}
+
+
+@dataclass
+class _Item:
+    index: int
+    start: float
+    end: float
+    lines: list[str]
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.lines)
+
+
+def visible_lines(text: str) -> list[str]:
+    """The lines a viewer sees: tags stripped, entities decoded, blank lines dropped."""
+    text = _MARKUP_TAG.sub("", _ASS_TAG.sub("", text))
+    text = text.replace("\\N", "\n").replace("\\n", "\n").replace("\\h", " ")
+    text = html.unescape(text).replace("\r", "")
+    return [line.strip() for line in text.split("\n") if line.strip()]
+
+
+def lint_cues(cues: list[Cue], style: Style, frame_rate: float | None = None) -> Report:
+    """Lint ccgen's own display cues (any kind) in list order."""
+    items = [_Item(i, c.start, c.end, visible_lines(c.text)) for i, c in enumerate(cues, 1)]
+    return _lint(items, style, frame_rate, file=None, fmt=None)
+
+
+def lint_file(path: str | Path, style: Style, frame_rate: float | None = None) -> Report:
+    """Lint a subtitle file in any format pysubs2 reads (srt, vtt, ass/ssa, sami, ttml/dfxp,
+    microdvd .sub, mpl2, tmp .txt, pysubs2 json).
+
+    `frame_rate` sets the frame grid for the gap rule and for frame-based files (MicroDVD);
+    None uses the style's default. InputError (one line, naming the file) when it cannot be read.
+    """
+    path = Path(path)
+    subs = _read(path, frame_rate or style.default_frame_rate)
+    events = [e for e in subs.events if not e.is_comment]
+    if subs.format == "sami":
+        events = _sami_events(events)
+    items = [_Item(i, e.start / 1000, e.end / 1000, visible_lines(e.text))
+             for i, e in enumerate(events, 1)]
+    return _lint(items, style, frame_rate, file=str(path), fmt=subs.format)
+
+
+def _read(path: Path, fps: float) -> pysubs2.SSAFile:
+    suffix = path.suffix.lower()
+    if not path.is_file():
+        raise InputError(f"{path}: no such subtitle file")
+    if suffix in _UNREADABLE:
+        raise InputError(f"{path}: {_UNREADABLE[suffix]} cannot be linted; convert it to "
+                         "srt, vtt or ttml first")
+    data = path.read_bytes()
+    text = _decode(data, path)
+    fmt = FILE_EXTENSION_TO_FORMAT_IDENTIFIER.get(suffix)
+    try:
+        subs = pysubs2.SSAFile.from_string(text, format_=fmt, fps=fps)
+    except Exception as exc:  # a third-party parser on untrusted input: any failure is bad input
+        reason = " ".join(str(exc).split()) or type(exc).__name__
+        raise InputError(f"{path}: not a readable subtitle file ({reason})") from None
+    # TMP ("hh:mm:ss:text") matches many other line formats, SCC among them: trust it only
+    # when the file says it is one.
+    if subs.format == "tmp" and suffix != ".txt":
+        raise InputError(f"{path}: not a readable subtitle file (unrecognised format)")
+    if not any(not e.is_comment for e in subs.events):
+        raise InputError(f"{path}: no subtitle cues found (read as {subs.format})")
+    return subs
+
+
+def _decode(data: bytes, path: Path) -> str:
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            pass
+    elif b"\x00" not in data[:8192]:
+        try:
+            return data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            return data.decode("cp1252", errors="replace")
+    raise InputError(f"{path}: not a subtitle file (binary data)")
+
+
+def _sami_events(events: list[pysubs2.SSAEvent]) -> list[pysubs2.SSAEvent]:
+    """SAMI shows each SYNC until the next one; pysubs2 guesses ends at 15 cps instead.
+
+    Restore the real ends, then drop the empty SYNCs, which are SAMI's way to clear the screen.
+    """
+    ordered = sorted(events, key=lambda e: e.start)
+    for event, after in zip(ordered, ordered[1:], strict=False):
+        if after.start > event.start:
+            event.end = after.start
+    return [e for e in ordered if visible_lines(e.text)]
+
+
+def _lint(items: list[_Item], style: Style, frame_rate: float | None, *, file: str | None,
+          fmt: str | None) -> Report:
+    rate = frame_rate or style.default_frame_rate
+    findings: list[Finding] = []
+    for item in items:
+        findings.extend(_cue_findings(item, style))
+    findings.extend(_timing_findings([i for i in items if i.lines], style, rate))
+    order = {rule: n for n, rule in enumerate(RULES)}
+    findings.sort(key=lambda f: (f.cue, order[f.rule]))
+    return Report(style=style.name, cues=len(items), findings=findings, file=file, format=fmt,
+                  frame_rate=rate)
+
+
+def _cue_findings(item: _Item, style: Style) -> list[Finding]:
+    def hit(rule: str, message: str) -> None:
+        out.append(Finding(rule, item.index, item.start, item.end, item.text, message))
+
+    out: list[Finding] = []
+    if not item.lines:
+        hit("empty", "no visible text")
+        return out
+    long = [(n, len(line)) for n, line in enumerate(item.lines, 1) if len(line) > style.max_chars]
+    if long:
+        where = ", ".join(str(n) for n, _ in long)
+        sizes = ", ".join(str(size) for _, size in long)
+        hit("line-length", f"line {where}: {sizes} characters > {style.max_chars}")
+    if len(item.lines) > style.max_lines:
+        hit("line-count", f"{len(item.lines)} lines > {style.max_lines}")
+    duration = item.end - item.start
+    too_short = duration < style.min_duration - TOLERANCE
+    if too_short:
+        hit("min-duration", f"{duration:.3f} s < {style.min_duration:g} s")
+    if duration > style.max_duration + TOLERANCE:
+        hit("max-duration", f"{duration:.3f} s > {style.max_duration:g} s")
+    chars = sum(len(line) for line in item.lines)
+    measured = max(duration, style.min_duration) if too_short else duration
+    if measured > 0 and chars > style.max_cps * (measured + TOLERANCE):
+        note = f" even at the {style.min_duration:g} s minimum" if too_short else ""
+        hit("cps", f"{chars / measured:.1f} characters/s > {style.max_cps:g}{note}")
+    problem = _bracket_problem(item.text)
+    if problem:
+        hit("unbalanced-brackets", problem)
+    bad = _bad_chars(item.text, style)
+    if bad:
+        shown = " ".join(f"{c!r} (U+{ord(c):04X})" for c in bad[:5])
+        more = f" and {len(bad) - 5} more" if len(bad) > 5 else ""
+        hit("charset", f"not in the {style.charset} character set: {shown}{more}")
+    return out
+
+
+def _bracket_problem(text: str) -> str | None:
+    pairs = {"]": "[", ")": "("}
+    stack: list[str] = []
+    for char in text:
+        if char in "[(":
+            stack.append(char)
+        elif char in pairs:
+            if not stack or stack[-1] != pairs[char]:
+                return f"{char!r} without a matching {pairs[char]!r}"
+            stack.pop()
+    if stack:
+        return f"{stack[-1]!r} is never closed"
+    # ♪ marks open and close lyrics ("♪ la la ♪", DCMP's last "♪ la ♪♪"): a run of notes is
+    # one mark, and a caption that is only notes ("♪♪") is a music cue, not a lyric.
+    runs = _NOTE_RUN.findall(text)
+    if len(runs) % 2 and _NOTE_RUN.sub("", text).strip():
+        return "odd number of ♪ marks (lyrics need one at each end)"
+    return None
+
+
+def _bad_chars(text: str, style: Style) -> list[str]:
+    allowed = style.allowed_chars()
+    bad: set[str] = set()
+    for char in text:
+        if char == "\n":
+            continue
+        if allowed is not None:
+            if char not in allowed:
+                bad.add(char)
+        elif char == "\ufffd" or unicodedata.category(char) in ("Cc", "Cs", "Co", "Cn"):
+            bad.add(char)
+    return sorted(bad)
+
+
+def _timing_findings(items: list[_Item], style: Style, rate: float) -> list[Finding]:
+    """Gap, close-gap and overlap, in time order, against the latest-ending earlier cue."""
+    out: list[Finding] = []
+    min_gap = style.min_gap(rate)
+    closed = max(min_gap, 2 / rate)  # a gap this small counts as closed up
+    ordered = sorted(items, key=lambda i: (i.start, i.end, i.index))
+    for prev, item in zip(_running_latest(ordered), ordered[1:], strict=False):
+        gap = item.start - prev.end
+        if gap < -TOLERANCE:
+            message = f"starts {-gap:.3f} s before #{prev.index} ends"
+            out.append(Finding("overlap", item.index, item.start, item.end, item.text, message))
+        elif gap < min_gap - TOLERANCE:
+            message = (f"{gap:.3f} s after #{prev.index} < {style.min_gap_frames} frames "
+                       f"({min_gap:.3f} s at {rate:g} fps)")
+            out.append(Finding("gap", item.index, item.start, item.end, item.text, message))
+        elif style.close_gap > 0 and closed + TOLERANCE < gap < style.close_gap - TOLERANCE:
+            message = (f"{gap:.3f} s after #{prev.index}: close it up or leave at "
+                       f"least {style.close_gap:g} s")
+            out.append(Finding("close-gap", item.index, item.start, item.end, item.text,
+                               message))
+    return out
+
+
+def _running_latest(ordered: list[_Item]) -> list[_Item]:
+    """For each cue in time order, the earlier-or-same cue that ends last so far."""
+    out: list[_Item] = []
+    for item in ordered:
+        out.append(item if not out or item.end > out[-1].end else out[-1])
+    return out
+
+
+def _clock(seconds: float) -> str:
+    ms = max(0, round(seconds * 1000))
+    return f"{ms // 3_600_000:02d}:{ms // 60_000 % 60:02d}:{ms // 1000 % 60:02d}.{ms % 1000:03d}"
+
+
+def _snippet(text: str, width: int = 40) -> str:
+    flat = text.replace("\n", " / ")
+    return flat if len(flat) <= width else flat[: width - 1] + "…"
+
+
+def format_text(report: Report) -> str:
+    """Human-readable report: one line per finding, then a summary line."""
+    lines = [f"{_clock(f.start)}  #{f.cue}  {f.rule}  {f.message} ({_snippet(f.text)})"
+             for f in report.findings]
+    name = Path(report.file).name if report.file else "captions"
+    counts = ", ".join(f"{rule} {n}" for rule, n in report.summary().items())
+    verdict = f"{report.violations} violations ({counts})" if counts else "no violations"
+    lines.append(f"{name}: {report.cues} cues, {verdict} under style {report.style}")
+    return "\n".join(lines)

@@ -1,0 +1,19 @@
+"""Stage 2b: who speaks when (diarizers in a registry, see base.py) and words → speakers.
+
+Importing this package registers the backends without importing torch or pyannote: each
+loads its models on first use, so ``--diarizer none`` costs nothing.
+"""
+
+from ccgen.speakers import embedded, pyannote  # noqa: F401  (register the backends)
+from ccgen.speakers.base import (
+    Diarizer,
+    Turn,
+    assign_speakers,
+    available,
+    create,
+    normalize_turns,
+    register,
+)
+
+__all__ = ["Diarizer", "Turn", "assign_speakers", "available", "create", "normalize_turns",
+           "register"]

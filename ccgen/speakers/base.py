@@ -1,0 +1,133 @@
+"""The diarizer interface, its registry, and how speaker turns reach the words.
+
+A diarizer answers "who spoke when" as :class:`Turn` s; :func:`assign_speakers` then labels each
+transcribed word, so the SDH engine can mark speaker changes. Backends register by name, like the
+describers (``ccgen.events.base``): a new speaker model is one new file.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left, bisect_right
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+from ccgen.cues import Word
+from ccgen.errors import InputError
+
+# What "auto" means: the offline default that needs no token and no model download.
+DEFAULT = "embedded"
+
+
+@dataclass(frozen=True)
+class Turn:
+    """``speaker`` talks from ``start`` to ``end`` (seconds from the start of the media)."""
+
+    start: float
+    end: float
+    speaker: str
+
+
+class Diarizer(Protocol):
+    name: str
+
+    def diarize(self, audio: np.ndarray, speech: list[tuple[float, float]]) -> list[Turn]:
+        """Turns for 16 kHz mono float32 `audio`, given the VAD's speech regions (seconds)."""
+        ...
+
+
+_REGISTRY: dict[str, Callable[..., Diarizer]] = {}
+
+
+def register(name: str) -> Callable[[Callable[..., Diarizer]], Callable[..., Diarizer]]:
+    def deco(factory: Callable[..., Diarizer]) -> Callable[..., Diarizer]:
+        _REGISTRY[name] = factory
+        return factory
+
+    return deco
+
+
+def available() -> list[str]:
+    return sorted(_REGISTRY)
+
+
+def create(name: str, **options: object) -> Diarizer:
+    """Build the diarizer called `name` ("auto" = the offline ``embedded`` backend).
+
+    Options go to the backend: ``num_speakers``, ``min_speakers``, ``max_speakers`` for all;
+    ``device``, ``model``, ``token`` where the backend has them. ``none`` is not a backend:
+    the caller skips diarization.
+    """
+    if name == "auto":
+        name = DEFAULT
+    try:
+        factory = _REGISTRY[name]
+    except KeyError:
+        raise InputError(f"unknown diarizer {name!r}; choose from auto, "
+                         f"{', '.join(available())}, none") from None
+    return factory(**options)
+
+
+def check_counts(num_speakers: int | None, min_speakers: int | None,
+                 max_speakers: int | None) -> None:
+    """Reject impossible speaker counts early, as bad usage (exit 2), not deep in a model."""
+    for label, value in (("num_speakers", num_speakers), ("min_speakers", min_speakers),
+                         ("max_speakers", max_speakers)):
+        if value is not None and (not isinstance(value, int) or value < 1):
+            raise InputError(f"{label} must be a whole number of at least 1, not {value!r}")
+    if min_speakers and max_speakers and min_speakers > max_speakers:
+        raise InputError(f"min_speakers ({min_speakers}) is more than "
+                         f"max_speakers ({max_speakers})")
+
+
+def normalize_turns(turns: Iterable[Turn]) -> list[Turn]:
+    """Sort turns by time and rename speakers S1, S2, ... in order of first appearance.
+
+    Backends name clusters arbitrarily (0, 3, SPEAKER_02); stable, readable ids make the
+    output reproducible and match what the captions show.
+    """
+    ordered = sorted((t for t in turns if t.end > t.start), key=lambda t: (t.start, t.end))
+    names: dict[str, str] = {}
+    for t in ordered:
+        names.setdefault(t.speaker, f"S{len(names) + 1}")
+    return [Turn(t.start, t.end, names[t.speaker]) for t in ordered]
+
+
+def _speaker_for(word: Word, turns: Sequence[Turn], starts: list[float],
+                 reach: list[float]) -> str:
+    """The speaker with most time overlap with `word`, else the speaker of the nearest turn."""
+    ws, we = word.start, max(word.end, word.start)
+    lo = bisect_right(reach, ws)  # turns before lo all end at or before the word starts
+    hi = bisect_left(starts, we) if we > ws else bisect_right(starts, ws)
+    totals: dict[str, float] = {}
+    for t in turns[lo:hi]:
+        # a zero-length word counts as overlapping the turn that contains its instant
+        share = min(we, t.end) - max(ws, t.start) if we > ws else float(t.start <= ws < t.end)
+        if share > 0:
+            totals[t.speaker] = totals.get(t.speaker, 0.0) + share
+    if totals:
+        return max(totals.items(), key=lambda kv: kv[1])[0]
+    best = min(turns, key=lambda t: max(t.start - we, ws - t.end))
+    return best.speaker
+
+
+def assign_speakers(words: list[Word], turns: list[Turn]) -> None:
+    """Set ``word.speaker`` from the turns, in place.
+
+    Each word takes the speaker it overlaps longest (overlapping turns, as pyannote gives,
+    are summed per speaker); a word outside every turn takes the nearest turn's speaker, since
+    VAD and ASR disagree by a few hundred milliseconds at region edges. Speaker ids are then
+    renamed S1, S2, ... in the order the words first use them, so captions start with S1.
+    Without turns the words are left as they are.
+    """
+    ordered = sorted((t for t in turns if t.end > t.start), key=lambda t: (t.start, t.end))
+    if not ordered or not words:
+        return
+    starts = [t.start for t in ordered]
+    reach = np.maximum.accumulate([t.end for t in ordered]).tolist()
+    raw = [_speaker_for(w, ordered, starts, reach) for w in words]
+    names: dict[str, str] = {}
+    for word, speaker in sorted(zip(words, raw, strict=True), key=lambda p: p[0].start):
+        word.speaker = names.setdefault(speaker, f"S{len(names) + 1}")

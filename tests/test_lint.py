@@ -1,0 +1,272 @@
+"""``ccgen lint``: every rule on tiny hand-made files, real human SDH files, unreadable input."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from ccgen.captions import build_captions, load_style
+from ccgen.captions.lint import RULES, Report, format_text, lint_cues, lint_file
+from ccgen.cues import Cue, Word
+from ccgen.errors import InputError
+from conftest import public
+
+NETFLIX = load_style("netflix")
+
+
+def _ts(seconds: float) -> str:
+    ms = round(seconds * 1000)
+    return f"{ms // 3_600_000:02d}:{ms // 60_000 % 60:02d}:{ms // 1000 % 60:02d},{ms % 1000:03d}"
+
+
+def srt(tmp_path: Path, *cues: tuple[float, float, str], name: str = "t.srt") -> Path:
+    body = "".join(f"{i}\n{_ts(a)} --> {_ts(b)}\n{text}\n\n" for i, (a, b, text) in
+                   enumerate(cues, 1))
+    path = tmp_path / name
+    path.write_text(body, encoding="utf-8")
+    return path
+
+
+def rules(report: Report) -> dict[str, list[int]]:
+    out: dict[str, list[int]] = {}
+    for finding in report.findings:
+        out.setdefault(finding.rule, []).append(finding.cue)
+    return out
+
+
+CLEAN = [(1.0, 3.0, "Come in, the door is open."),
+         (3.5, 6.0, "[door slams]\nWho's there?"),
+         (7.0, 9.5, "- I brought the package.\n- Thank you."),
+         (10.0, 13.0, "♪ Happy birthday to you ♪")]
+
+
+def test_a_clean_file_has_no_findings(tmp_path: Path) -> None:
+    report = lint_file(srt(tmp_path, *CLEAN), NETFLIX)
+    assert report.cues == 4 and report.ok and report.findings == []
+    assert report.format == "srt" and report.frame_rate == 24.0
+
+
+@pytest.mark.parametrize(("cue", "rule"), [
+    ((1.0, 4.0, "x" * 43), "line-length"),
+    ((1.0, 3.0, "one\ntwo\nthree"), "line-count"),
+    ((1.0, 2.0, "This caption is far too long\nto read in just one second."), "cps"),
+    ((1.0, 1.5, "Yes."), "min-duration"),
+    ((1.0, 9.0, "Still here."), "max-duration"),
+    ((1.0, 3.0, "[door slams"), "unbalanced-brackets"),
+    ((1.0, 3.0, "door slams)"), "unbalanced-brackets"),
+    ((1.0, 3.0, "♪ Happy birthday to you"), "unbalanced-brackets"),
+    ((1.0, 3.0, "<i></i>"), "empty"),
+    ((1.0, 3.0, "bell\x07"), "charset"),
+])
+def test_each_rule_fires_on_the_cue_that_breaks_it(tmp_path: Path, cue: tuple[float, float, str],
+                                                   rule: str) -> None:
+    start, end, text = cue
+    report = lint_file(srt(tmp_path, *CLEAN, (20.0, 22.0, "Fine."), (30 + start, 30 + end, text)),
+                       NETFLIX)
+    assert rules(report) == {rule: [6]}
+    finding = report.findings[0]
+    assert (finding.start, finding.end) == (30 + start, 30 + end) and finding.message
+
+
+def test_gap_and_overlap_are_reported_on_the_later_cue(tmp_path: Path) -> None:
+    report = lint_file(srt(tmp_path, (1.0, 3.0, "First."), (3.04, 5.0, "Too close."),
+                           (6.0, 8.0, "Third."), (7.5, 9.5, "Overlaps.")), NETFLIX)
+    assert rules(report) == {"gap": [2], "overlap": [4]}
+    assert "#1" in report.findings[0].message and "#3" in report.findings[1].message
+
+
+def test_an_overlap_is_found_behind_a_long_cue(tmp_path: Path) -> None:
+    report = lint_file(srt(tmp_path, (1.0, 6.0, "Long."), (2.0, 3.0, "Inside."),
+                           (4.0, 5.5, "Still inside.")), NETFLIX)
+    assert rules(report)["overlap"] == [2, 3]
+
+
+def test_the_gap_follows_the_frame_rate(tmp_path: Path) -> None:
+    path = srt(tmp_path, (1.0, 3.0, "First."), (3.07, 5.0, "Second."))
+    assert "gap" in rules(lint_file(path, NETFLIX, frame_rate=24.0))  # 2 frames = 83 ms
+    assert lint_file(path, NETFLIX, frame_rate=50.0).ok  # 2 frames = 40 ms
+
+
+def test_bbc_wants_short_gaps_closed_up(tmp_path: Path) -> None:
+    bbc = load_style("bbc")
+    path = srt(tmp_path, (1.0, 3.0, "Chained."), (3.0, 5.0, "Closed up."),
+               (5.5, 7.0, "Half a second."), (8.0, 10.0, "A full second."))
+    assert rules(lint_file(path, bbc)) == {"close-gap": [3]}
+
+
+def test_limits_are_inclusive_within_a_millisecond(tmp_path: Path) -> None:
+    report = lint_file(srt(tmp_path, (0.0, 2.1, "x" * 42),  # 42 chars, exactly 20 cps
+                           (2.1 + 0.083, 3.016, "At minimum."),  # 2 frames, 0.833 s
+                           (4.0, 11.0, "Exactly seven seconds.")), NETFLIX)
+    assert report.ok, report.findings
+
+
+def test_formatting_tags_are_not_counted(tmp_path: Path) -> None:
+    line = "y" * 42
+    path = srt(tmp_path, (0.0, 3.0, f"<i>{line}</i>"), (4.0, 7.0, f"<font color=\"red\">{line}"
+                                                                  "</font>"))
+    assert lint_file(path, NETFLIX).ok
+    ass = tmp_path / "t.ass"
+    ass.write_text("[Script Info]\nScriptType: v4.00+\n\n[Events]\nFormat: Layer, Start, End, "
+                   "Style, Name, MarginL, MarginR, MarginV, Effect, Text\n"
+                   f"Dialogue: 0,0:00:01.00,0:00:04.00,Default,,0,0,0,,{{\\i1}}{line}{{\\i0}}"
+                   "\\Nsecond line\n", encoding="utf-8")
+    report = lint_file(ass, NETFLIX)
+    assert report.format == "ass" and report.ok, report.findings
+
+
+def test_cps_on_a_too_short_cue_is_measured_at_the_minimum_duration(tmp_path: Path) -> None:
+    report = lint_file(srt(tmp_path, (1.0, 1.2, "Yes."),
+                           (5.0, 5.2, "A much longer line of dialogue.")), NETFLIX)
+    assert rules(report) == {"min-duration": [1, 2], "cps": [2]}
+    assert "minimum" in report.findings[-1].message
+
+
+def test_cea608_flags_characters_a_decoder_cannot_show(tmp_path: Path) -> None:
+    cea = load_style("cea608")
+    path = srt(tmp_path, (1.0, 3.0, "♪ Olé, señor ♪"), (4.0, 6.0, "Wait… what?"),
+               (7.0, 9.0, "It costs 5 € or `five`."))
+    report = lint_file(path, cea)
+    assert rules(report) == {"charset": [2, 3]}
+    assert "U+2026" in report.findings[0].message
+    assert "U+20AC" in report.findings[1].message and "U+0060" in report.findings[1].message
+    assert lint_file(path, NETFLIX).ok
+
+
+def test_dcmp_lyrics_end_with_a_double_note_and_music_alone_is_fine(tmp_path: Path) -> None:
+    path = srt(tmp_path, (1.0, 3.5, "♪ Row, row, row ♪"), (4.0, 6.5, "♪ your boat ♪♪"),
+               (7.0, 9.5, "♪♪"))
+    assert lint_file(path, load_style("dcmp")).ok
+
+
+def test_vtt_voice_spans_entities_and_settings(tmp_path: Path) -> None:
+    path = tmp_path / "t.vtt"
+    path.write_text("WEBVTT\n\n00:01.000 --> 00:03.000 line:90%\n<v Mom>Tom &amp; Jerry</v>\n\n"
+                    "00:04.000 --> 00:06.000\n<c.yellow>[door slams]</c>\n", encoding="utf-8")
+    report = lint_file(path, NETFLIX)
+    assert report.format == "vtt" and report.ok
+    assert lint_cues([Cue(0, 1, "speech", "<v Mom>Tom &amp; Jerry</v>")], NETFLIX).ok
+
+
+def test_microdvd_uses_the_frame_rate(tmp_path: Path) -> None:
+    path = tmp_path / "t.sub"
+    path.write_text("{25}{75}Two seconds at 25 fps.\n{100}{110}Flash.\n", encoding="utf-8")
+    report = lint_file(path, NETFLIX, frame_rate=25.0)
+    assert report.format == "microdvd" and rules(report) == {"min-duration": [2]}
+    assert report.findings[0].start == pytest.approx(4.0)
+
+
+def test_sami_cues_last_until_the_next_sync_and_blank_syncs_clear(tmp_path: Path) -> None:
+    path = tmp_path / "t.smi"
+    path.write_text('<SAMI><BODY><SYNC start="1000"><P class="ENCC">Hello there.</P></SYNC>\n'
+                    '<SYNC start="4000"><P class="ENCC">&nbsp;</P></SYNC>\n'
+                    '<SYNC start="5000"><P class="ENCC">Second line of<br/>dialogue.</P></SYNC>\n'
+                    '<SYNC start="8000"><P class="ENCC">&nbsp;</P></SYNC></BODY></SAMI>\n',
+                    encoding="utf-8")
+    report = lint_file(path, NETFLIX)
+    assert report.format == "sami" and report.cues == 2 and report.ok, report.findings
+
+
+def test_report_json_shape_and_text(tmp_path: Path) -> None:
+    path = srt(tmp_path, (1.0, 2.0, "This caption is far too long to read in a second."),
+               (2.02, 4.0, "Second."))
+    report = lint_file(path, NETFLIX)
+    data = json.loads(json.dumps(report.to_dict()))
+    assert data["file"] == str(path) and data["style"] == "netflix" and data["cues"] == 2
+    assert data["violations"] == 3 == sum(data["summary"].values())
+    assert data["summary"] == {"line-length": 1, "cps": 1, "gap": 1}
+    assert [(f["rule"], f["cue"]) for f in data["findings"]] == [
+        ("line-length", 1), ("cps", 1), ("gap", 2)]
+    cps = data["findings"][1]
+    assert set(cps) == {"rule", "cue", "start", "end", "text", "message"}
+    assert (cps["start"], cps["end"], cps["message"]) == (1.0, 2.0, "49.0 characters/s > 20")
+    lines = format_text(report).splitlines()
+    assert lines[0] == ("00:00:01.000  #1  line-length  line 1: 49 characters > 42 "
+                        "(This caption is far too long to read in…)")
+    assert lines[1].startswith("00:00:01.000  #1  cps  49.0 characters/s > 20 (This caption")
+    assert lines[-1] == ("t.srt: 2 cues, 3 violations (line-length 1, cps 1, gap 1) under "
+                         "style netflix")
+    assert format_text(lint_file(srt(tmp_path, *CLEAN), NETFLIX)).endswith("no violations "
+                                                                           "under style netflix")
+
+
+def test_lint_cues_checks_ccgen_output() -> None:
+    cues = [Cue(0.0, 2.0, "speech", "Hello."), Cue(1.5, 3.0, "sound", "[door slams]"),
+            Cue(3.02, 4.0, "speech", "")]
+    report = lint_cues(cues, NETFLIX)
+    assert report.file is None and report.cues == 3
+    assert rules(report) == {"overlap": [2], "empty": [3]}
+    words = [Word(0.3 * i, 0.3 * i + 0.25, w) for i, w in
+             enumerate("Who is it? It is me, open the door. I brought the parcel.".split())]
+    made = build_captions(words, [Cue(5.0, 6.5, "sound", "Knocking")], NETFLIX, 24.0, 20.0)
+    assert lint_cues(made, NETFLIX, 24.0).ok
+
+
+@pytest.mark.parametrize(("name", "data", "reason"), [
+    ("movie.srt", b"\x00\x01\x02binary\xff\x00", "binary"),
+    ("notes.txt", b"just some words\nand more words\n", "no subtitle cues"),
+    ("notes.md", b"just some words\nand more words\n", "not a readable subtitle file"),
+    ("page.xml", b"<html><body>hello</body></html>", "not a readable subtitle file"),
+    ("empty.srt", b"", "no subtitle cues"),
+    ("caps.scc", b"Scenarist_SCC V1.0\n\n00:00:00:00\t9420 9420\n", "SCC"),
+])
+def test_unreadable_input_is_a_one_line_input_error(tmp_path: Path, name: str, data: bytes,
+                                                    reason: str) -> None:
+    path = tmp_path / name
+    path.write_bytes(data)
+    with pytest.raises(InputError) as err:
+        lint_file(path, NETFLIX)
+    message = str(err.value)
+    assert str(path) in message and reason in message and "\n" not in message
+
+
+def test_a_missing_file_is_an_input_error(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="no such subtitle file"):
+        lint_file(tmp_path / "nope.srt", NETFLIX)
+
+
+# Real human SDH files (read in place from the shared data folder, never copied).
+
+def test_shared_scc_is_refused_with_a_reason() -> None:
+    with pytest.raises(InputError, match="SCC"):
+        lint_file(public("captions/pycaption_example.scc"), NETFLIX)
+
+
+@pytest.mark.parametrize("name", [
+    "pycaption_example.srt", "pycaption_example.vtt", "pycaption_example.xml",
+    "pycaption_example.sami", "pycaption_example.sub", "babelsubs_Timed_en.srt",
+    "ableplayer_blocks4all_captions_en.vtt", "ableplayer_wwa_captions_en.vtt",
+])
+@pytest.mark.parametrize("style", ["netflix", "bbc", "dcmp", "cea608"])
+def test_human_files_lint_with_valid_findings(name: str, style: str) -> None:
+    report = lint_file(public(f"captions/{name}"), load_style(style))
+    assert report.cues >= 10
+    assert 0 < report.violations < 4 * report.cues
+    for finding in report.findings:
+        assert finding.rule in RULES and 1 <= finding.cue <= report.cues
+        assert finding.text and finding.message and finding.end >= finding.start
+    assert re.search(rf"{report.cues} cues, \d+ violations", format_text(report))
+
+
+def test_pycaption_example_findings_are_plausible() -> None:
+    path = public("captions/pycaption_example.srt")
+    netflix = lint_file(path, NETFLIX)
+    summary = netflix.summary()
+    assert netflix.cues == 1847
+    # "MAN:" label lines make three-line captions; these files chain captions with no gap.
+    assert summary["line-count"] > 50 and summary["cps"] > 50 and summary["gap"] > 1000
+    assert "line-length" not in summary  # its longest line is 32 characters
+    cea = lint_file(path, load_style("cea608")).summary()
+    # Made for 608: 32 columns, up to 4 rows, only 608 characters.
+    assert not {"line-length", "line-count", "charset"} & set(cea)
+    dcmp = lint_file(path, load_style("dcmp")).summary()
+    assert dcmp["min-duration"] > summary.get("min-duration", 0)  # DCMP's 2 s floor
+
+
+def test_one_file_in_three_formats_lints_the_same() -> None:
+    summaries = [lint_file(public(f"captions/pycaption_example.{ext}"), NETFLIX).summary()
+                 for ext in ("srt", "vtt", "xml")]
+    assert summaries[0] == summaries[1] == summaries[2]
