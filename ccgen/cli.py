@@ -111,7 +111,7 @@ def _summary(results: list) -> str:
 @click.option("-f", "--format", "fmt", default="srt", show_default=True,
               help=f"Comma-separated list of {','.join(FORMATS)}.")
 @click.option("-s", "--style", default="netflix", show_default=True,
-              help="House style: netflix, or a .toml style file.")
+              help="House style: netflix, bbc, dcmp, cea608, or a .toml style file.")
 @click.option("-l", "--language", default=None, help="Spoken language code (default: detect).")
 @click.option("--asr-model", default=None,
               help="faster-whisper model name or local CTranslate2 folder "

@@ -189,3 +189,19 @@ def test_a_joined_exchange_gets_its_reading_time(style_name: str) -> None:
     assert cues[0].text == f"{style.dialogue_dash} Really?\n{style.dialogue_dash} Certainly."
     assert "cps" not in lint_cues(cues, style).summary()
     assert cues[1].start - 1.002 <= 0.5 + 1e-6  # the price: "Good." waits, but not long
+
+
+def test_engine_benchmark_script_runs(tmp_path) -> None:  # noqa: ANN001
+    """bench/engine_speed.py must not rot: run it small and read back its section."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    out = tmp_path / "RESULTS.md"
+    run = subprocess.run([sys.executable, str(root / "bench" / "engine_speed.py"), "--words",
+                          "300", "--runs", "1", "--out", str(out)], capture_output=True,
+                         text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    text = out.read_text()
+    assert "<!-- engine:begin -->" in text and "| netflix |" in text
