@@ -105,14 +105,15 @@ class TaggerDescriber:
     def describe(self, audio: np.ndarray, speech: list[tuple[float, float]]) -> list[Cue]:
         if audio.size == 0:
             return []
-        return self.events_from_scores(self.model.scores(audio), audio, speech)
+        mel = log_mel(audio)  # once: for the model and for the onset refinement
+        return self.events_from_scores(self.model.scores(audio, mel), mel, speech)
 
-    def events_from_scores(self, scores: np.ndarray, audio: np.ndarray,
+    def events_from_scores(self, scores: np.ndarray, mel: np.ndarray,
                            speech: list[tuple[float, float]]) -> list[Cue]:
         runs = self._runs(scores)
         runs = self._resolve([r for r in runs if r.kind != "music"]) + self._music(
             [r for r in runs if r.kind == "music"])
-        energy = _frame_energy_db(audio)
+        energy = _frame_energy_db(mel)
         cues: list[Cue] = []
         for run in runs:
             span = self._place(run, speech)
@@ -223,9 +224,8 @@ class TaggerDescriber:
         return (lo + loud[0]) * frame, (lo + loud[-1] + 1) * frame + 0.015
 
 
-def _frame_energy_db(audio: np.ndarray) -> np.ndarray:
+def _frame_energy_db(mel: np.ndarray) -> np.ndarray:
     """Energy of each 10 ms frame in dB relative to full scale (from the log-mel front end)."""
-    mel = log_mel(audio)
     if mel.size == 0:
         return np.zeros(0, dtype=np.float32)
     power = np.exp(mel).sum(axis=1) - LOG_OFFSET * mel.shape[1]

