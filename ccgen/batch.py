@@ -100,7 +100,7 @@ def expand_inputs(items: Iterable[str | Path]) -> list[Path]:
 
 
 def caption_file(captioner: Captioner, src: Path, job: Job,
-                 progress: Callable[[str], None] | None = None) -> FileResult:
+                 progress: Callable[..., None] | None = None) -> FileResult:
     """Caption one input and write its outputs; failures become a FileResult, not an raise."""
     from ccgen.writers import render
     from ccgen.writers.atomic import check_free, check_writable, write_atomic
@@ -192,7 +192,7 @@ def _work(src: Path, job: Job) -> FileResult:
 
 def run_batch(inputs: list[Path], options: Options, job: Job, jobs: int = 1,
               on_result: Callable[[FileResult], None] | None = None,
-              progress: Callable[[Path, str], None] | None = None) -> list[FileResult]:
+              progress: Callable[..., None] | None = None) -> list[FileResult]:
     """Caption every input; results come back in input order."""
     if job.output is not None and len(inputs) != 1:
         raise InputError("-o/--output takes one input; use -d/--output-dir for several")
@@ -206,7 +206,7 @@ def run_batch(inputs: list[Path], options: Options, job: Job, jobs: int = 1,
     if jobs <= 1 or len(inputs) <= 1:
         captioner = Captioner(options)
         for src in inputs:
-            step = (lambda stage, s=src: progress(s, stage)) if progress else None
+            step = (lambda stage, *more, s=src: progress(s, stage, *more)) if progress else None
             results[src] = caption_file(captioner, src, job, step)
             if on_result:
                 on_result(results[src])

@@ -225,11 +225,30 @@ def caption_cmd(inputs: tuple[str, ...], **o: Any) -> None:
                 for out in result.outputs if result.status == "done" else []:
                     click.echo(out)
 
-    def on_stage(src: Path, stage: str) -> None:
-        log.info("%s: %s", src.name, stage,
-                 extra={"fields": {"event": "stage", "file": str(src), "stage": stage}})
+    bars = None
+    if sys.stderr.isatty() and not quiet and not log_json and o["verbose"] == 0:
+        from ccgen.progress import TerminalProgress
 
-    results = run_batch(files, options, job, o["jobs"], on_result, on_stage)
+        bars = TerminalProgress(len(files))
+
+    def on_stage(src: Path, stage: str, done: float | None = None,
+                 total: float | None = None) -> None:
+        if bars is not None:
+            bars.step(src, stage, done, total)
+        elif done is None:
+            log.info("%s: %s", src.name, stage,
+                     extra={"fields": {"event": "stage", "file": str(src), "stage": stage}})
+
+    def on_file(result) -> None:  # noqa: ANN001
+        if bars is not None:
+            bars.file_done()
+        on_result(result)
+
+    try:
+        results = run_batch(files, options, job, o["jobs"], on_file, on_stage)
+    finally:
+        if bars is not None:
+            bars.close()
     manifest = o["manifest"]
     if manifest is not None:
         from ccgen.writers.atomic import write_atomic

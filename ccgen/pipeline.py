@@ -116,8 +116,10 @@ class Captioner:
         }
 
     def __call__(self, path: str | Path,
-                 progress: Callable[[str], None] | None = None) -> Timeline:
-        step = progress or (lambda stage: log.info("%s: %s", path, stage))
+                 progress: Callable[..., None] | None = None) -> Timeline:
+        """Caption one file. `progress(stage)` is called as each stage starts, and
+        `progress(stage, done, total)` as a long stage advances (seconds of audio)."""
+        step = progress or (lambda stage, *_: log.info("%s: %s", path, stage))
         info = probe(path)
         digest = file_digest(path) if self.cache.enabled else ""
         keys = self._settings() if self.cache.enabled else {}
@@ -143,7 +145,9 @@ class Captioner:
             if regions:
                 samples = decoded()
                 step("transcribing")
-                transcript = self.transcriber.transcribe(samples, self.options.language)
+                transcript = self.transcriber.transcribe(
+                    samples, self.options.language,
+                    lambda done, total: step("transcribing", done, total))
                 words_data = {"words": [asdict(w) for w in transcript.words],
                               "language": transcript.language}
             self.cache.put(digest, "words", keys.get("words", {}), words_data)

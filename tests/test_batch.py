@@ -146,3 +146,33 @@ def test_read_only_output_folder_is_bad_input(tmp_path: Path) -> None:
     clip = make_silence(tmp_path / "s.wav", 1.0)
     result = run_cli(clip, "-d", "/proc/self")
     assert result.returncode == 2 and "cannot write" in result.stderr
+
+
+def test_progress_bars_on_a_terminal_only(tmp_path: Path) -> None:
+    """On a terminal (a pty sized 100x30) a stage bar shows; piped, nothing but the outputs."""
+    import fcntl
+    import pty
+    import struct
+    import termios
+
+    clip = make_tone(tmp_path / "tone.wav", 2.0)
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: ccgen on a terminal
+        os.execv(sys.executable, [sys.executable, "-m", "ccgen", str(clip), "-d",
+                                  str(tmp_path), "--no-cache"])
+    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
+    out = b""
+    while True:
+        try:
+            data = os.read(fd, 4096)
+        except OSError:
+            break
+        if not data:
+            break
+        out += data
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    text = out.decode("utf-8", "replace")
+    assert "tone.wav: decoding audio" in text and "tone.wav: describing sounds" in text
+    piped = run_cli(clip, "-d", tmp_path, "--force")
+    assert piped.stderr == "" and piped.stdout.strip().endswith("tone.en.sdh.srt")

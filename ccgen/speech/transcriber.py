@@ -8,6 +8,7 @@ silence, and a file without speech is never sent to it at all.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Protocol
 
@@ -31,7 +32,9 @@ class Transcriber(Protocol):
 
     name: str
 
-    def transcribe(self, audio: np.ndarray, language: str | None = None) -> Transcript: ...
+    def transcribe(self, audio: np.ndarray, language: str | None = None,
+                   on_progress: Callable[[float, float], None] | None = None
+                   ) -> Transcript: ...
 
 
 def _threads() -> int:
@@ -63,7 +66,9 @@ class FasterWhisperTranscriber:
     def multilingual(self) -> bool:
         return bool(self.model.model.is_multilingual)
 
-    def transcribe(self, audio: np.ndarray, language: str | None = None) -> Transcript:
+    def transcribe(self, audio: np.ndarray, language: str | None = None,
+                   on_progress: Callable[[float, float], None] | None = None) -> Transcript:
+        """Words of `audio`; `on_progress(seconds done, seconds total)` after each segment."""
         if language and not self.multilingual and language != "en":
             raise CcgenError(f"the speech model {self.name} is English-only; "
                              f"choose a multilingual --asr-model for --language {language}")
@@ -79,7 +84,10 @@ class FasterWhisperTranscriber:
             condition_on_previous_text=False,
         )
         words: list[Word] = []
+        total = audio.size / 16000
         for segment in segments:
+            if on_progress is not None:
+                on_progress(min(float(segment.end), total), total)
             for w in segment.words or []:
                 text = w.word.strip()
                 if text:
