@@ -176,3 +176,30 @@ def test_progress_bars_on_a_terminal_only(tmp_path: Path) -> None:
     assert "tone.wav: decoding audio" in text and "tone.wav: describing sounds" in text
     piped = run_cli(clip, "-d", tmp_path, "--force")
     assert piped.stderr == "" and piped.stdout.strip().endswith("tone.en.sdh.srt")
+
+
+def test_two_runs_into_one_folder_never_corrupt_a_file(tmp_path: Path) -> None:
+    clip = make_tone(tmp_path / "tone.wav", 2.0)
+    out = tmp_path / "out"
+    out.mkdir()
+    cmd = [sys.executable, "-m", "ccgen", str(clip), "-d", str(out), "-f", "srt,json", "-q"]
+    runs = [subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    results = [(p.wait(timeout=300), p.stderr.read()) for p in runs]
+    codes = sorted(code for code, _ in results)
+    # Both finish cleanly, or one wins and the other refuses to clobber: never a mix.
+    assert codes in ([0, 0], [0, 2]), results
+    assert sorted(p.name for p in out.iterdir()) == ["tone.en.sdh.json", "tone.en.sdh.srt"]
+    json.loads((out / "tone.en.sdh.json").read_text())
+
+
+def test_truncated_media_is_bad_input(tmp_path: Path) -> None:
+    from conftest import ffmpeg
+
+    whole = tmp_path / "whole.mp4"
+    ffmpeg("-f", "lavfi", "-i", "sine=frequency=440:duration=3", "-c:a", "aac", str(whole))
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(whole.read_bytes()[: whole.stat().st_size // 3])
+    result = run_cli(cut, "-d", tmp_path)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.startswith("ccgen: error: ") and result.stderr.count("\n") == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cut.mp4", "whole.mp4"]
