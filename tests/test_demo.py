@@ -71,3 +71,30 @@ def test_demo_captions_respect_the_netflix_numbers(outputs: Path) -> None:
     timeline = json.loads((outputs / "demo.en.sdh.json").read_text())
     assert style_violations(timeline["cues"]) == []
     assert timeline["models"]["describer"] == "yamnet"
+
+
+@pytest.mark.slow
+def test_two_voices_become_two_speakers(outputs: Path) -> None:
+    """The demo alternates two espeak voices; the diarizer must tell them apart."""
+    timeline = json.loads((outputs / "demo.en.sdh.json").read_text())
+    speech = [c for c in timeline["cues"] if c["kind"] == "speech"]
+    truth = [r["speaker"] for r in reference() if r["kind"] == "speech"]
+    assert len(speech) == len(truth) and timeline["speakers"] == ["S1", "S2"]
+    # Same partition as the reference, whatever the names: S1/S2 alternate as in the script.
+    mapping = dict(zip(truth, [c["speaker"] for c in speech], strict=True))
+    assert [mapping[t] for t in truth] == [c["speaker"] for c in speech]
+    assert len(set(mapping.values())) == 2
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("style", ["netflix", "bbc", "dcmp", "cea608"])
+def test_everything_ccgen_writes_passes_its_own_lint(style: str, tmp_path: Path) -> None:
+    out = tmp_path / f"demo.{style}.srt"
+    # Default speaker marks (dashes, no labels): a label adds characters the espeak voices'
+    # 150 words a minute leave no time for under DCMP's 13.3 characters a second.
+    result = run_cli(SAMPLES / "demo.mp4", "-o", out, "-s", style, "-q")
+    assert result.returncode == 0, result.stderr
+    lint = run_cli("lint", out, "--style", style, "--frame-rate", "10", "--json")
+    report = json.loads(lint.stdout)
+    assert report["violations"] == 0, report["findings"]
+    assert lint.returncode == 0 and report["cues"] >= 10
