@@ -318,6 +318,11 @@ def models_fetch(name: str) -> None:
     click.echo(str(fetch(name)))
 
 
+from ccgen.finetune.commands import attach as _attach_training  # noqa: E402
+
+_attach_training(cli, _setup_logging)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console entry point: maps ccgen's errors to exit codes without tracebacks."""
     try:

@@ -1,0 +1,328 @@
+"""``ccgen finetune``: LoRA supervised fine-tuning of the AudSemThinker thinker on SDH pairs.
+
+Defaults are the reference recipe (GLJS/AudSemThinker ``training/main_omni.py``, docs/models.md):
+LoRA r 8, alpha 16, dropout 0.05 on the language model's q/v projections only (a regex, as a
+plain ``["q_proj", "v_proj"]`` would also adapt the audio encoder), lr 2e-4 with linear decay,
+batch 4, 1 epoch, loss only on the assistant completion, clips under 1000 samples dropped; bf16
+weights on the GPU (the LoRA weights and optimizer stay float32, peft's default).
+
+A plain torch loop rather than transformers' Trainer: the model loads through the same code as
+captioning (:func:`ccgen.events.audsemthinker.load`), batches are built by the same processor
+call, and resuming is exact (:mod:`ccgen.finetune.checkpoint`). The output folder is an adapter
+that ``ccgen VIDEO --describer audsemthinker --adapter DIR`` loads (its config names the base),
+with ``training.json`` (settings, losses, data) and a model card (``README.md``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import math
+import random
+import shutil
+import sys
+import time
+import warnings
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ccgen.errors import CcgenError, InputError
+from ccgen.events.audsemthinker import DEFAULT_MODEL, PROMPTS
+from ccgen.finetune import checkpoint
+from ccgen.finetune.batches import Collator, loss_sum, tokens
+from ccgen.finetune.dataset import MIN_SAMPLES, Example, prepare_output, read_clip, read_examples
+
+log = logging.getLogger("ccgen")
+
+DEFAULT_TARGETS = r".*language_model\.layers\.\d+\.self_attn\.(q|v)_proj"
+MAX_GRAD_NORM = 1.0  # transformers' Trainer default, which the reference recipe ran with
+
+
+@dataclass
+class TrainResult:
+    """What a run did; `model` is the trained peft model still in memory (for callers and
+    tests; the CLI only reports the rest)."""
+
+    output: Path
+    steps: int
+    total_steps: int
+    train_losses: list[float]
+    val_losses: list[dict[str, float]]
+    examples: int
+    val_examples: int
+    dropped: int
+    seconds: float
+    resumed_from: int = 0
+    model: Any = field(default=None, repr=False, compare=False)
+
+    def line(self) -> str:
+        last = f"{self.train_losses[-1]:.3f}" if self.train_losses else "-"
+        val = f", validation loss {self.val_losses[-1]['loss']:.3f}" if self.val_losses else ""
+        return (f"finetune: {self.steps}/{self.total_steps} steps on {self.examples} examples "
+                f"in {self.seconds:.0f} s, last loss {last}{val}; adapter in {self.output}")
+
+
+def lora_model(thinker: Any, r: int = 8, alpha: int = 16, dropout: float = 0.05,
+               targets: str = DEFAULT_TARGETS) -> Any:
+    """Wrap the thinker in a peft LoRA model (only the adapter weights train)."""
+    from peft import LoraConfig, get_peft_model
+
+    config = LoraConfig(r=r, lora_alpha=alpha, lora_dropout=dropout, target_modules=targets,
+                        bias="none")
+    try:
+        with warnings.catch_warnings():  # peft probes a transformers property renamed in 5.x
+            warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing",
+                                    category=FutureWarning)
+            return get_peft_model(thinker, config)
+    except ValueError as exc:
+        raise InputError(f"LoRA targets {targets!r}: {str(exc).splitlines()[0][:160]}") from None
+
+
+def optimizer_for(model: Any, lr: float, total_steps: int) -> tuple[Any, Any]:
+    """AdamW on the trainable weights with a linear decay to 0 (the Trainer's default)."""
+    import torch
+
+    params = [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(params, lr=lr, weight_decay=0.0)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda step: max(0.0, 1.0 - step / max(1, total_steps)))
+    return optimizer, scheduler
+
+
+def optimizer_step(model: Any, batches: list[dict], optimizer: Any, scheduler: Any) -> float:
+    """Accumulate gradients over `batches`, clip, step; return the step's loss: the mean per
+    completion token over all of them (so accumulation equals one big batch)."""
+    import torch
+
+    count = sum(tokens(b) for b in batches)
+    total = 0.0
+    for b in batches:
+        loss = loss_sum(model, b) / max(1, count)
+        loss.backward()
+        total += float(loss.detach())
+    params = [p for p in model.parameters() if p.requires_grad]
+    torch.nn.utils.clip_grad_norm_(params, MAX_GRAD_NORM)
+    optimizer.step()
+    scheduler.step()
+    optimizer.zero_grad(set_to_none=True)
+    return total
+
+
+def resolve_device(device: str) -> str:
+    """'cuda' where there is one; 'cpu' only when asked (a 7B model trains for days there)."""
+    import torch
+
+    if device not in ("auto", "cpu", "cuda") and not device.startswith("cuda:"):
+        raise InputError(f"unknown device {device!r}; choose auto, cpu or cuda")
+    if device == "cpu":
+        return "cpu"
+    if torch.cuda.is_available():
+        return "cuda" if device == "auto" else device
+    raise InputError("ccgen finetune needs a CUDA GPU and none was found; --device cpu forces "
+                     "the CPU (only sensible for tiny test models)")
+
+
+def finetune(data: str | Path, output: str | Path, *, base_model: str = DEFAULT_MODEL,
+             epochs: int = 1, lr: float = 2e-4, batch_size: int = 4, lora_r: int = 8,
+             lora_alpha: int = 16, lora_dropout: float = 0.05, grad_accum: int = 1,
+             max_steps: int | None = None, device: str = "auto", resume: bool = False,
+             force: bool = False, val_data: str | Path | None = None, seed: int = 0,
+             prompt: str = "caption", target_modules: str = DEFAULT_TARGETS,
+             gradient_checkpointing: bool = False, save_every: int = 200, quiet: bool = False,
+             on_step: Callable[[int, float], None] | None = None) -> TrainResult:
+    """Fine-tune a LoRA adapter on a JSONL of examples and write it to `output`.
+
+    `val_data` defaults to ``validation.jsonl`` beside a ``train.jsonl`` (``ccgen dataset``'s
+    layout). `max_steps` overrides `epochs`. Checkpoints go to ``output/checkpoints`` every
+    `save_every` optimizer steps, at each epoch's end and on Ctrl-C; `resume` continues from
+    the newest with the same settings. `on_step(step, loss)` is called after every step.
+    """
+    numbers = {"epochs": epochs, "batch size": batch_size, "lora r": lora_r,
+               "lora alpha": lora_alpha, "grad accum": grad_accum, "save every": save_every}
+    bad = [k for k, v in numbers.items() if v < 1] + (["lr"] if not lr > 0 else [])
+    bad += ["lora dropout"] if not 0 <= lora_dropout < 1 else []
+    bad += ["max steps"] if max_steps is not None and max_steps < 1 else []
+    if bad:
+        raise InputError(f"out of range: {', '.join(bad)} (counts >= 1, lr > 0, dropout in [0, 1))")
+    if prompt not in PROMPTS:
+        raise InputError(f"unknown prompt {prompt!r}; choose {', '.join(PROMPTS)}")
+    data, out = Path(data), Path(output)
+    examples = read_examples(data)  # bad data is named before the device is questioned
+    where = resolve_device(device)
+    beside = data.parent / "validation.jsonl"
+    if val_data is None and data.name == "train.jsonl" and beside.is_file() and \
+            beside.read_text(encoding="utf-8").strip():  # --val-fraction 0 leaves it empty
+        val_data = beside
+    validation = read_examples(val_data) if val_data is not None else []
+    found = checkpoint.latest(out) if resume else None
+    if resume and found is None:
+        raise InputError(f"--resume: no checkpoint in {out / checkpoint.CHECKPOINTS}")
+    if not resume:
+        prepare_output(out, force, "adapter")
+        shutil.rmtree(out / checkpoint.CHECKPOINTS, ignore_errors=True)
+    if Path(base_model).expanduser().is_dir():  # the adapter config must find it from anywhere
+        base_model = str(Path(base_model).expanduser().resolve())
+    per_epoch = math.ceil(math.ceil(len(examples) / batch_size) / grad_accum)
+    total = max_steps or epochs * per_epoch
+    settings = {"base_model": base_model, "data_sha1": _sha1(data), "examples": len(examples),
+                "epochs": epochs, "max_steps": max_steps, "total_steps": total,
+                "steps_per_epoch": per_epoch, "lr": lr,
+                "batch_size": batch_size, "grad_accum": grad_accum, "lora_r": lora_r,
+                "lora_alpha": lora_alpha, "lora_dropout": lora_dropout,
+                "target_modules": target_modules, "prompt": prompt, "seed": seed,
+                "gradient_checkpointing": gradient_checkpointing}
+
+    import torch
+
+    from ccgen.events.audsemthinker import load
+
+    thinker, processor = load(base_model, None, where)
+    if gradient_checkpointing:
+        thinker.gradient_checkpointing_enable(gradient_checkpointing_kwargs={
+            "use_reentrant": False})
+    torch.manual_seed(seed)  # LoRA's A matrices start random
+    model = lora_model(thinker, lora_r, lora_alpha, lora_dropout, target_modules)
+    optimizer, scheduler = optimizer_for(model, lr, total)
+    state: dict[str, Any] = {"step": 0, "losses": [], "val_losses": [], "dropped": 0,
+                             "settings": settings}
+    if found is not None:
+        state = checkpoint.load(found, model, optimizer, scheduler, settings)
+        log.info("finetune: resuming from %s (step %d of %d)", found, state["step"], total)
+    run = _Run(model, Collator(processor, prompt), examples, validation, batch_size,
+               grad_accum, per_epoch, seed, state)
+    started, first = time.perf_counter(), state["step"]
+    boundary = checkpoint.rng_state()
+    saved = state["step"]
+    bar = _bar(total, first, quiet)
+    model.train()
+    try:
+        while state["step"] < total:
+            step = state["step"]
+            loss = run.step(step, optimizer, scheduler)
+            state["step"] = step + 1
+            state["losses"].append(round(loss, 6))
+            boundary = checkpoint.rng_state()
+            epoch_end = (step + 1) % per_epoch == 0 or step + 1 == total
+            if epoch_end and validation:
+                value = run.validate()
+                state["val_losses"].append({"epoch": round((step + 1) / per_epoch, 3),
+                                            "step": step + 1, "loss": round(value, 6)})
+                log.info("finetune: step %d, validation loss %.4f", step + 1, value)
+            if epoch_end or (step + 1) % save_every == 0:
+                checkpoint.save(out, model, optimizer, scheduler, boundary, state)
+                saved = state["step"]
+            _progress(bar, state, total, first, started)
+            if on_step is not None:
+                on_step(step + 1, loss)
+    except KeyboardInterrupt:
+        if state["step"] > saved:
+            where_to = checkpoint.save(out, model, optimizer, scheduler, boundary, state)
+            log.warning("finetune: interrupted; saved %s (continue with --resume)", where_to)
+        raise
+    finally:
+        run.pool.shutdown()
+        if bar is not None:
+            bar.close()
+    model.eval()
+    result = TrainResult(out, state["step"], total, state["losses"], state["val_losses"],
+                         len(examples), len(validation), state["dropped"],
+                         time.perf_counter() - started, first, model)
+    _write_outputs(out, model, settings, result, data)
+    log.info(result.line())
+    return result
+
+
+class _Run:
+    """The data side of the loop: which examples each step sees, and their loss."""
+
+    def __init__(self, model: Any, collate: Collator, examples: list[Example],
+                 validation: list[Example], batch_size: int, grad_accum: int, per_epoch: int,
+                 seed: int, state: dict[str, Any]) -> None:
+        self.model, self.collate, self.examples = model, collate, examples
+        self.validation, self.batch_size, self.grad_accum = validation, batch_size, grad_accum
+        self.per_epoch, self.seed, self.state = per_epoch, seed, state
+        self.pool = ThreadPoolExecutor(4)  # ffmpeg decodes in parallel, outside the GIL
+
+    def micro_batches(self, step: int) -> list[list[Example]]:
+        """The micro-batches of optimizer step `step`: each epoch's order is a function of
+        (seed, epoch), so a resumed run sees the same data without any sampler state."""
+        epoch, k = divmod(step, self.per_epoch)
+        order = random.Random(f"{self.seed}-{epoch}").sample(self.examples, len(self.examples))
+        batches = [order[i:i + self.batch_size] for i in range(0, len(order), self.batch_size)]
+        return batches[k * self.grad_accum:(k + 1) * self.grad_accum]
+
+    def batch(self, examples: list[Example]) -> dict | None:
+        arrays = list(self.pool.map(lambda e: read_clip(e.audio), examples))
+        kept = [(a, e) for a, e in zip(arrays, examples, strict=True) if a.size >= MIN_SAMPLES]
+        self.state["dropped"] += len(examples) - len(kept)
+        if not kept:
+            return None
+        return self.collate([a for a, _ in kept], [e.completion() for _, e in kept])
+
+    def step(self, step: int, optimizer: Any, scheduler: Any) -> float:
+        """One optimizer step over the micro-batches of step `step`."""
+        batches = [b for b in map(self.batch, self.micro_batches(step)) if b is not None]
+        loss = optimizer_step(self.model, batches, optimizer, scheduler)
+        if not math.isfinite(loss):
+            raise CcgenError(f"finetune: the loss became {loss} at step {step + 1}; lower --lr")
+        return loss
+
+    def validate(self) -> float:
+        """Mean completion-token loss over the validation examples (dropout off)."""
+        import torch
+
+        self.model.eval()
+        loss, count = 0.0, 0
+        with torch.no_grad():
+            for i in range(0, len(self.validation), self.batch_size):
+                b = self.batch(self.validation[i:i + self.batch_size])
+                if b is not None:
+                    loss += float(loss_sum(self.model, b))
+                    count += tokens(b)
+        self.model.train()
+        return loss / max(1, count)
+
+
+def _bar(total: int, initial: int, quiet: bool) -> Any:
+    """tqdm on a terminal (loss in the postfix; ETA is tqdm's own); None when piped or quiet."""
+    if quiet or not sys.stderr.isatty():
+        return None
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, initial=initial, unit="step", desc="finetune", dynamic_ncols=True)
+
+
+def _progress(bar: Any, state: dict[str, Any], total: int, first: int, started: float) -> None:
+    step, loss = state["step"], state["losses"][-1]
+    if bar is not None:
+        bar.set_postfix(loss=f"{loss:.4f}", refresh=False)
+        bar.update(1)
+    elif step == total or (step - first) % max(1, total // 20) == 0:
+        per = (time.perf_counter() - started) / max(1, step - first)
+        log.info("finetune: step %d/%d, loss %.4f, %.2f s/step, ETA %.0f s", step, total, loss,
+                 per, per * (total - step))
+
+
+def _sha1(path: Path) -> str:
+    return hashlib.sha1(path.read_bytes()).hexdigest()
+
+
+def _write_outputs(out: Path, model: Any, settings: dict[str, Any], result: TrainResult,
+                   data: Path) -> None:
+    """The adapter (peft files), training.json and the model card."""
+    from ccgen import __version__
+    from ccgen.finetune.card import data_summary, render_card
+    from ccgen.writers.atomic import write_atomic
+
+    model.save_pretrained(out)
+    record = {"ccgen": __version__, "settings": settings, "data": data_summary(data),
+              "steps": result.steps, "train_losses": result.train_losses,
+              "val_losses": result.val_losses, "dropped_short_clips": result.dropped,
+              "examples": result.examples, "validation_examples": result.val_examples}
+    write_atomic(out / "training.json", json.dumps(record, indent=2, ensure_ascii=False) + "\n",
+                 force=True)
+    write_atomic(out / "README.md", render_card(record, str(out)), force=True)
