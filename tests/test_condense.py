@@ -149,3 +149,14 @@ def test_parse_keeps_the_semantic_lines() -> None:
     parsed = parse_output(WELL_FORMED)
     assert parsed.think == "Barking, then an engine."
     assert parsed.semantic_elements == "1. Beings:\n - Dog"
+
+
+@pytest.mark.parametrize(("answer", "expected"), [
+    ("laughs", ["laughs"]),
+    ("[gasps]", ["gasps"]),
+    ("whoosh and pop", ["whoosh and pop"]),
+    ("speaking Spanish", ["speaking Spanish"]),
+])
+def test_answers_already_in_house_style_are_kept(answer: str, expected: list[str]) -> None:
+    """A fine-tuned model answers in the house's tags; bare vocal verbs must survive."""
+    assert [p.text for p in condense(answer)] == expected

@@ -382,6 +382,8 @@ def condense(answer: str, semantic_elements: str = "", think: str = "",
         phrases = _phrases(sentence)[:1]  # the first sound the thinking names
         if phrases:
             break
+    if not phrases and (tag := _caption_tag(answer)):
+        phrases = [Phrase(tag, "sound", False)]
     fixed: list[Phrase] = []
     for p in phrases:
         if p.kind == "sound" and " " not in p.text and p.text.endswith("ing"):
@@ -401,6 +403,21 @@ def condense(answer: str, semantic_elements: str = "", think: str = "",
         music_done = music_done or p.kind in ("music", "lyrics")
         kept.append(p)
     return kept[:max_phrases]
+
+
+def _caption_tag(answer: str) -> str | None:
+    """An answer that already reads as an SDH tag ("laughs", "gasps", "whoosh and pop",
+    "speaking Spanish"): a fine-tuned model answers in the house style, so keep it as it is.
+    Only short (≤ 4 words), lowercase-led fragments with no sentence punctuation qualify."""
+    text = answer.strip().strip("[]()").strip()
+    words = text.split()
+    if not words or len(words) > 4 or len(text) > 32 or not words[0][:1].islower():
+        return None
+    if re.search(r"[.!?;:,\"]", text) or not re.fullmatch(r"[a-zA-Z' -]+", text):
+        return None
+    if not all(re.search(r"[aeiouy]", w, re.IGNORECASE) for w in words):
+        return None  # "xq zz": noise, not a tag
+    return text
 
 
 def _phrases(answer: str) -> list[Phrase]:
