@@ -22,7 +22,6 @@ import re
 import shlex
 import sys
 import tempfile
-from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -277,17 +276,28 @@ def events_section(clips: list[Clip], runs: dict[str, Run]) -> list[str]:
     return lines
 
 
-def style_section(items: list[tuple[str, list[dict[str, Any]] | str]]) -> list[str]:
-    """Netflix-number violations per file; a str instead of cues is a skip reason."""
+def style_section(items: list[tuple[str, list[dict[str, Any]] | Path | str]]) -> list[str]:
+    """`ccgen lint` (Netflix preset) per file: cues from a ccgen timeline, or a subtitle file
+    lint reads itself; a str is a skip reason."""
+    from ccgen.captions import load_style
+    from ccgen.captions.lint import lint_cues, lint_file
+    from ccgen.cues import Cue
+    from ccgen.errors import CcgenError
+
+    netflix = load_style("netflix")
     rows = []
     for name, cues in items:
         if isinstance(cues, str):
             rows.append([name, "", "skipped", cues])
             continue
-        found = M.style_violations(cues)
-        by_rule = Counter(v.rule for v in found)
-        rules = ", ".join(f"{k} {n}" for k, n in sorted(by_rule.items()))
-        rows.append([name, len(cues), len(found), rules])
+        try:
+            report = lint_file(cues, netflix) if isinstance(cues, Path) else lint_cues(
+                [Cue(**c) for c in cues], netflix)
+        except CcgenError as exc:
+            rows.append([name, "", "skipped", str(exc)])
+            continue
+        rules = ", ".join(f"{k} {n}" for k, n in report.summary().items())
+        rows.append([name, report.cues, report.violations, rules])
     return table(["file", "cues", "violations", "by rule"], rows)
 
 
@@ -371,12 +381,13 @@ def main(argv: list[str] | None = None) -> int:
     if clips:
         produced = [(c.rel, cues_of(runs[c.rel]) if runs[c.rel].ok else "ccgen failed")
                     for c in clips]
-        sections += [("Style of produced captions (Netflix numbers)", style_section(produced)),
+        sections += [("Style of produced captions (`ccgen lint`, Netflix)",
+                      style_section(produced)),
                      ("Speed and memory", perf_section(clips, runs, base, durations))]
     if captions:
-        human = [(p.name, M.read_srt_vtt(p) if p.suffix.lower() in (".srt", ".vtt")
-                  else "format not read by the harness (ccgen lint will)") for p in captions]
-        sections.append(("Style of human captions (Netflix numbers, for reference)",
+        human: list[tuple[str, list[dict[str, Any]] | Path | str]] = [
+            (p.name, p) for p in captions]
+        sections.append(("Style of human captions (`ccgen lint`, Netflix, for reference)",
                          style_section(human)))
     body: list[str] = []
     for title, lines in sections:

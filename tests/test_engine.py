@@ -127,3 +127,11 @@ def test_long_music_is_captioned_once_within_max_duration() -> None:
 def test_captions_never_run_past_the_media() -> None:
     cues = build_captions(words_at("Goodbye.", 9.5), [], NETFLIX, 24.0, 10.0)
     assert cues[-1].end <= 10.0
+
+
+def test_sounds_too_close_to_read_share_a_caption() -> None:
+    crack = Cue(0.15, 0.4, "sound", "artillery firing")
+    storm = Cue(0.48, 4.8, "sound", "thunderstorm")
+    cues = build_captions([], [crack, storm], NETFLIX, 24.0, 5.0)
+    assert [c.text for c in cues] == ["[artillery firing]\n[thunderstorm]"]
+    assert cues[0].start == pytest.approx(0.15) and cues[0].end == pytest.approx(4.8)

@@ -14,7 +14,8 @@ Rules, in the order they apply:
    and labels name speakers when asked.
 4. Sound and music cues are rendered by the style (``[door slams]``, ``♪``...). One in a pause
    gets its own caption; one under speech shares the speech caption on its own line when there
-   is room, otherwise it is shown just before or after the speech.
+   is room, otherwise it is shown just before or after the speech. Sounds too close together
+   to be read one after the other share one caption, a line each.
 5. A last pass enforces order, no overlap and the minimum gap.
 """
 
@@ -152,6 +153,23 @@ def _place_sounds(speech: list[Cue], sounds: list[Cue], style: Style, gap: float
     return sorted(out, key=lambda c: (c.start, c.end))
 
 
+def _merge_close_sounds(cues: list[Cue], style: Style, gap: float) -> list[Cue]:
+    """Sounds too close to read one after the other share a caption, one per line."""
+    out: list[Cue] = []
+    for cue in cues:
+        prev = out[-1] if out else None
+        if (prev is not None and prev.kind != "speech" and cue.kind != "speech"
+                and cue.start < prev.start + _reading_time(prev.text, style) + gap
+                and len(prev.text.split("\n")) + len(cue.text.split("\n")) <= style.max_lines
+                and cue.text not in prev.text.split("\n")):
+            prev.text = f"{prev.text}\n{cue.text}"
+            prev.end = max(prev.end, cue.end)
+            prev.confidence = min(prev.confidence, cue.confidence)
+            continue
+        out.append(cue)
+    return out
+
+
 # How late a caption may start to give the one before it reading time (minimum durations
 # still win beyond this: a caption nobody can read is worse than one that is late).
 MAX_DELAY = 0.5
@@ -203,5 +221,5 @@ def build_captions(words: list[Word], sounds: list[Cue], style: Style,
         replace(s, text=style.render(s.kind, s.text))
         for s in sorted(sounds, key=lambda c: (c.start, c.end))
     ]
-    cues = _place_sounds(speech, rendered, style, gap)
+    cues = _merge_close_sounds(_place_sounds(speech, rendered, style, gap), style, gap)
     return _settle(cues, style, gap, duration)

@@ -13,7 +13,9 @@ The rules, in order (numbers are :class:`TaggerSettings` fields):
    closer than ``music_bridge`` seconds join into one stretch, named by the specific phrase
    that covers at least half of it (``[trumpet playing]``), else by the most present one.
    A music stretch shorter than ``min_music`` is dropped: a second of "music" between other
-   sounds is nearly always a resonant sound mistaken for an instrument.
+   sounds is nearly always a resonant sound mistaken for an instrument. A sound lying mostly
+   inside a music stretch is kept only when strong (peak ≥ ``under_music``): bells, chimes
+   and jingles inside a piece are the music, not events.
 4. A run that lies mostly inside speech is dropped unless it is loud (max score ≥
    ``under_speech``): that is the "loud events under speech" rule. Others are trimmed to the
    pause they sit in.
@@ -54,6 +56,7 @@ class TaggerSettings:
     specific_weight: float = 1.5
     music_bridge: float = 3.0
     min_music: float = 2.0
+    under_music: float = 0.75
     silence_dbfs: float = -60.0
 
 
@@ -111,8 +114,12 @@ class TaggerDescriber:
     def events_from_scores(self, scores: np.ndarray, mel: np.ndarray,
                            speech: list[tuple[float, float]]) -> list[Cue]:
         runs = self._runs(scores)
-        runs = self._resolve([r for r in runs if r.kind != "music"]) + self._music(
-            [r for r in runs if r.kind == "music"])
+        music = self._music([r for r in runs if r.kind == "music"])
+        beds = [r.span for r in music]
+        sounds = [r for r in self._resolve([r for r in runs if r.kind != "music"])
+                  if r.peak >= self.settings.under_music
+                  or sum(overlap(r.span, b) for b in beds) <= 0.5 * (r.span[1] - r.span[0])]
+        runs = sounds + music
         energy = _frame_energy_db(mel)
         cues: list[Cue] = []
         for run in runs:
