@@ -90,8 +90,11 @@ class RunSummary:
                 f"{self.tokens} tokens in {self.seconds:.1f} s")
 
 
-def resolve_device(device: str = "auto") -> str:
-    """'cuda' or 'cpu'; without CUDA only an explicit 'cpu' runs (a 7B model on a CPU is slow)."""
+def resolve_device(device: str = "auto", what: str = "--describer audsemthinker",
+                   fallback: str = "use --describer yamnet (or auto), or force the slow CPU "
+                                   "path with --device cpu") -> str:
+    """'cuda' or 'cpu'; without CUDA only an explicit 'cpu' runs (a 7B model on a CPU is slow).
+    `what` and `fallback` word the refusal for the command that asks."""
     if device not in ("auto", "cpu", "cuda") and not device.startswith("cuda:"):
         raise InputError(f"unknown device {device!r}; choose auto, cpu or cuda")
     if device == "cpu":
@@ -100,8 +103,7 @@ def resolve_device(device: str = "auto") -> str:
 
     if torch.cuda.is_available():
         return "cuda" if device == "auto" else device
-    raise InputError("--describer audsemthinker needs a CUDA GPU and none was found: use "
-                     "--describer yamnet (or auto), or force the slow CPU path with --device cpu")
+    raise InputError(f"{what} needs a CUDA GPU and none was found: {fallback}")
 
 
 def weights_status(model: str = DEFAULT_MODEL) -> tuple[bool, str]:

@@ -114,16 +114,10 @@ def optimizer_step(model: Any, batches: list[dict], optimizer: Any, scheduler: A
 
 def resolve_device(device: str) -> str:
     """'cuda' where there is one; 'cpu' only when asked (a 7B model trains for days there)."""
-    import torch
+    from ccgen.events.audsemthinker import resolve_device as resolve
 
-    if device not in ("auto", "cpu", "cuda") and not device.startswith("cuda:"):
-        raise InputError(f"unknown device {device!r}; choose auto, cpu or cuda")
-    if device == "cpu":
-        return "cpu"
-    if torch.cuda.is_available():
-        return "cuda" if device == "auto" else device
-    raise InputError("ccgen finetune needs a CUDA GPU and none was found; --device cpu forces "
-                     "the CPU (only sensible for tiny test models)")
+    return resolve(device, "ccgen finetune", "--device cpu forces the CPU (only sensible for "
+                   "tiny test models)")
 
 
 def finetune(data: str | Path, output: str | Path, *, base_model: str = DEFAULT_MODEL,
