@@ -42,7 +42,10 @@ def main() -> None:
                                                        / "shared" / "data" / "public"))
     parser.add_argument("--thresholds", default="", help="comma list: also sweep these")
     parser.add_argument("--long-minutes", type=float, default=5.0)
+    parser.add_argument("--out", type=Path, default=Path(__file__).with_name("RESULTS.md"))
     args = parser.parse_args()
+    lines: list[str] = []
+    emit = lines.append
     speech_dir = Path(args.data) / "speech"
     clips = []
     for name in CLIPS:
@@ -56,9 +59,9 @@ def main() -> None:
         raise SystemExit("no clips found")
 
     thresholds = [None] + [float(t) for t in args.thresholds.split(",") if t]
-    print("| threshold | clip | minutes | ref spk | hyp spk | DER | missed | false alarm "
-          "| confusion | floor (VAD) | s/min |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    emit("| threshold | clip | minutes | ref spk | hyp spk | DER | missed | false alarm "
+         "| confusion | floor (VAD) | s/min |")
+    emit("|---|---|---|---|---|---|---|---|---|---|---|")
     for threshold in thresholds:
         diarizer = create("embedded", threshold=threshold)
         label = f"{threshold:.2f}" if threshold else "default"
@@ -71,11 +74,11 @@ def main() -> None:
             errors += r.missed + r.false_alarm + r.confusion
             total += r.total
             minutes = len(audio) / SR / 60
-            print(f"| {label} | {name} | {minutes:.2f} | {len({t.speaker for t in ref})} "
-                  f"| {len({t.speaker for t in turns})} | {r.der:.3f} | {r.missed / r.total:.3f} "
-                  f"| {r.false_alarm / r.total:.3f} | {r.confusion / r.total:.3f} "
-                  f"| {_floor(ref, regions):.3f} | {wall / minutes:.2f} |")
-        print(f"| {label} | **pooled** | | | | **{errors / total:.3f}** | | | | | |")
+            emit(f"| {label} | {name} | {minutes:.2f} | {len({t.speaker for t in ref})} "
+                 f"| {len({t.speaker for t in turns})} | {r.der:.3f} | {r.missed / r.total:.3f} "
+                 f"| {r.false_alarm / r.total:.3f} | {r.confusion / r.total:.3f} "
+                 f"| {_floor(ref, regions):.3f} | {wall / minutes:.2f} |")
+        emit(f"| {label} | **pooled** | | | | **{errors / total:.3f}** | | | | | |")
 
     diarizer = create("embedded")
     joined = np.concatenate([c[1] for c in clips])
@@ -88,9 +91,21 @@ def main() -> None:
     minutes = len(long_audio) / SR / 60
     speech_min = sum(b - a for a, b in regions) / 60
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"\nspeed: {minutes:.1f} min of audio ({speech_min:.1f} min speech) in {wall:.1f} s = "
-          f"{wall / minutes:.2f} s per audio minute, {len({t.speaker for t in turns})} speakers, "
-          f"peak RSS {rss:.0f} MiB (whole process)")
+    emit(f"\nSpeed: {minutes:.1f} min of audio ({speech_min:.1f} min speech) in {wall:.1f} s = "
+         f"{wall / minutes:.2f} s per audio minute, {len({t.speaker for t in turns})} speakers, "
+         f"peak RSS {rss:.0f} MiB (whole process).")
+    import sys
+    from datetime import date
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from common import machine, write_section
+
+    body = "\n".join([f"Measured {date.today()} on {machine()}. DER on the diarizer's own turns "
+                      "(the evaluation table scores caption timing instead), 0.25 s collar, "
+                      "target ≤ 25 %.", "", *lines])
+    print(body)
+    write_section(args.out, "diarization", "## Speaker diarization, embedded backend "
+                  "(`python bench/diarization.py`)\n\n" + body)
 
 
 if __name__ == "__main__":

@@ -169,9 +169,10 @@ def duration_of(run: Run, baseline: Run | None) -> float | None:
 # ----------------------------------------------------------------------------- sections
 
 def table(headers: list[str], rows: list[list[Any]]) -> list[str]:
-    """A Markdown table; cells are str()-ed and pipes escaped."""
+    """A Markdown table; cells are str()-ed, pipes escaped, a caption's line break shown as /."""
     lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
-    lines += ["| " + " | ".join(str(c).replace("|", "\\|") for c in r) + " |" for r in rows]
+    lines += ["| " + " | ".join(str(c).replace("|", "\\|").replace("\n", " / ") for c in r)
+              + " |" for r in rows]
     return lines
 
 
