@@ -16,7 +16,6 @@ Why it is built this way (facts in docs/models.md):
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from dataclasses import asdict, dataclass, field
@@ -31,21 +30,22 @@ from ccgen.errors import CcgenError, InputError
 from ccgen.events import clips as cliplib
 from ccgen.events.base import register
 from ccgen.events.condense import Phrase, condense, parse_output
+from ccgen.events.thinker import (  # noqa: F401  (re-exported: the backend's public helpers)
+    BASE_PROCESSOR,
+    DEFAULT_MODEL,
+    GET_WEIGHTS,
+    load,
+    resolve_device,
+    weights_status,
+)
 from ccgen.media.audio import SAMPLE_RATE
 from ccgen.resources import templates_dir
 
 log = logging.getLogger("ccgen")
 
-DEFAULT_MODEL = "gijs/audsemthinker"
-BASE_PROCESSOR = "Qwen/Qwen2.5-Omni-7B"  # where the processor comes from if a checkpoint has none
 PROMPTS = ("caption", "sdh")
 MAX_BATCH = 64
 AUDIO_TOKENS_PER_SECOND = 25
-GET_WEIGHTS = ("on a connected machine run `hf download gijs/audsemthinker --local-dir DIR` "
-               "(older huggingface_hub: `huggingface-cli download ...`), then pass "
-               "--describer-model DIR")
-
-
 @dataclass
 class Description:
     """What the model said about one clip, and the SDH phrases made from it."""
@@ -88,40 +88,6 @@ class RunSummary:
                 f"{self.batch_size}, {self.oom_retries} out-of-memory retries), "
                 f"{self.malformed} malformed answers ({self.truncated} cut by the token limit), "
                 f"{self.tokens} tokens in {self.seconds:.1f} s")
-
-
-def resolve_device(device: str = "auto", what: str = "--describer audsemthinker",
-                   fallback: str = "use --describer yamnet (or auto), or force the slow CPU "
-                                   "path with --device cpu") -> str:
-    """'cuda' or 'cpu'; without CUDA only an explicit 'cpu' runs (a 7B model on a CPU is slow).
-    `what` and `fallback` word the refusal for the command that asks."""
-    if device not in ("auto", "cpu", "cuda") and not device.startswith("cuda:"):
-        raise InputError(f"unknown device {device!r}; choose auto, cpu or cuda")
-    if device == "cpu":
-        return "cpu"
-    import torch
-
-    if torch.cuda.is_available():
-        return "cuda" if device == "auto" else device
-    raise InputError(f"{what} needs a CUDA GPU and none was found: {fallback}")
-
-
-def weights_status(model: str = DEFAULT_MODEL) -> tuple[bool, str]:
-    """(available offline, where or why not), without loading anything."""
-    path = Path(model).expanduser()
-    if path.is_dir():
-        found = (path / "config.json").is_file() or (path / "adapter_config.json").is_file()
-        return found, str(path) if found else f"{path} has no config.json"
-    if path.suffix or model.count("/") != 1:
-        return False, f"{model} is neither a folder nor a model id"
-    try:
-        from huggingface_hub import try_to_load_from_cache
-    except ImportError:
-        return False, "huggingface_hub is not installed"
-    cached = try_to_load_from_cache(model, "config.json")
-    if isinstance(cached, str):
-        return True, str(Path(cached).parent)
-    return False, f"{model} is not in the Hugging Face cache"
 
 
 def choose_describer(device: str = "auto", model: str = DEFAULT_MODEL) -> tuple[str, str]:
@@ -328,69 +294,6 @@ class _ChosenProbability:
     def __call__(self, input_ids: Any, scores: Any) -> Any:
         self.steps.append(scores.float().softmax(dim=-1).max(dim=-1).values)
         return scores
-
-
-def load(model: str, adapter: str | None, device: str) -> tuple[Any, Any]:
-    """(thinker model, processor) from a folder or hub id, with an optional LoRA adapter merged."""
-    try:
-        import torch
-        from transformers import (
-            PretrainedConfig,
-            Qwen2_5OmniProcessor,
-            Qwen2_5OmniThinkerForConditionalGeneration,
-        )
-        from transformers.utils import is_flash_attn_2_available
-    except ImportError as exc:
-        raise CcgenError(f"AudSemThinker needs transformers ({exc}): "
-                         "pip install 'ccgen[audsemthinker]'") from None
-    path = Path(model).expanduser()
-    if path.is_dir() and not (path / "config.json").exists() and (
-            path / "adapter_config.json").exists():
-        # an adapter folder given as the model (ccgen finetune's output): load its base
-        adapter = adapter or str(path)
-        model = json.loads((path / "adapter_config.json").read_text())["base_model_name_or_path"]
-    cuda = device.startswith("cuda")
-    attn = "flash_attention_2" if cuda and is_flash_attn_2_available() else "sdpa"
-    try:
-        kind = PretrainedConfig.get_config_dict(model)[0].get("model_type")
-        if kind != "qwen2_5_omni_thinker":  # the full Omni class would build random weights
-            raise CcgenError(f"{model!r} is a {kind} checkpoint; ccgen loads thinker-only "
-                             "checkpoints (model_type qwen2_5_omni_thinker) such as "
-                             "gijs/audsemthinker")
-        thinker = Qwen2_5OmniThinkerForConditionalGeneration.from_pretrained(
-            model, dtype=torch.bfloat16 if cuda else torch.float32, attn_implementation=attn,
-            trust_remote_code=False, device_map={"": device} if cuda else None)
-    except (OSError, ValueError) as exc:
-        reason = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else type(exc).__name__
-        raise CcgenError(f"cannot load AudSemThinker from {model!r} ({reason}); "
-                         f"{GET_WEIGHTS}") from None
-    if adapter:
-        thinker = _with_adapter(thinker, adapter)
-    thinker.eval()
-    processor = None
-    for source in (model, BASE_PROCESSOR):
-        try:
-            processor = Qwen2_5OmniProcessor.from_pretrained(source)
-            break
-        except (OSError, ValueError, TypeError) as exc:
-            log.info("audsemthinker: no processor in %s (%s)", source, exc)
-    if processor is None:
-        raise CcgenError(f"no Qwen2.5-Omni processor in {model!r} nor {BASE_PROCESSOR!r}; "
-                         f"{GET_WEIGHTS.replace('gijs/audsemthinker', BASE_PROCESSOR)}")
-    log.info("audsemthinker: loaded %s%s on %s (%s, %s attention)", model,
-             f" + adapter {adapter}" if adapter else "", device, thinker.dtype, attn)
-    return thinker, processor
-
-
-def _with_adapter(thinker: Any, adapter: str) -> Any:
-    """Apply a LoRA adapter and merge it, so inference runs at the base model's speed."""
-    if not (Path(adapter) / "adapter_config.json").is_file():
-        raise InputError(f"--adapter {adapter}: not a LoRA adapter folder (no adapter_config.json)")
-    try:
-        from peft import PeftModel
-    except ImportError:
-        raise CcgenError("--adapter needs peft: pip install 'ccgen[audsemthinker]'") from None
-    return PeftModel.from_pretrained(thinker, adapter).merge_and_unload()
 
 
 _LOADED: dict[tuple, AudSemThinker] = {}

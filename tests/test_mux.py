@@ -1,0 +1,89 @@
+"""Into the video: --mux adds the captions as a subtitle track (stream copy), --burn-in draws
+them into the picture. ffprobe is the independent reader."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from test_broadcast import NETFLIX, timeline
+
+from ccgen.errors import InputError
+from ccgen.writers import render
+
+
+def _streams(path) -> list[dict]:  # noqa: ANN001
+    import json
+    import subprocess
+
+    from ccgen.media import find_ffmpeg
+
+    probe = find_ffmpeg().ffprobe
+    if probe is None:
+        pytest.skip("no ffprobe beside this ffmpeg")
+    run = subprocess.run([probe, "-v", "error", "-count_packets", "-show_streams", "-of", "json",
+                          str(path)], capture_output=True, text=True, check=True)
+    return json.loads(run.stdout)["streams"]
+
+
+def _srt(tmp_path) -> Path:  # noqa: ANN001
+    path = tmp_path / "captions.srt"
+    path.write_text(render(timeline(), "srt", NETFLIX), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(("suffix", "codec"), [(".mp4", "mov_text"), (".mkv", "subrip")])
+def test_mux_copies_streams_and_adds_sdh_track(tmp_path, demo_video, suffix: str,  # noqa: ANN001
+                                               codec: str) -> None:
+    from ccgen.writers.mux import mux
+
+    out = mux(demo_video, _srt(tmp_path), tmp_path / f"out{suffix}", language="en")
+    before, after = _streams(demo_video), _streams(out)
+    for src in before:  # every packet copied, none re-encoded
+        same = [s for s in after if s["codec_type"] == src["codec_type"]]
+        assert same[0]["codec_name"] == src["codec_name"]
+        assert same[0]["nb_read_packets"] == src["nb_read_packets"]
+    (sub,) = [s for s in after if s["codec_type"] == "subtitle"]
+    assert sub["codec_name"] == codec and sub["tags"]["language"] == "eng"
+    assert sub["disposition"]["hearing_impaired"] == 1 and sub["disposition"]["default"] == 1
+
+
+def test_mux_refuses_bad_container_and_never_clobbers(tmp_path, demo_video) -> None:  # noqa: ANN001
+    from ccgen.errors import OutputExistsError
+    from ccgen.writers.mux import language_code, mux
+
+    with pytest.raises(InputError, match=r"\.avi") as err:
+        mux(demo_video, _srt(tmp_path), tmp_path / "out.avi")
+    assert "\n" not in str(err.value)
+    (tmp_path / "taken.mkv").write_bytes(b"keep me")
+    with pytest.raises(OutputExistsError):
+        mux(demo_video, _srt(tmp_path), tmp_path / "taken.mkv")
+    assert (tmp_path / "taken.mkv").read_bytes() == b"keep me"
+    assert (language_code("en-US"), language_code("fr"), language_code("xx")) == (
+        "eng", "fre", "und")
+
+
+def _frame(path, at: float) -> bytes:  # noqa: ANN001
+    import subprocess
+
+    from ccgen.media import find_ffmpeg
+
+    return subprocess.run([find_ffmpeg().ffmpeg, "-v", "error", "-ss", str(at), "-i", str(path),
+                           "-frames:v", "1", "-vf", "scale=64:36,format=gray", "-f", "rawvideo",
+                           "-"], capture_output=True, check=True).stdout
+
+
+def test_burn_in_draws_captions_and_copies_audio(tmp_path, demo_video) -> None:  # noqa: ANN001
+    from ccgen.writers.mux import burn_in
+
+    ass = tmp_path / "my captions [v1]: 'sdh'.ass"  # characters that break filter quoting
+    ass.write_text(render(timeline(), "ass", NETFLIX), encoding="utf-8")
+    out = burn_in(demo_video, ass, tmp_path / "burned.mp4")
+    kinds = {s["codec_type"]: s for s in _streams(out)}
+    assert "subtitle" not in kinds and kinds["video"]["codec_name"] == "h264"
+    (audio,) = [s for s in _streams(demo_video) if s["codec_type"] == "audio"]
+    assert kinds["audio"]["nb_read_packets"] == audio["nb_read_packets"]
+    plain, burned = _frame(demo_video, 2.0), _frame(out, 2.0)  # "Hello there" is on screen
+    diff = [abs(a - b) for a, b in zip(plain, burned, strict=True)]
+    top, bottom = diff[: 64 * 12], diff[64 * 24:]
+    assert sum(bottom) / len(bottom) > 4 * (sum(top) / len(top) + 0.5)
