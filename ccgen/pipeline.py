@@ -147,7 +147,8 @@ class Captioner:
                 step("transcribing")
                 transcript = self.transcriber.transcribe(
                     samples, self.options.language,
-                    lambda done, total: step("transcribing", done, total))
+                    lambda done, total: step("transcribing", done, total),
+                    [(a, b) for a, b in regions])
                 words_data = {"words": [asdict(w) for w in transcript.words],
                               "language": transcript.language}
             self.cache.put(digest, "words", keys.get("words", {}), words_data)

@@ -16,6 +16,7 @@ import numpy as np
 
 from ccgen.cues import Word
 from ccgen.errors import CcgenError
+from ccgen.media.audio import SAMPLE_RATE
 from ccgen.speech.models import resolve_model
 from ccgen.speech.vad import VadSettings
 
@@ -33,8 +34,8 @@ class Transcriber(Protocol):
     name: str
 
     def transcribe(self, audio: np.ndarray, language: str | None = None,
-                   on_progress: Callable[[float, float], None] | None = None
-                   ) -> Transcript: ...
+                   on_progress: Callable[[float, float], None] | None = None,
+                   regions: list[tuple[float, float]] | None = None) -> Transcript: ...
 
 
 def _threads() -> int:
@@ -46,7 +47,8 @@ class FasterWhisperTranscriber:
 
     def __init__(self, model: str | None = None, device: str = "cpu",
                  compute_type: str = "auto", vad: VadSettings | None = None,
-                 beam_size: int = 5, threads: int | None = None) -> None:
+                 beam_size: int = 5, threads: int | None = None, window: float = 600.0
+                 ) -> None:
         from faster_whisper import WhisperModel
 
         self.path, self.name = resolve_model(model)
@@ -54,6 +56,7 @@ class FasterWhisperTranscriber:
             compute_type = "int8" if device == "cpu" else "float16"
         self.vad = vad or VadSettings()
         self.beam_size = beam_size
+        self.window = window
         try:
             self.model = WhisperModel(self.path, device=device, compute_type=compute_type,
                                       cpu_threads=threads if threads is not None else _threads())
@@ -67,29 +70,61 @@ class FasterWhisperTranscriber:
         return bool(self.model.model.is_multilingual)
 
     def transcribe(self, audio: np.ndarray, language: str | None = None,
-                   on_progress: Callable[[float, float], None] | None = None) -> Transcript:
-        """Words of `audio`; `on_progress(seconds done, seconds total)` after each segment."""
+                   on_progress: Callable[[float, float], None] | None = None,
+                   regions: list[tuple[float, float]] | None = None) -> Transcript:
+        """Words of `audio`; `on_progress(seconds done, seconds total)` after each segment.
+
+        Long audio is transcribed in windows of about ``window`` seconds cut in pauses between
+        `regions` (the VAD's speech regions): faster-whisper computes its features for a whole
+        call at once, which for a 2-hour film costs gigabytes. The language found in the first
+        window holds for the rest, so a film does not switch language mid-way.
+        """
         if language and not self.multilingual and language != "en":
             raise CcgenError(f"the speech model {self.name} is English-only; "
                              f"choose a multilingual --asr-model for --language {language}")
-        segments, info = self.model.transcribe(
-            audio,
-            language=language or (None if self.multilingual else "en"),
-            beam_size=self.beam_size,
-            word_timestamps=True,
-            vad_filter=True,
-            vad_parameters=asdict(self.vad),
-            # Each VAD chunk stands alone: conditioning on earlier text is what makes Whisper
-            # repeat itself or hallucinate over pauses.
-            condition_on_previous_text=False,
-        )
+        total = audio.size / SAMPLE_RATE
         words: list[Word] = []
-        total = audio.size / 16000
-        for segment in segments:
-            if on_progress is not None:
-                on_progress(min(float(segment.end), total), total)
-            for w in segment.words or []:
-                text = w.word.strip()
-                if text:
-                    words.append(Word(float(w.start), float(w.end), text, float(w.probability)))
-        return Transcript(words, info.language, float(info.language_probability))
+        detected, probability = language, 1.0 if language else 0.0
+        for start, end in windows(total, regions or [], self.window):
+            piece = audio[int(start * SAMPLE_RATE):int(end * SAMPLE_RATE)]
+            segments, info = self.model.transcribe(
+                piece,
+                language=detected or (None if self.multilingual else "en"),
+                beam_size=self.beam_size,
+                word_timestamps=True,
+                vad_filter=True,
+                vad_parameters=asdict(self.vad),
+                # Each VAD chunk stands alone: conditioning on earlier text is what makes
+                # Whisper repeat itself or hallucinate over pauses.
+                condition_on_previous_text=False,
+            )
+            for segment in segments:
+                if on_progress is not None:
+                    on_progress(min(start + float(segment.end), total), total)
+                for w in segment.words or []:
+                    text = w.word.strip()
+                    if text:
+                        words.append(Word(start + float(w.start), start + float(w.end), text,
+                                          float(w.probability)))
+            if detected is None and words:  # a window without speech detects nothing useful
+                detected, probability = info.language, float(info.language_probability)
+        return Transcript(words, detected, probability)
+
+
+def windows(total: float, regions: list[tuple[float, float]], size: float
+            ) -> list[tuple[float, float]]:
+    """Cut [0, total] into pieces of about `size` seconds, each cut in the middle of a pause
+    between speech regions (or at `size` exactly where speech never pauses)."""
+    if total <= size * 1.5:
+        return [(0.0, total)]
+    cuts, start = [0.0], 0.0
+    pauses = [(a[1], b[0]) for a, b in zip(regions, regions[1:], strict=False) if b[0] > a[1]]
+    while total - start > size * 1.5:
+        target = start + size
+        near = [p for p in pauses if start + size / 2 < (p[0] + p[1]) / 2 < start + size * 1.5]
+        cut = min(((p[0] + p[1]) / 2 for p in near), key=lambda c: abs(c - target),
+                  default=target)
+        cuts.append(cut)
+        start = cut
+    cuts.append(total)
+    return list(zip(cuts, cuts[1:], strict=False))
