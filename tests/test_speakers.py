@@ -192,14 +192,14 @@ def test_two_voices_alternating(embedded) -> None:  # noqa: ANN001
 def test_embedded_der_on_real_meetings(embedded) -> None:  # noqa: ANN001
     """DER (0.25 s collar, overlap scored) with the pipeline's own VAD regions.
 
-    The issue's target is DER <= 0.25. Measured (threshold 0.30): ami_dev00 0.44, ami_trn04
-    0.27, pyannote_sample 0.07, pooled 0.28. On the AMI clips the VAD alone (missed quiet
-    far-field speech + overlap, which one speaker per frame cannot score) costs 0.19 even with
-    perfect speaker labels, and Resemblyzer's embeddings of far-field speech split one talker;
-    so the bounds below are what we reach, with a little margin, not the target.
+    The issue's target is DER <= 0.25, asserted pooled. Measured (threshold 0.30, small
+    clusters absorbed): ami_dev00 0.347, ami_trn04 0.269, pyannote_sample 0.065, pooled
+    0.236. On the AMI clips the VAD alone (missed quiet far-field speech + overlap, which one
+    speaker per frame cannot score) costs 0.19 even with perfect speaker labels; the per-clip
+    bounds are what we reach, with a margin.
     """
     errors = total = 0.0
-    bounds = {"ami_dev00.flac": 0.46, "ami_trn04.flac": 0.30, "pyannote_sample.wav": 0.10}
+    bounds = {"ami_dev00.flac": 0.37, "ami_trn04.flac": 0.30, "pyannote_sample.wav": 0.10}
     for clip, bound in bounds.items():
         audio = _audio(f"speech/{clip}")
         ref = read_rttm(public(f"speech/{Path(clip).stem}.rttm"))
@@ -211,7 +211,7 @@ def test_embedded_der_on_real_meetings(embedded) -> None:  # noqa: ANN001
         assert 2 <= len({t.speaker for t in turns}) <= 4, clip
         errors += result.missed + result.false_alarm + result.confusion
         total += result.total
-    assert errors / total <= 0.30
+    assert errors / total <= 0.25
     two = create("embedded", num_speakers=2).diarize(
         audio, speech_regions(audio))  # the last clip (pyannote_sample) has two speakers
     assert {t.speaker for t in two} == {"S1", "S2"}
