@@ -20,13 +20,12 @@ from __future__ import annotations
 
 import logging
 import unicodedata
-from collections.abc import Callable
 from dataclasses import dataclass
 
-from ccgen.captions.layout import break_lines
 from ccgen.captions.style import Style
 from ccgen.cues import Timeline
 from ccgen.writers import register
+from ccgen.writers.screens import TYPOGRAPHY, screens
 from ccgen.writers.timecode import (
     FrameRate,
     format_timecode,
@@ -44,93 +43,6 @@ HEADER = "Scenarist_SCC V1.0"
 # -- shared text helpers (also used by the EBU-STL writer) -------------------------------------
 
 # Typographic forms with a plain equivalent: replaced silently when a format lacks them.
-TYPOGRAPHY = {"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u00a0": " ",
-              "\u2013": "-", "\u2010": "-", "\u2011": "-", "\u2212": "-", "\u2026": "...",
-              "\u201e": '"', "\u201a": "'", "\u2032": "'", "\u2033": '"'}
-# Lossy replacements for characters a format lacks and NFKD cannot take apart.
-_ASCII = {"€": "EUR", "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE", "ß": "ss", "ø": "o",
-          "Ø": "O", "ð": "d", "Ð": "D", "þ": "th", "Þ": "Th", "ł": "l", "Ł": "L", "đ": "d",
-          "Đ": "D", "ı": "i", "♫": "♪", "♬": "♪", "🎵": "♪", "🎶": "♪", "×": "x", "·": ".",
-          "—": "-", "`": "'", "«": '"', "»": '"', "§": "S", "©": "(c)", "®": "(R)", "™": "TM",
-          "•": "*", "°": " deg", "¿": "?", "¡": "!", "|": "/", "~": "-", "{": "(", "}": ")",
-          "\\": "/", "^": "'", "_": "-"}
-
-
-def transliterate(text: str, encodable: Callable[[str], bool]) -> tuple[str, dict[str, str]]:
-    """`text` with every character a format cannot carry replaced by its nearest equivalent.
-
-    Returns the new text and the lossy replacements made ({char: replacement}), so that the
-    writer can warn once per file. Typographic quotes and dashes become plain ones silently:
-    nothing a viewer reads is lost. Accents are dropped only when the accented letter is missing
-    (NFKD), symbols come from a small table, and anything else becomes '?'.
-    """
-    out: list[str] = []
-    lossy: dict[str, str] = {}
-    for ch in unicodedata.normalize("NFC", text):
-        if ch == "\n" or encodable(ch):
-            out.append(ch)
-            continue
-        typo = TYPOGRAPHY.get(ch)
-        if typo is not None and all(encodable(c) for c in typo):
-            out.append(typo)
-            continue
-        stripped = "".join(c for c in unicodedata.normalize("NFKD", ch)
-                           if not unicodedata.combining(c))
-        for candidate in (_ASCII.get(ch), stripped, "?"):
-            if candidate and all(encodable(c) for c in candidate):
-                break
-        out.append(candidate)
-        lossy[ch] = candidate
-    return "".join(out), lossy
-
-
-def fit_lines(text: str, max_chars: int, max_rows: int, dash: str = "-") -> tuple[list[str], bool]:
-    """Lines of `text` at most `max_chars` wide; True in the second place if they were reflowed.
-
-    Reflowed, never truncated: with a dialogue dash on each line every speaker keeps their own
-    lines, otherwise the text is broken again by :func:`break_lines` (sense-unit breaks). The
-    result may exceed `max_rows` when even that many rows cannot hold the text; the caller then
-    splits the caption in time (:func:`pages`).
-    """
-    lines = [line.strip() for line in text.split("\n") if line.strip()]
-    if all(len(line) <= max_chars for line in lines) and len(lines) <= max_rows:
-        return lines, False
-    if len(lines) > 1 and all(line.startswith(dash) for line in lines):
-        out = [part for line in lines for part in _wrap(line, max_chars, max_rows)]
-        if len(out) <= max_rows:
-            return out, True
-    return _wrap(" ".join(lines), max_chars, max_rows), True
-
-
-def _wrap(text: str, max_chars: int, max_rows: int) -> list[str]:
-    found = break_lines(text, max_chars, max_rows)
-    if found is not None:
-        return found
-    words = [w[i:i + max_chars] for w in text.split() for i in range(0, len(w), max_chars)]
-    lines: list[str] = []
-    for word in words:  # greedy fallback: too long for max_rows rows even at best
-        if lines and len(lines[-1]) + 1 + len(word) <= max_chars:
-            lines[-1] += " " + word
-        else:
-            lines.append(word)
-    return lines
-
-
-def pages(start: float, end: float, lines: list[str],
-          max_rows: int) -> list[tuple[float, float, list[str]]]:
-    """Split a caption too tall for the screen into consecutive ones, time shared by length."""
-    chunks = [lines[i:i + max_rows] for i in range(0, len(lines), max_rows)]
-    if len(chunks) <= 1:
-        return [(start, end, lines)]
-    total = sum(len(" ".join(c)) for c in chunks)
-    out, t = [], start
-    for chunk in chunks:
-        step = (end - start) * len(" ".join(chunk)) / total
-        out.append((t, t + step, chunk))
-        t += step
-    return out
-
-
 # -- CEA-608 character set -----------------------------------------------------------------------
 
 # The basic set is ASCII but for ten positions that hold accented letters instead.
@@ -339,23 +251,10 @@ def write_scc(timeline: Timeline, style: Style, *, start: str | None = None,
                     "29.97 frame grid", timeline.media, timeline.frame_rate)
     offset = start_frames(start, rate)
     caps: list[_Caption] = []
-    reflowed, lossy = 0, {}
-    for cue in sorted(timeline.cues, key=lambda c: (c.start, c.end)):
-        text, lost = transliterate(cue.text, _sendable)
-        lossy.update(lost)
-        lines, changed = fit_lines(text, COLUMNS, MAX_ROWS, style.dialogue_dash)
-        if not lines:
-            continue
-        reflowed += changed
-        for t0, t1, page in pages(cue.start, cue.end, lines, MAX_ROWS):
-            on, off = offset + to_frames(t0, rate), offset + to_frames(t1, rate)
-            caps.append(_Caption(on, max(off, on + 2), _load(page, cue.kind == "lyrics")))
-    if reflowed:
-        log.warning("SCC allows %d characters per row: %d caption(s) reflowed (style %r "
-                    "allows %d)", COLUMNS, reflowed, style.name, style.max_chars)
-    if lossy:
-        pairs = ", ".join(f"{k!r}->{v!r}" for k, v in sorted(lossy.items()))
-        log.warning("SCC: characters outside the CEA-608 set transliterated: %s", pairs)
+    for cue, t0, t1, page in screens(timeline, style, _sendable, COLUMNS, MAX_ROWS, "SCC",
+                                     "the CEA-608 set"):
+        on, off = offset + to_frames(t0, rate), offset + to_frames(t1, rate)
+        caps.append(_Caption(on, max(off, on + 2), _load(page, cue.kind == "lyrics")))
     slots, delays = _schedule(caps, first=0)
     if delays:
         log.warning("SCC: %d caption(s) shown late (by up to %d frames): too close to the one "

@@ -24,7 +24,7 @@ from ccgen.captions.style import Style
 from ccgen.cues import Timeline
 from ccgen.errors import InputError
 from ccgen.writers import register
-from ccgen.writers.scc import fit_lines, pages, transliterate
+from ccgen.writers.screens import screens
 from ccgen.writers.timecode import (
     FrameRate,
     frame_rate,
@@ -158,34 +158,22 @@ def write_stl(timeline: Timeline, style: Style, *, start: str | None = None,
     fr, dfc = stl_rate(timeline, rate)
     offset = start_frames(start, fr)
     blocks: list[bytes] = []
-    reflowed, lossy, number = 0, {}, 0
+    number = 0
     first_in: int | None = None
-    for cue in sorted(timeline.cues, key=lambda c: (c.start, c.end)):
-        text, lost = transliterate(cue.text, lambda ch: encode_6937(ch) is not None)
-        lossy.update(lost)
-        lines, changed = fit_lines(text, COLUMNS, MAX_ROWS, style.dialogue_dash)
-        if not lines:
-            continue
-        reflowed += changed
-        for t0, t1, page in pages(cue.start, cue.end, lines, MAX_ROWS):
-            tci = offset + to_frames(t0, fr)
-            tco = max(offset + to_frames(t1, fr), tci + 1)
-            first_in = tci if first_in is None else first_in
-            # Double-height rows are two Teletext rows each; the last sits on rows 22-23.
-            vp = 22 - 2 * (len(page) - 1)
-            fields = _blocks(_text_field(page))
-            for i, tf in enumerate(fields):
-                ebn = 0xFF if i == len(fields) - 1 else i
-                blocks.append(bytes([0]) + number.to_bytes(2, "little") + bytes([ebn, 0])
-                              + _tc_bytes(tci, fr) + _tc_bytes(tco, fr)
-                              + bytes([vp, 2, 0]) + tf)
-            number += 1
-    if reflowed:
-        log.warning("EBU-STL Teletext rows hold %d characters: %d subtitle(s) reflowed "
-                    "(style %r allows %d)", COLUMNS, reflowed, style.name, style.max_chars)
-    if lossy:
-        pairs = ", ".join(f"{k!r}->{v!r}" for k, v in sorted(lossy.items()))
-        log.warning("EBU-STL: characters outside its Latin table transliterated: %s", pairs)
+    for _, t0, t1, page in screens(timeline, style, lambda ch: encode_6937(ch) is not None,
+                                   COLUMNS, MAX_ROWS, "EBU-STL Teletext", "its Latin table"):
+        tci = offset + to_frames(t0, fr)
+        tco = max(offset + to_frames(t1, fr), tci + 1)
+        first_in = tci if first_in is None else first_in
+        # Double-height rows are two Teletext rows each; the last sits on rows 22-23.
+        vp = 22 - 2 * (len(page) - 1)
+        fields = _blocks(_text_field(page))
+        for i, tf in enumerate(fields):
+            ebn = 0xFF if i == len(fields) - 1 else i
+            blocks.append(bytes([0]) + number.to_bytes(2, "little") + bytes([ebn, 0])
+                          + _tc_bytes(tci, fr) + _tc_bytes(tco, fr)
+                          + bytes([vp, 2, 0]) + tf)
+        number += 1
     tcp = _tc_digits(offset, fr)
     tcf = _tc_digits(offset if first_in is None else first_in, fr)
     title = Path(timeline.media).stem
