@@ -101,3 +101,13 @@ def test_sounds_are_trimmed_to_the_pause_they_sit_in(tagger: TaggerDescriber) ->
     assert kept.text == "dog barking"
     assert kept.start == pytest.approx(bark.start, abs=0.02)
     assert hidden == []
+
+
+def test_unknown_backends_are_bad_usage_naming_the_choices() -> None:
+    from ccgen import speakers
+    from ccgen.errors import InputError
+
+    with pytest.raises(InputError, match=r"unknown describer 'nope'; choose from auto, .*yamnet"):
+        create("nope")
+    with pytest.raises(InputError, match=r"unknown diarizer 'nope'; choose from auto, .*embedded"):
+        speakers.create("nope")

@@ -7,13 +7,12 @@ A describer gets the whole soundtrack and the speech regions and returns sound/m
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from typing import Protocol
 
 import numpy as np
 
 from ccgen.cues import Cue
-from ccgen.errors import InputError
+from ccgen.registry import Registry
 
 
 class Describer(Protocol):
@@ -22,19 +21,9 @@ class Describer(Protocol):
     def describe(self, audio: np.ndarray, speech: list[tuple[float, float]]) -> list[Cue]: ...
 
 
-_REGISTRY: dict[str, Callable[..., Describer]] = {}
-
-
-def register(name: str) -> Callable[[Callable[..., Describer]], Callable[..., Describer]]:
-    def deco(factory: Callable[..., Describer]) -> Callable[..., Describer]:
-        _REGISTRY[name] = factory
-        return factory
-
-    return deco
-
-
-def available() -> list[str]:
-    return sorted(_REGISTRY)
+REGISTRY: Registry[Describer] = Registry("describer")
+register = REGISTRY.register
+available = REGISTRY.names
 
 
 def create(name: str, **options: object) -> Describer:
@@ -52,12 +41,7 @@ def create(name: str, **options: object) -> Describer:
         logging.getLogger("ccgen").info("describer: %s (%s)", name, why)
     if name != "audsemthinker":
         options = {}
-    try:
-        factory = _REGISTRY[name]
-    except KeyError:
-        raise InputError(f"unknown describer {name!r}; choose from auto, "
-                         f"{', '.join(available())}, none") from None
-    return factory(**options)
+    return REGISTRY.build(name, **options)
 
 
 def overlap(a: tuple[float, float], b: tuple[float, float]) -> float:

@@ -8,7 +8,7 @@ describers (``ccgen.events.base``): a new speaker model is one new file.
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -16,6 +16,7 @@ import numpy as np
 
 from ccgen.cues import Word
 from ccgen.errors import InputError
+from ccgen.registry import Registry
 
 # What "auto" means: the offline default that needs no token and no model download.
 DEFAULT = "embedded"
@@ -38,19 +39,9 @@ class Diarizer(Protocol):
         ...
 
 
-_REGISTRY: dict[str, Callable[..., Diarizer]] = {}
-
-
-def register(name: str) -> Callable[[Callable[..., Diarizer]], Callable[..., Diarizer]]:
-    def deco(factory: Callable[..., Diarizer]) -> Callable[..., Diarizer]:
-        _REGISTRY[name] = factory
-        return factory
-
-    return deco
-
-
-def available() -> list[str]:
-    return sorted(_REGISTRY)
+REGISTRY: Registry[Diarizer] = Registry("diarizer")
+register = REGISTRY.register
+available = REGISTRY.names
 
 
 def create(name: str, **options: object) -> Diarizer:
@@ -60,14 +51,7 @@ def create(name: str, **options: object) -> Diarizer:
     ``device``, ``model``, ``token`` where the backend has them. ``none`` is not a backend:
     the caller skips diarization.
     """
-    if name == "auto":
-        name = DEFAULT
-    try:
-        factory = _REGISTRY[name]
-    except KeyError:
-        raise InputError(f"unknown diarizer {name!r}; choose from auto, "
-                         f"{', '.join(available())}, none") from None
-    return factory(**options)
+    return REGISTRY.build(DEFAULT if name == "auto" else name, **options)
 
 
 def check_counts(num_speakers: int | None, min_speakers: int | None,
