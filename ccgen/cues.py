@@ -30,7 +30,9 @@ class Cue:
     """A caption-sized item on the timeline.
 
     `text` is display text: for display cues it may hold a newline between its two lines.
-    `source` names the backend that produced it, `confidence` is in [0, 1].
+    `source` names the backend that produced it, `confidence` is in [0, 1]. `speaker` is the
+    first speaker; `speakers` lists every speaker in line order when a caption holds several
+    (a dashed exchange), so machine readers lose no speaker change.
     """
 
     start: float
@@ -40,6 +42,7 @@ class Cue:
     speaker: str | None = None
     source: str = ""
     confidence: float = 1.0
+    speakers: list[str] = field(default_factory=list)
 
     @property
     def duration(self) -> float:
@@ -50,6 +53,7 @@ class Cue:
         d["start"] = round(self.start, 3)
         d["end"] = round(self.end, 3)
         d["confidence"] = round(self.confidence, 3)
+        d["speakers"] = list(self.speakers) or ([self.speaker] if self.speaker else [])
         return d
 
 

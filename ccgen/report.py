@@ -51,7 +51,8 @@ def _lanes(timeline: Timeline) -> list[Lane]:
                "text": cue.text.replace("\n", " / "), "n": i,
                "low": cue.confidence < LOW_CONFIDENCE}
         if cue.kind == "speech":
-            lanes[cue.speaker or speakers[0]].boxes.append(box)
+            for who in cue.speakers or [cue.speaker or speakers[0]]:  # a dashed pair: both
+                lanes.setdefault(who, Lane(who, "speech", [])).boxes.append(box)
         else:
             sounds.boxes.append(box)
         captions.boxes.append(box)

@@ -108,7 +108,8 @@ def test_all_formats_from_audio_only_input(speech_clip: Path, tmp_path: Path) ->
     assert "speech" in kinds and "sound" in kinds
     assert [c["text"] for c in timeline["cues"]] == texts["srt"]
     for cue in timeline["cues"]:
-        assert set(cue) == {"start", "end", "kind", "speaker", "text", "source", "confidence"}
+        assert set(cue) == {"start", "end", "kind", "speaker", "text", "source", "confidence",
+                            "speakers"}
         assert 0 <= cue["start"] < cue["end"] <= timeline["duration"] + 1e-6
 
 

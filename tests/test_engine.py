@@ -68,6 +68,9 @@ def test_quick_exchange_is_one_dashed_caption_and_pauses_split() -> None:
     cues = build_captions(words, [], NETFLIX, 24.0, 10.0)
     assert [c.text for c in cues] == ["- Are you there?\n- Yes.", "Good."]
     assert [c.speaker for c in cues] == ["S1", "S2"]
+    # the JSON timeline keeps both speakers of the dashed caption, in line order
+    assert [c.to_dict()["speakers"] for c in cues] == [["S1", "S2"], ["S2"]]
+    assert Cue(0, 1, "sound", "[knocking]").to_dict()["speakers"] == []
 
 
 def test_slow_exchange_keeps_one_speaker_per_caption() -> None:

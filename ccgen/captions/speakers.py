@@ -70,6 +70,7 @@ def join_dialogue(cues: list[Cue], style: Style) -> list[Cue]:
                 and cue.end - prev.start <= style.max_duration):
             dash = style.dialogue_dash
             prev.text, prev.end = f"{dash} {prev.text}\n{dash} {cue.text}", cue.end
+            prev.speakers = [prev.speaker, cue.speaker]
             prev.confidence = min(prev.confidence, cue.confidence)
             continue
         out.append(cue)
