@@ -32,14 +32,11 @@ import numpy as np
 
 sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parent.parent)]
 from ccgen.events.audsemthinker import AudSemThinker, RunSummary, render_prompt  # noqa: E402
+from ccgen.events.thinker import OMNI_TOKENS, omni_processor  # noqa: E402
 
 SPECIALS = ["<|endoftext|>", "<|im_start|>", "<|im_end|>", "<|AUDIO|>", "<|audio_bos|>",
             "<|audio_eos|>", "<|box_end|>", "<|quad_start|>", "<|quad_end|>", "<|vision_bos|>",
             "<|vision_eos|>", "<|vision_pad|>", "<|IMAGE|>", "<|VIDEO|>"]
-NAMED = {"audio_token": "<|AUDIO|>", "audio_bos_token": "<|audio_bos|>",
-         "audio_eos_token": "<|audio_eos|>", "image_token": "<|IMAGE|>",
-         "video_token": "<|VIDEO|>", "vision_bos_token": "<|vision_bos|>",
-         "vision_eos_token": "<|vision_eos|>"}
 CORPUS = [
     "<think> The clip starts with a sharp sound, then a steady rhythm. </think>",
     "<semantic_elements> 1. Sound-generating animated beings: - Dog (barking) 2. Physical objects"
@@ -66,24 +63,9 @@ def build_tokenizer(extra: list[str] | None = None, vocab_size: int = 600) -> An
     model = json.loads(bpe.to_str())["model"]
     tok = Qwen2Tokenizer(vocab=model["vocab"], merges=[tuple(m) for m in model["merges"]],
                          eos_token="<|im_end|>", pad_token="<|endoftext|>",
-                         extra_special_tokens=NAMED)
+                         extra_special_tokens=OMNI_TOKENS)
     tok.add_tokens(SPECIALS, special_tokens=True)
     return tok
-
-
-def build_processor(tokenizer: Any, chunk_length: int = 30) -> Any:
-    """Qwen2.5-Omni processor; the real checkpoints ship chunk_length=300 (the 300 s trap)."""
-    from transformers import (
-        Qwen2_5OmniProcessor,
-        Qwen2VLImageProcessor,
-        Qwen2VLVideoProcessor,
-        WhisperFeatureExtractor,
-    )
-
-    return Qwen2_5OmniProcessor(
-        image_processor=Qwen2VLImageProcessor(), video_processor=Qwen2VLVideoProcessor(),
-        feature_extractor=WhisperFeatureExtractor(feature_size=128, chunk_length=chunk_length),
-        tokenizer=tokenizer)
 
 
 def thinker_config(tokenizer: Any, tiny: bool) -> Any:
@@ -139,7 +121,7 @@ def save_tiny(folder: str | Path, seed: int = 0, chunk_length: int = 30, std: fl
     model.generation_config = _generation_config(tokenizer)
     folder = Path(folder)
     model.save_pretrained(folder)
-    build_processor(tokenizer, chunk_length).save_pretrained(folder)
+    omni_processor(tokenizer, chunk_length).save_pretrained(folder)
     return folder
 
 
@@ -204,7 +186,7 @@ def seed_card(tokenizer: Any, clips: list[np.ndarray], new_tokens: int, device: 
     dtype = torch.float32 if device == "cpu" else torch.bfloat16
     model = _build(Qwen2_5OmniForConditionalGeneration, config, device, dtype)
     model.speaker_map = {"Chelsie": {}}  # random weights ship no spk_dict.pt; text output only
-    processor = build_processor(tokenizer, chunk_length=300)  # the checkpoints' default
+    processor = omni_processor(tokenizer, chunk_length=300)  # the base model's default
     placeholder = "<|audio_bos|><|AUDIO|><|audio_eos|>"
     text = render_prompt("caption", placeholder)
     generated = 0
@@ -241,7 +223,7 @@ def ccgen_path(tokenizer: Any, clips: list[np.ndarray], new_tokens: int, device:
     model.generation_config = _generation_config(tokenizer)
     describer = AudSemThinker(device=device, max_new_tokens=new_tokens,
                               min_new_tokens=new_tokens,
-                              loaded=(model, build_processor(tokenizer, chunk_length=300)))
+                              loaded=(model, omni_processor(tokenizer, chunk_length=300)))
     describer.describe_arrays(clips[:1])  # warm-up, not timed
     describer.summary = RunSummary()
     wall, peak = _measure(device, lambda: describer.describe_arrays(clips))

@@ -21,8 +21,9 @@ from pathlib import Path
 from typing import Any
 
 sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parent.parent)]
-from describer_gpu import _build, build_processor, build_tokenizer, make_clips, thinker_config  # noqa: E402, I001
+from describer_gpu import _build, build_tokenizer, make_clips, thinker_config  # noqa: E402, I001
 
+from ccgen.events.thinker import omni_processor  # noqa: E402
 from ccgen.finetune.batches import Collator, tokens  # noqa: E402
 from ccgen.finetune.train import lora_model, optimizer_for, optimizer_step  # noqa: E402
 
@@ -45,7 +46,7 @@ def run(tiny: bool, steps: int, batch_size: int, seconds: float, words: int,
     dtype = torch.float32 if tiny else torch.bfloat16
     torch.manual_seed(0)
     tokenizer = build_tokenizer()
-    processor = build_processor(tokenizer, chunk_length=300)  # the real checkpoints' window
+    processor = omni_processor(tokenizer, chunk_length=300)  # the real base model's window
     thinker = _build(Qwen2_5OmniThinkerForConditionalGeneration, thinker_config(tokenizer, tiny),
                      device, dtype)
     params = sum(p.numel() for p in thinker.parameters())

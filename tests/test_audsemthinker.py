@@ -29,6 +29,7 @@ pytest.importorskip("transformers")
 
 from ccgen.events import audsemthinker as ast  # noqa: E402
 from ccgen.events import clips as cliplib  # noqa: E402
+from ccgen.events.thinker import omni_processor  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 SCRIPT = ["<think>", "I hear barking and an engine.", "</think>", "<semantic_elements>",
@@ -93,7 +94,7 @@ def scripted_dir(tmp_path_factory, bench) -> Path:
     model.generation_config = bench._generation_config(tok)
     folder = tmp_path_factory.mktemp("scripted")
     model.save_pretrained(folder)
-    bench.build_processor(tok).save_pretrained(folder)
+    omni_processor(tok).save_pretrained(folder)
     return folder
 
 
@@ -278,6 +279,36 @@ def test_missing_weights_say_how_to_get_them(tmp_path):
         ast.AudSemThinker(str(tmp_path / "full"), device="cpu")
 
 
+def test_checkpoint_with_only_model_and_tokenizer_loads(random_dir, tmp_path):
+    """gijs/audsemthinker ships the model and an older tokenizer, no processor config: the
+    processor is built from the tokenizer (Omni token names added) and hears the same."""
+    import shutil
+
+    folder = tmp_path / "upload"
+    shutil.copytree(random_dir, folder)
+    (folder / "processor_config.json").unlink()
+    config = json.loads((folder / "tokenizer_config.json").read_text())
+    for name in ("audio_token", "audio_bos_token", "audio_eos_token", "image_token",
+                 "video_token", "vision_bos_token", "vision_eos_token"):
+        config.pop(name)
+    (folder / "tokenizer_config.json").write_text(json.dumps(config))
+    assert ast.weights_status(str(folder)) == (True, str(folder))
+    clip = [noise(2.5)]
+    built = ast.AudSemThinker(str(folder), device="cpu", max_new_tokens=6)
+    shipped = ast.AudSemThinker(str(random_dir), device="cpu", max_new_tokens=6)
+    assert built.processor.audio_token == "<|AUDIO|>"
+    assert built.describe_arrays(clip)[0].raw == shipped.describe_arrays(clip)[0].raw
+    (folder / "tokenizer.json").unlink()
+    found, why = ast.weights_status(str(folder))
+    assert not found and "no tokenizer" in why
+    adapter = tmp_path / "adapter"
+    adapter.mkdir()
+    (adapter / "adapter_config.json").write_text(json.dumps(
+        {"base_model_name_or_path": str(tmp_path / "gone")}))
+    found, why = ast.weights_status(str(adapter))
+    assert not found and why.startswith("the adapter's base model")
+
+
 def test_auto_choice_and_weights_lookup(random_dir, tmp_path, monkeypatch):
     assert ast.weights_status(str(random_dir)) == (True, str(random_dir))
     monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path))
@@ -338,6 +369,39 @@ def test_gpu_benchmark_script_runs_on_the_tiny_model(bench, tmp_path):
     assert seed["variant"].startswith("seed card") and ours["batch_size"] >= 2
     assert json.loads((tmp_path / "r.json").read_text())["speedup"] == result["speedup"]
     assert "| variant | events/s" in (tmp_path / "R.md").read_text()
+
+
+def test_gpu_benchmarks_build_the_real_7b_thinker_shape(bench):
+    """What the GPU benchmarks build, checked here on the meta device (shapes, no memory):
+    the real thinker's 8.93 B parameters, LoRA only on the language model's q/v, and the
+    seed card's full Omni class (talker + token2wav) from the same thinker config."""
+    import torch
+    from transformers import (
+        Qwen2_5OmniConfig,
+        Qwen2_5OmniForConditionalGeneration,
+        Qwen2_5OmniThinkerForConditionalGeneration,
+    )
+
+    from ccgen.finetune.train import lora_model
+
+    tokenizer = bench.build_tokenizer()
+    config = bench.thinker_config(tokenizer, tiny=False)
+    thinker = bench._build(Qwen2_5OmniThinkerForConditionalGeneration, config, "meta",
+                           torch.bfloat16)
+    assert sum(p.numel() for p in thinker.parameters()) == pytest.approx(8.93e9, rel=2e-3)
+    text = config.text_config
+    assert (text.hidden_size, text.num_hidden_layers, text.num_key_value_heads,
+            text.vocab_size) == (3584, 28, 4, 152064)
+    lora = lora_model(thinker)
+    trainable = [n for n, p in lora.named_parameters() if p.requires_grad]
+    assert all(".language_model." in n or ".model.layers." in n for n in trainable)
+    assert not any("audio" in n or "visual" in n for n in trainable)
+    assert sum(p.numel() for p in lora.parameters() if p.requires_grad) == 28 * 8 * (
+        (3584 + 3584) + (3584 + 4 * 128))  # r 8 on q (3584 -> 3584) and v (3584 -> 512)
+    full = Qwen2_5OmniConfig(thinker_config=config.to_dict(), talker_config={},
+                             token2wav_config=None)
+    omni = bench._build(Qwen2_5OmniForConditionalGeneration, full, "meta", torch.bfloat16)
+    assert {n for n, _ in omni.named_children()} >= {"thinker", "talker", "token2wav"}
 
 
 def test_phrases_take_their_tagger_event_times_or_fall_back_to_its_phrase():

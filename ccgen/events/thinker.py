@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +24,11 @@ BASE_PROCESSOR = "Qwen/Qwen2.5-Omni-7B"  # where the processor comes from if a c
 GET_WEIGHTS = ("on a connected machine run `hf download gijs/audsemthinker --local-dir DIR` "
                "(older huggingface_hub: `huggingface-cli download ...`), then pass "
                "--describer-model DIR")
+TOKENIZER_FILES = ("tokenizer.json", "vocab.json")
+OMNI_TOKENS = {"audio_token": "<|AUDIO|>", "audio_bos_token": "<|audio_bos|>",
+               "audio_eos_token": "<|audio_eos|>", "image_token": "<|IMAGE|>",
+               "video_token": "<|VIDEO|>", "vision_bos_token": "<|vision_bos|>",
+               "vision_eos_token": "<|vision_eos|>"}  # the names Qwen2_5OmniProcessor reads
 
 
 
@@ -43,32 +50,109 @@ def resolve_device(device: str = "auto", what: str = "--describer audsemthinker"
 
 
 def weights_status(model: str = DEFAULT_MODEL) -> tuple[bool, str]:
-    """(available offline, where or why not), without loading anything."""
+    """(available offline, where or why not), without loading anything: the model's config
+    and a tokenizer (the processor is built from it when the checkpoint ships none)."""
     path = Path(model).expanduser()
     if path.is_dir():
-        found = (path / "config.json").is_file() or (path / "adapter_config.json").is_file()
-        return found, str(path) if found else f"{path} has no config.json"
+        if not (path / "config.json").is_file() and (path / "adapter_config.json").is_file():
+            base = _adapter_base(path)  # an adapter folder: its base must be here too
+            found, where = weights_status(base)
+            return found, str(path) if found else f"the adapter's base model: {where}"
+        if not (path / "config.json").is_file():
+            return False, f"{path} has no config.json"
+        if not _has_tokenizer(lambda name: (path / name).is_file()):
+            return False, f"{path} has no tokenizer (tokenizer.json or vocab.json)"
+        return True, str(path)
     if path.suffix or model.count("/") != 1:
         return False, f"{model} is neither a folder nor a model id"
     try:
         from huggingface_hub import try_to_load_from_cache
     except ImportError:
         return False, "huggingface_hub is not installed"
-    cached = try_to_load_from_cache(model, "config.json")
-    if isinstance(cached, str):
-        return True, str(Path(cached).parent)
-    return False, f"{model} is not in the Hugging Face cache"
+
+    def cached(repo: str, name: str) -> str | None:
+        found = try_to_load_from_cache(repo, name)
+        return found if isinstance(found, str) else None
+
+    config = cached(model, "config.json")
+    if config is None:
+        return False, f"{model} is not in the Hugging Face cache"
+    if not (_has_tokenizer(lambda name: cached(model, name) is not None)
+            or cached(BASE_PROCESSOR, "preprocessor_config.json")):
+        return False, f"{model} is cached without a tokenizer, and {BASE_PROCESSOR} is not cached"
+    return True, str(Path(config).parent)
+
+
+def _has_tokenizer(exists: Callable[[str], bool]) -> bool:
+    return any(exists(name) for name in TOKENIZER_FILES)
+
+
+def _adapter_base(folder: Path) -> str:
+    return json.loads((folder / "adapter_config.json").read_text())["base_model_name_or_path"]
+
+
+def _local_only(model: str) -> bool:
+    """Load from disk only when the hub cannot answer: an offline site then fails in one line
+    instead of waiting on network timeouts for every file."""
+    if Path(model).expanduser().is_dir() or os.environ.get("HF_HUB_OFFLINE") == "1":
+        return True
+    from ccgen.inventory import _reachable
+
+    return not _reachable(os.environ.get("HF_ENDPOINT", "https://huggingface.co"), timeout=3.0)
+
+
+def omni_processor(tokenizer: Any, chunk_length: int = 30) -> Any:
+    """Qwen2.5-Omni's processor around `tokenizer`, with Qwen2.5-Omni-7B's audio front end
+    (Whisper features, 128 mel bins at 16 kHz, hop 160, n_fft 400). The AudSemThinker
+    checkpoints ship the tokenizer but no preprocessor_config.json, and the image and video
+    processors are never fed here, so nothing else needs downloading. The window
+    (`chunk_length`, 300 s in the real config) is sized per batch when describing anyway."""
+    from transformers import (
+        Qwen2_5OmniProcessor,
+        Qwen2VLImageProcessor,
+        Qwen2VLVideoProcessor,
+        WhisperFeatureExtractor,
+    )
+
+    return Qwen2_5OmniProcessor(
+        image_processor=Qwen2VLImageProcessor(), video_processor=Qwen2VLVideoProcessor(),
+        feature_extractor=WhisperFeatureExtractor(feature_size=128, chunk_length=chunk_length),
+        tokenizer=tokenizer)
+
+
+def load_processor(model: str, local_only: bool = True) -> Any:
+    """The checkpoint's processor; else one built from its tokenizer; else the base model's."""
+    from transformers import AutoTokenizer, Qwen2_5OmniProcessor
+
+    try:
+        processor = Qwen2_5OmniProcessor.from_pretrained(model, local_files_only=local_only)
+        if processor.audio_token is not None:
+            return processor
+    except (OSError, ValueError, TypeError, AttributeError) as exc:
+        log.info("audsemthinker: no processor in %s (%s)", model, exc)
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(model, local_files_only=local_only)
+        if any(getattr(tokenizer, name, None) is None for name in OMNI_TOKENS):
+            # saved by an older transformers: name the Omni tokens the processor looks up
+            tokenizer = AutoTokenizer.from_pretrained(model, local_files_only=local_only,
+                                                      extra_special_tokens=OMNI_TOKENS)
+        log.info("audsemthinker: processor built from %s's tokenizer", model)
+        return omni_processor(tokenizer)
+    except (OSError, ValueError, TypeError) as exc:
+        log.info("audsemthinker: no tokenizer in %s (%s)", model, exc)
+    try:
+        return Qwen2_5OmniProcessor.from_pretrained(BASE_PROCESSOR, local_files_only=local_only)
+    except (OSError, ValueError, TypeError) as exc:
+        log.info("audsemthinker: no processor in %s (%s)", BASE_PROCESSOR, exc)
+    raise CcgenError(f"no tokenizer or Qwen2.5-Omni processor in {model!r} nor "
+                     f"{BASE_PROCESSOR!r}; {GET_WEIGHTS}")
 
 
 def load(model: str, adapter: str | None, device: str) -> tuple[Any, Any]:
     """(thinker model, processor) from a folder or hub id, with an optional LoRA adapter merged."""
     try:
         import torch
-        from transformers import (
-            PretrainedConfig,
-            Qwen2_5OmniProcessor,
-            Qwen2_5OmniThinkerForConditionalGeneration,
-        )
+        from transformers import PretrainedConfig, Qwen2_5OmniThinkerForConditionalGeneration
         from transformers.utils import is_flash_attn_2_available
     except ImportError as exc:
         raise CcgenError(f"AudSemThinker needs transformers ({exc}): "
@@ -78,18 +162,21 @@ def load(model: str, adapter: str | None, device: str) -> tuple[Any, Any]:
             path / "adapter_config.json").exists():
         # an adapter folder given as the model (ccgen finetune's output): load its base
         adapter = adapter or str(path)
-        model = json.loads((path / "adapter_config.json").read_text())["base_model_name_or_path"]
+        model = _adapter_base(path)
+    local = _local_only(model)
     cuda = device.startswith("cuda")
     attn = "flash_attention_2" if cuda and is_flash_attn_2_available() else "sdpa"
     try:
-        kind = PretrainedConfig.get_config_dict(model)[0].get("model_type")
+        kind = PretrainedConfig.get_config_dict(model, local_files_only=local)[0].get(
+            "model_type")
         if kind != "qwen2_5_omni_thinker":  # the full Omni class would build random weights
             raise CcgenError(f"{model!r} is a {kind} checkpoint; ccgen loads thinker-only "
                              "checkpoints (model_type qwen2_5_omni_thinker) such as "
                              "gijs/audsemthinker")
         thinker = Qwen2_5OmniThinkerForConditionalGeneration.from_pretrained(
             model, dtype=torch.bfloat16 if cuda else torch.float32, attn_implementation=attn,
-            trust_remote_code=False, device_map={"": device} if cuda else None)
+            trust_remote_code=False, device_map={"": device} if cuda else None,
+            local_files_only=local)
     except (OSError, ValueError) as exc:
         reason = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else type(exc).__name__
         raise CcgenError(f"cannot load AudSemThinker from {model!r} ({reason}); "
@@ -97,16 +184,7 @@ def load(model: str, adapter: str | None, device: str) -> tuple[Any, Any]:
     if adapter:
         thinker = _with_adapter(thinker, adapter)
     thinker.eval()
-    processor = None
-    for source in (model, BASE_PROCESSOR):
-        try:
-            processor = Qwen2_5OmniProcessor.from_pretrained(source)
-            break
-        except (OSError, ValueError, TypeError) as exc:
-            log.info("audsemthinker: no processor in %s (%s)", source, exc)
-    if processor is None:
-        raise CcgenError(f"no Qwen2.5-Omni processor in {model!r} nor {BASE_PROCESSOR!r}; "
-                         f"{GET_WEIGHTS.replace('gijs/audsemthinker', BASE_PROCESSOR)}")
+    processor = load_processor(model, local)
     log.info("audsemthinker: loaded %s%s on %s (%s, %s attention)", model,
              f" + adapter {adapter}" if adapter else "", device, thinker.dtype, attn)
     return thinker, processor
