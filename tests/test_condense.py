@@ -108,6 +108,27 @@ def test_without_an_answer_the_semantic_elements_then_the_thinking_are_used() ->
     assert condense("", "", "") == []
 
 
+def test_fragments_are_not_captions() -> None:
+    assert condense("Of tires.") == []
+    assert [p.text for p in condense("Someone knocks on the door.")] == ["knocking on door"]
+
+
+BEINGS = "1. Sound-generating animated beings: "
+
+
+@pytest.mark.parametrize(("answer", "semantic", "expected"), [
+    ("", BEINGS + "- Man (speaking clearly)", []),  # speech is the recogniser's
+    ("", BEINGS + "- Man (speaking) - Dog (barking)", ["dog barking"]),
+    ("", BEINGS + "- People (talking loudly)", ["indistinct chatter"]),
+    ("Someone is knocking.", BEINGS + "- Woman (knocking on a door)", ["knocking"]),
+    ("", BEINGS + "- Man (coughing)", ["man coughing"]),
+])
+def test_semantic_fallback_reads_like_an_answer(answer: str, semantic: str,
+                                                expected: list[str]) -> None:
+    """A truncated answer falls back on the semantic elements under the answer's rules."""
+    assert [p.text for p in condense(answer, semantic)] == expected
+
+
 @pytest.mark.parametrize(("verb", "ing"), [("bark", "barking"), ("rumble", "rumbling"),
                                            ("drip", "dripping"), ("die", "dying"),
                                            ("see", "seeing"), ("echo", "echoing")])
@@ -130,6 +151,9 @@ WELL_FORMED = ("<think>Barking, then an engine.</think>\n<semantic_elements>1. B
     ("<think>Barking and more barking, I think it is a", "", "unclosed <think>"),
     ("A dog barks loudly.", "A dog barks loudly.", "no tags"),
     ("<think>x</think><answer>Rain falls.</answer>", "Rain falls.", "no <semantic_elements>"),
+    ("<think>I must put the caption in <answer> and </answer> tags. A dog.</think>"
+     "<semantic_elements>- Dog (barking)</semantic_elements><answer>A dog barks.</answer>",
+     "A dog barks.", ""),  # the thought quotes the instructions; the answer comes last
 ])
 def test_parse_output(text: str, answer: str, problem: str) -> None:
     parsed = parse_output(text)

@@ -170,6 +170,8 @@ def _finish(words: list[str], secondary: bool, kind: str = "sound") -> Phrase | 
         kind = "music"
     while len(" ".join(words)) > MAX_CHARS and len(words) > 1:
         words = words[1:]
+    if words[0].lower() in _PREPOSITIONS | {"of", "and", "or", "to", "for"}:
+        return None  # "of tires": a fragment left by a long clause, not a caption
     text = " ".join(words)[:MAX_CHARS].rstrip()
     if not re.fullmatch(r"[a-z][a-z' -]*[a-z]", text):
         return None  # not words: a garbled or non-English output is not a caption
@@ -310,16 +312,20 @@ def semantic_sources(semantic: str) -> list[tuple[str, str]]:
 
 
 def _from_semantics(pairs: list[tuple[str, str]]) -> list[Phrase]:
-    """Rule 6 fallback: the first who/what source with its action."""
-    sources = [(s, w) for s, w in pairs if s]
+    """Rule 6 fallback: the first who/what source whose action makes a caption, read by the
+    answer's rules (one person speaking is left to the recogniser)."""
     actions = [w for s, w in pairs if not s]
-    if not sources:
-        return []
-    source, what = sources[0]
-    action = what if what.endswith("ing") else participle(_base(what) or what) if what else (
-        actions[0] if actions else "")
-    phrase = _finish([*source.split(), *([action] if action else [])], False)
-    return [phrase] if phrase else []
+    for source, what in ((s, w) for s, w in pairs if s):
+        words = (what or (actions[0] if actions else "")).lower().split()
+        ing = next((w for w in words if w.endswith("ing")), "")
+        base = _base_of_ing(ing) if ing else (_base(words[0]) if words else None)
+        if base:
+            phrase = _action(source.lower().split(), base, ing or participle(base), [], False)
+        else:
+            phrase = _finish([*source.lower().split(), *words[:1]], False)
+        if phrase:
+            return [phrase]
+    return []
 
 
 def condense(answer: str, semantic_elements: str = "", think: str = "",
@@ -340,7 +346,8 @@ def condense(answer: str, semantic_elements: str = "", think: str = "",
         if p.kind == "sound" and " " not in p.text and p.text.endswith("ing"):
             owner = next((s for s, w in pairs if s and w == p.text), "") or next(
                 (s for s, _ in pairs if s), "")
-            if owner:
+            person = owner.split()[-1:] and owner.split()[-1] in _PERSON
+            if owner and not (person and _base_of_ing(p.text) not in _VOCAL):
                 p = _finish([*owner.split()[-1:], p.text], p.secondary) or p
         fixed.append(p)
     ordered = [p for p in fixed if not p.secondary] + [p for p in fixed if p.secondary]

@@ -36,12 +36,16 @@ def parse_output(text: str) -> Parsed:
     """
     parts: dict[str, str] = {}
     problems: list[str] = []
+    pos = 0  # sections come in order: the answer is the one after the semantic elements, so
+    # a thought that quotes the instructions ("... in <answer> tags") is not taken for it
     for tag in _TAGS:
-        closed = re.search(rf"<{tag}>(.*?)</{tag}>", text, re.S | re.I)
-        if closed:
-            parts[tag] = closed.group(1)
+        closed = re.compile(rf"<{tag}>(.*?)</{tag}>", re.S | re.I)
+        found = closed.search(text, pos) or closed.search(text)
+        if found:
+            parts[tag] = found.group(1)
+            pos = max(pos, found.end())
             continue
-        opened = re.search(rf"<{tag}>(.*)", text, re.S | re.I)
+        opened = re.compile(rf"<{tag}>(.*)", re.S | re.I).search(text, pos)
         if opened:
             pieces = re.split(r"</?(?:think|semantic_elements|answer)>", opened.group(1),
                               flags=re.I)
