@@ -136,7 +136,7 @@ def _summary(results: list) -> str:
 @click.option("--describer-model", default=None,
               help="AudSemThinker hub id or local folder (default gijs/audsemthinker).")
 @click.option("--adapter", default=None, help="LoRA adapter folder applied over AudSemThinker.")
-@click.option("--max-new-tokens", default=512, show_default=True, type=click.IntRange(16, 4096),
+@click.option("--max-new-tokens", default=768, show_default=True, type=click.IntRange(16, 4096),
               help="AudSemThinker's generation budget per clip.")
 @click.option("--speaker-labels", default="auto", show_default=True,
               type=click.Choice(["auto", "always", "never"]),

@@ -41,7 +41,7 @@ class Options:
     cache: bool = True
     describer_model: str | None = None
     adapter: str | None = None
-    max_new_tokens: int = 512
+    max_new_tokens: int = 768
     diarizer_model: str | None = None
     num_speakers: int | None = None
     min_speakers: int | None = None

@@ -16,6 +16,7 @@ Why it is built this way (facts in docs/models.md):
 
 from __future__ import annotations
 
+import gc
 import logging
 import time
 from dataclasses import asdict, dataclass, field
@@ -35,6 +36,7 @@ from ccgen.events.thinker import (  # noqa: F401  (re-exported: the backend's pu
     DEFAULT_MODEL,
     GET_WEIGHTS,
     load,
+    out_of_memory,
     resolve_device,
     weights_status,
 )
@@ -46,6 +48,7 @@ log = logging.getLogger("ccgen")
 PROMPTS = ("caption", "sdh")
 MAX_BATCH = 64
 AUDIO_TOKENS_PER_SECOND = 25
+MIN_GPU_BYTES = 20 * 2**30
 @dataclass
 class Description:
     """What the model said about one clip, and the SDH phrases made from it."""
@@ -65,6 +68,19 @@ class Description:
     @property
     def kind(self) -> str:
         return self.phrases[0].kind if self.phrases else "sound"
+
+
+@dataclass(frozen=True)
+class ThinkerSettings:
+    """Everything the sound cues depend on besides the audio: the stage cache's key."""
+
+    model: str
+    adapter: str | None
+    prompt: str
+    max_new_tokens: int
+    min_new_tokens: int
+    max_phrases: int
+    finder: str
 
 
 @dataclass
@@ -106,7 +122,10 @@ def choose_describer(device: str = "auto", model: str = DEFAULT_MODEL) -> tuple[
 
     if not torch.cuda.is_available():
         return "yamnet", "no CUDA device"
-    return "audsemthinker", f"CUDA device {torch.cuda.get_device_name(0)}, weights at {where}"
+    name, memory = torch.cuda.get_device_name(0), torch.cuda.get_device_properties(0).total_memory
+    if memory < MIN_GPU_BYTES:  # the bf16 weights alone are 16.6 GiB
+        return "yamnet", f"CUDA device {name} has {memory / 2**30:.0f} GiB (AudSemThinker needs 20)"
+    return "audsemthinker", f"CUDA device {name}, weights at {where}"
 
 
 def render_prompt(prompt: str, audio_placeholder: str) -> str:
@@ -144,7 +163,7 @@ class AudSemThinker:
     name = "audsemthinker"
 
     def __init__(self, model: str | None = None, adapter: str | None = None,
-                 device: str = "auto", max_new_tokens: int = 512, batch_size: int | None = None,
+                 device: str = "auto", max_new_tokens: int = 768, batch_size: int | None = None,
                  prompt: str = "caption", max_phrases: int = 2, finder: str = "auto",
                  min_new_tokens: int = 0, loaded: tuple[Any, Any] | None = None) -> None:
         """`loaded` = (thinker, processor) already in memory (benchmarks build random weights
@@ -157,6 +176,8 @@ class AudSemThinker:
         self.max_phrases = max_phrases
         self.finder = finder
         self.summary = RunSummary()
+        self.settings = ThinkerSettings(self.model_id, adapter, prompt, max_new_tokens,
+                                        min_new_tokens, max_phrases, finder)
         self.model, self.processor = loaded or load(self.model_id, adapter, self.device)
         tokens = self.processor.tokenizer
         tokens.padding_side = "left"  # batched generation continues every row at the right end
@@ -166,6 +187,10 @@ class AudSemThinker:
         self.prompt_tokens = len(tokens(self.prompt_text).input_ids)
         eos = self.model.generation_config.eos_token_id or tokens.eos_token_id
         self.eos = set(eos if isinstance(eos, list) else [eos])
+        # the uploaded generation_config names no eos: a turn ends at <|im_end|> either way
+        vocab = tokens.get_vocab()
+        self.eos |= {vocab[t] for t in ("<|im_end|>", "<|endoftext|>") if t in vocab}
+        self.eos.discard(None)
         self.pad_id = tokens.pad_token_id if tokens.pad_token_id is not None else min(self.eos)
 
     # --- the Describer protocol -----------------------------------------------------------
@@ -205,13 +230,19 @@ class AudSemThinker:
             arrays = [cliplib.prepared(getters[i]()) for i in idx]
             try:
                 outputs = self._generate(arrays)
-            except torch.cuda.OutOfMemoryError:
+            except RuntimeError as exc:  # torch.cuda.OutOfMemoryError, or cuBLAS/flash's own
+                if not out_of_memory(exc):
+                    raise
+                outputs = None
+            if outputs is None:
+                # outside the except block, so the failed step's tensors are gone before retry
                 if size == 1:
                     raise CcgenError("out of GPU memory describing a single clip; free the GPU "
-                                     "or lower --max-new-tokens") from None
+                                     "or lower --max-new-tokens")
                 size = max(1, size // 2)
                 self.summary.oom_retries += 1
                 log.warning("audsemthinker: out of GPU memory; retrying with batch size %d", size)
+                gc.collect()
                 if torch.cuda.is_available():
                     torch.cuda.empty_cache()
                 continue
@@ -234,7 +265,10 @@ class AudSemThinker:
 
         if self.device == "cpu":
             return 8
-        free, _ = torch.cuda.mem_get_info(torch.device(self.device))
+        device = torch.device(self.device)
+        free, _ = torch.cuda.mem_get_info(device)
+        # memory torch keeps reserved from earlier files is free to this run too
+        free += torch.cuda.memory_reserved(device) - torch.cuda.memory_allocated(device)
         prompt = self.prompt_tokens + int(longest_seconds * AUDIO_TOKENS_PER_SECOND) + 2
         return batch_size_for(free, self.model.config.text_config, prompt, self.max_new_tokens)
 
@@ -269,7 +303,8 @@ class AudSemThinker:
         pieces = tokenizer.batch_decode([[t] for t in ids], skip_special_tokens=True)
         starts = [0, *accumulate(len(p) for p in pieces)][:-1]  # each token's offset
         joined = "".join(pieces)
-        lo, hi = joined.find("<answer>"), joined.find("</answer>")
+        lo = joined.rfind("<answer>")  # the last one: a thought may quote the tag
+        hi = joined.find("</answer>", max(lo, 0))
         hi = hi if hi > lo else len(joined)
         span = [p for s, p in zip(starts, probs, strict=False) if lo >= 0 and lo + 8 <= s < hi]
         span = span or probs
@@ -300,7 +335,7 @@ _LOADED: dict[tuple, AudSemThinker] = {}
 
 
 def describe_audio(audio: np.ndarray | str | Path, model: str | None = None,
-                   adapter: str | None = None, device: str = "auto", max_new_tokens: int = 512,
+                   adapter: str | None = None, device: str = "auto", max_new_tokens: int = 768,
                    prompt: str = "caption") -> Description:
     """Describe one clip (an array at 16 kHz mono, or a media file) of at most 30 s.
 

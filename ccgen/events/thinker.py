@@ -49,6 +49,13 @@ def resolve_device(device: str = "auto", what: str = "--describer audsemthinker"
     raise InputError(f"{what} needs a CUDA GPU and none was found: {fallback}")
 
 
+def out_of_memory(exc: BaseException) -> bool:
+    """CUDA out of memory: torch's own error, or cuBLAS / flash attention's RuntimeError."""
+    import torch
+
+    return isinstance(exc, torch.cuda.OutOfMemoryError) or "out of memory" in str(exc).lower()
+
+
 def weights_status(model: str = DEFAULT_MODEL) -> tuple[bool, str]:
     """(available offline, where or why not), without loading anything: the model's config
     and a tokenizer (the processor is built from it when the checkpoint ships none)."""
@@ -165,7 +172,10 @@ def load(model: str, adapter: str | None, device: str) -> tuple[Any, Any]:
         model = _adapter_base(path)
     local = _local_only(model)
     cuda = device.startswith("cuda")
-    attn = "flash_attention_2" if cuda and is_flash_attn_2_available() else "sdpa"
+    # flash attention needs Ampere or newer; bf16 likewise (older cards run float16)
+    modern = cuda and torch.cuda.get_device_capability(torch.device(device))[0] >= 8
+    attn = "flash_attention_2" if modern and is_flash_attn_2_available() else "sdpa"
+    dtype = (torch.bfloat16 if modern else torch.float16) if cuda else torch.float32
     try:
         kind = PretrainedConfig.get_config_dict(model, local_files_only=local)[0].get(
             "model_type")
@@ -174,9 +184,14 @@ def load(model: str, adapter: str | None, device: str) -> tuple[Any, Any]:
                              "checkpoints (model_type qwen2_5_omni_thinker) such as "
                              "gijs/audsemthinker")
         thinker = Qwen2_5OmniThinkerForConditionalGeneration.from_pretrained(
-            model, dtype=torch.bfloat16 if cuda else torch.float32, attn_implementation=attn,
+            model, dtype=dtype, attn_implementation=attn,
             trust_remote_code=False, device_map={"": device} if cuda else None,
             local_files_only=local)
+    except RuntimeError as exc:  # torch.cuda.OutOfMemoryError included
+        if not out_of_memory(exc):
+            raise
+        raise CcgenError("not enough free GPU memory to load AudSemThinker (about 18 GB in "
+                         "bf16); free the GPU or use --describer yamnet") from None
     except (OSError, ValueError) as exc:
         reason = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else type(exc).__name__
         raise CcgenError(f"cannot load AudSemThinker from {model!r} ({reason}); "
@@ -191,13 +206,14 @@ def load(model: str, adapter: str | None, device: str) -> tuple[Any, Any]:
 
 
 def _with_adapter(thinker: Any, adapter: str) -> Any:
-    """Apply a LoRA adapter and merge it, so inference runs at the base model's speed."""
+    """Apply a LoRA adapter, unmerged: merging into bf16 weights rounds a young adapter's small
+    deltas away, and the 2.5 M adapter weights cost little at inference."""
     if not (Path(adapter) / "adapter_config.json").is_file():
         raise InputError(f"--adapter {adapter}: not a LoRA adapter folder (no adapter_config.json)")
     try:
         from peft import PeftModel
     except ImportError:
         raise CcgenError("--adapter needs peft: pip install 'ccgen[audsemthinker]'") from None
-    return PeftModel.from_pretrained(thinker, adapter).merge_and_unload()
+    return PeftModel.from_pretrained(thinker, adapter)
 
 
