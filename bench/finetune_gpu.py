@@ -25,6 +25,7 @@ from describer_gpu import _build, build_tokenizer, make_clips, thinker_config  #
 
 from ccgen.events.thinker import omni_processor  # noqa: E402
 from ccgen.finetune.batches import Collator, tokens  # noqa: E402
+from ccgen.finetune.dataset import Example  # noqa: E402
 from ccgen.finetune.train import lora_model, optimizer_for, optimizer_step  # noqa: E402
 
 TARGET_GIB = 60 * 1e9 / 2**30  # 60 GB
@@ -33,8 +34,8 @@ TARGET_GIB = 60 * 1e9 / 2**30  # 60 GB
 def completion(words: int) -> str:
     """An AudSemThinker-shaped completion with about `words` words of reasoning."""
     think = " ".join(["the clip has a sharp knock and a door"] * max(1, words // 9))
-    return (f"<think>{think}</think><semantic_elements>1. Physical objects generating sound: "
-            "- Door (slamming)</semantic_elements><answer>door slams</answer>")
+    return Example(Path("clip.flac"), "door slams", think, "1. Physical objects generating sound: "
+                   "- Door (slamming)").completion()
 
 
 def run(tiny: bool, steps: int, batch_size: int, seconds: float, words: int,

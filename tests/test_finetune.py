@@ -157,12 +157,27 @@ def test_resume_after_ctrl_c_ends_with_the_same_adapter(tiny, dataset, tmp_path)
                   quiet=True, save_every=100)
     whole = finetune(dataset / "train.jsonl", tmp_path / "whole", **common)
 
-    def ctrl_c(step: int, loss: float) -> None:
-        if step == 4:
-            raise KeyboardInterrupt
+    import os
+    import signal
 
-    with pytest.raises(KeyboardInterrupt):
-        finetune(dataset / "train.jsonl", tmp_path / "cut", on_step=ctrl_c, **common)
+    from ccgen.finetune import train
+
+    real, calls = train.optimizer_step, []
+
+    def ctrl_c_after_the_update(*args, **kwargs) -> float:
+        loss = real(*args, **kwargs)
+        calls.append(loss)
+        if len(calls) == 4:  # Ctrl-C lands after the weights moved, before the step is counted
+            os.kill(os.getpid(), signal.SIGINT)
+        return loss
+
+    train.optimizer_step = ctrl_c_after_the_update
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            finetune(dataset / "train.jsonl", tmp_path / "cut", **common)
+    finally:
+        train.optimizer_step = real
+    assert len(calls) == 4  # the step in progress finished; no fifth began
     saved = sorted(p.name for p in (tmp_path / "cut" / "checkpoints").iterdir())
     assert saved == ["step-000003", "step-000004"]  # the epoch's end, then the interruption
     assert not (tmp_path / "cut" / "adapter_model.safetensors").exists()
@@ -179,6 +194,27 @@ def test_resume_after_ctrl_c_ends_with_the_same_adapter(tiny, dataset, tmp_path)
         finetune(dataset / "train.jsonl", tmp_path / "fresh", resume=True, **common)
     with pytest.raises(OutputExistsError, match="use --force"):
         finetune(dataset / "train.jsonl", tmp_path / "whole", **common)
+
+
+def test_an_adapter_is_refused_as_base_model(trained, dataset, tmp_path):
+    out, _ = trained
+    with pytest.raises(InputError, match="is a LoRA adapter"):
+        finetune(dataset / "train.jsonl", tmp_path / "again", base_model=str(out), device="cpu")
+    assert not (tmp_path / "again").exists()
+
+
+def test_plain_target_names_adapt_the_audio_encoder_too(tiny):
+    """--target-modules q_proj,v_proj is the reference's choice: every such layer, audio
+    encoder included; the default regex keeps to the language model."""
+    from ccgen.finetune.train import lora_model
+
+    def adapted(targets: str | None = None) -> set[str]:
+        thinker, _ = ast.load(str(tiny), None, "cpu")
+        model = lora_model(thinker, **({"targets": targets} if targets else {}))
+        return {n.split(".")[3] for n, p in model.named_parameters() if p.requires_grad}
+
+    assert adapted() == {"language_model"}
+    assert adapted("q_proj,v_proj") == {"language_model", "audio_tower"}
 
 
 def test_bad_data_is_refused_before_any_model_loads(tmp_path):

@@ -3,7 +3,9 @@
 - Text: the same chat frame and prompt inference uses (``render_prompt``), then the example's
   completion and ``<|im_end|>``, so the model learns to stop where generation stops.
 - Audio goes through the processor exactly as in :mod:`ccgen.events.audsemthinker` (window
-  sized to the batch's longest clip), with right padding for training.
+  sized to the batch's longest clip). The processor pads text on the left, as for generation;
+  labels follow the attention mask and the rope positions are computed from it, so the side
+  does not change the loss.
 - Labels: -100 (no loss) up to and including ``<|im_start|>assistant\\n`` and on padding; the
   reference recipe masks the same way, so only the completion is learnt.
 - The loss is summed over completion tokens and divided by the token count of the whole
@@ -45,13 +47,8 @@ class Collator:
 
         arrays = [prepared(a) for a in arrays]
         texts = [self.prompt_text + c + self.end for c in completions]
-        tokenizer = self.processor.tokenizer
-        side, tokenizer.padding_side = tokenizer.padding_side, "right"
-        try:
-            batch = self.processor(text=texts, audio=arrays, return_tensors="pt", padding=True,
-                                   audio_kwargs={"max_length": max(a.size for a in arrays)})
-        finally:
-            tokenizer.padding_side = side
+        batch = self.processor(text=texts, audio=arrays, return_tensors="pt", padding=True,
+                               audio_kwargs={"max_length": max(a.size for a in arrays)})
         ids = batch["input_ids"]
         labels = torch.full_like(ids, IGNORE)
         for row in range(ids.shape[0]):

@@ -50,7 +50,7 @@ def save(output: Path, model: Any, optimizer: Any, scheduler: Any, rng: dict[str
     final = root / f"step-{state['step']:06d}"
     tmp = root / f".{final.name}.part"
     shutil.rmtree(tmp, ignore_errors=True)
-    model.save_pretrained(tmp)
+    model.save_pretrained(tmp, save_embedding_layers=False)
     torch.save({"optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
                 "rng": rng}, tmp / TRAINER_STATE)
     (tmp / "state.json").write_text(json.dumps(state, indent=2) + "\n", encoding="utf-8")

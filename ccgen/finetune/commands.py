@@ -61,6 +61,9 @@ def attach(cli: click.Group, _setup_logging) -> None:  # noqa: ANN001
     @click.option("--lora-alpha", default=16, show_default=True, type=click.IntRange(1))
     @click.option("--lora-dropout", default=0.05, show_default=True,
                   type=click.FloatRange(0, 1, max_open=True))
+    @click.option("--target-modules", default=None,
+                  help="LoRA targets: a regex, or names such as q_proj,v_proj (the reference's "
+                       "choice, audio encoder included). Default: the language model's q/v.")
     @click.option("--max-steps", type=click.IntRange(1), help="Overrides --epochs.")
     @click.option("--save-every", default=200, show_default=True, type=click.IntRange(1),
                   help="Checkpoint every N steps (also at each epoch's end and on Ctrl-C).")
@@ -77,6 +80,8 @@ def attach(cli: click.Group, _setup_logging) -> None:  # noqa: ANN001
         _setup_logging(quiet, verbose, False)
         from ccgen.finetune import finetune
 
+        if o["target_modules"] is None:
+            del o["target_modules"]
         result = finetune(data, output, quiet=quiet, **o)
         if not quiet:
             click.echo(result.line(), err=True)

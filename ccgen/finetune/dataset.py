@@ -63,11 +63,12 @@ class Example:
     line: int = 0
 
     def completion(self) -> str:
-        """The assistant turn in AudSemThinker's trained format. Without reasoning in the data
+        """The assistant turn in AudSemThinker's trained format (a newline between the parts,
+        as the reference's training data has). Without reasoning in the data
         the think and semantic-elements parts stay empty rather than invented: the tuned model
         learns to answer directly (and writes far fewer tokens)."""
-        return (f"<think>{self.think}</think><semantic_elements>{self.semantic_elements}"
-                f"</semantic_elements><answer>{self.answer}</answer>")
+        return (f"<think>{self.think}</think>\n<semantic_elements>{self.semantic_elements}"
+                f"</semantic_elements>\n<answer>{self.answer}</answer>")
 
 
 @dataclass

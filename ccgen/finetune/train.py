@@ -1,10 +1,13 @@
 """``ccgen finetune``: LoRA supervised fine-tuning of the AudSemThinker thinker on SDH pairs.
 
-Defaults are the reference recipe (GLJS/AudSemThinker ``training/main_omni.py``, docs/models.md):
-LoRA r 8, alpha 16, dropout 0.05 on the language model's q/v projections only (a regex, as a
-plain ``["q_proj", "v_proj"]`` would also adapt the audio encoder), lr 2e-4 with linear decay,
+Defaults follow the reference recipe (GLJS/AudSemThinker ``training/main_omni.py``,
+docs/models.md): LoRA r 8, alpha 16, dropout 0.05 on q/v projections, lr 2e-4 with linear decay,
 batch 4, 1 epoch, loss only on the assistant completion, clips under 1000 samples dropped; bf16
-weights on the GPU (the LoRA weights and optimizer stay float32, peft's default).
+weights on the GPU (the LoRA weights and optimizer stay float32, peft's default). One choice
+differs on purpose: the reference's plain ``["q_proj", "v_proj"]`` also adapts the audio
+encoder's 32 layers; ccgen's default regex keeps LoRA to the language model, so a house style
+changes how the model words a sound, not how it hears (``--target-modules q_proj,v_proj``
+restores theirs).
 
 A plain torch loop rather than transformers' Trainer: the model loads through the same code as
 captioning (:func:`ccgen.events.audsemthinker.load`), batches are built by the same processor
@@ -20,18 +23,23 @@ import json
 import logging
 import math
 import random
+import re
 import shutil
+import signal
 import sys
+import threading
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ccgen.errors import CcgenError, InputError
 from ccgen.events.audsemthinker import DEFAULT_MODEL, PROMPTS
+from ccgen.events.thinker import out_of_memory
 from ccgen.finetune import checkpoint
 from ccgen.finetune.batches import Collator, loss_sum, tokens
 from ccgen.finetune.dataset import MIN_SAMPLES, Example, prepare_output, read_clip, read_examples
@@ -39,7 +47,7 @@ from ccgen.finetune.dataset import MIN_SAMPLES, Example, prepare_output, read_cl
 log = logging.getLogger("ccgen")
 
 DEFAULT_TARGETS = r".*language_model\.layers\.\d+\.self_attn\.(q|v)_proj"
-MAX_GRAD_NORM = 1.0  # transformers' Trainer default, which the reference recipe ran with
+MAX_GRAD_NORM = 1.0  # transformers' Trainer default (the reference clips at 0.5 only when asked)
 
 
 @dataclass
@@ -71,7 +79,9 @@ def lora_model(thinker: Any, r: int = 8, alpha: int = 16, dropout: float = 0.05,
     """Wrap the thinker in a peft LoRA model (only the adapter weights train)."""
     from peft import LoraConfig, get_peft_model
 
-    config = LoraConfig(r=r, lora_alpha=alpha, lora_dropout=dropout, target_modules=targets,
+    # a regex matches whole module paths; plain names (q_proj,v_proj) match every such layer
+    names = targets.split(",") if re.fullmatch(r"[\w,]+", targets) else targets
+    config = LoraConfig(r=r, lora_alpha=alpha, lora_dropout=dropout, target_modules=names,
                         bias="none")
     try:
         with warnings.catch_warnings():  # peft probes a transformers property renamed in 5.x
@@ -146,6 +156,10 @@ def finetune(data: str | Path, output: str | Path, *, base_model: str = DEFAULT_
         raise InputError(f"unknown prompt {prompt!r}; choose {', '.join(PROMPTS)}")
     data, out = Path(data), Path(output)
     examples = read_examples(data)  # bad data is named before the device is questioned
+    if (Path(base_model).expanduser() / "adapter_config.json").is_file():
+        raise InputError(f"--base-model {base_model} is a LoRA adapter: a new adapter would "
+                         "name only its base and lose it at captioning time; fine-tune from "
+                         "the base model (or merge the adapter into a full checkpoint)")
     where = resolve_device(device)
     beside = data.parent / "validation.jsonl"
     if val_data is None and data.name == "train.jsonl" and beside.is_file() and \
@@ -194,28 +208,44 @@ def finetune(data: str | Path, output: str | Path, *, base_model: str = DEFAULT_
     bar = _bar(total, first, quiet)
     model.train()
     try:
-        while state["step"] < total:
-            step = state["step"]
-            loss = run.step(step, optimizer, scheduler)
-            state["step"] = step + 1
-            state["losses"].append(round(loss, 6))
-            boundary = checkpoint.rng_state()
-            epoch_end = (step + 1) % per_epoch == 0 or step + 1 == total
-            if epoch_end and validation:
-                value = run.validate()
-                state["val_losses"].append({"epoch": round((step + 1) / per_epoch, 3),
-                                            "step": step + 1, "loss": round(value, 6)})
-                log.info("finetune: step %d, validation loss %.4f", step + 1, value)
-            if epoch_end or (step + 1) % save_every == 0:
-                checkpoint.save(out, model, optimizer, scheduler, boundary, state)
-                saved = state["step"]
-            _progress(bar, state, total, first, started)
-            if on_step is not None:
-                on_step(step + 1, loss)
-    except KeyboardInterrupt:
-        if state["step"] > saved:
-            where_to = checkpoint.save(out, model, optimizer, scheduler, boundary, state)
-            log.warning("finetune: interrupted; saved %s (continue with --resume)", where_to)
+        with _interrupts_between_steps() as interrupted:
+            while state["step"] < total:
+                step = state["step"]
+                try:
+                    loss = run.step(step, optimizer, scheduler)
+                except RuntimeError as exc:
+                    if not out_of_memory(exc):
+                        raise
+                    optimizer.zero_grad(set_to_none=True)
+                    raise _OutOfMemory(step + 1) from None
+                state["step"] = step + 1
+                state["losses"].append(round(loss, 6))
+                boundary = checkpoint.rng_state()
+                epoch_end = (step + 1) % per_epoch == 0 or step + 1 == total
+                if epoch_end and validation:
+                    value = run.validate()
+                    state["val_losses"].append({"epoch": round((step + 1) / per_epoch, 3),
+                                                "step": step + 1, "loss": round(value, 6)})
+                    log.info("finetune: step %d, validation loss %.4f", step + 1, value)
+                if epoch_end or (step + 1) % save_every == 0:
+                    checkpoint.save(out, model, optimizer, scheduler, boundary, state)
+                    saved = state["step"]
+                _progress(bar, state, total, first, started)
+                if on_step is not None:
+                    on_step(step + 1, loss)
+                if interrupted():
+                    raise KeyboardInterrupt
+    except (KeyboardInterrupt, _OutOfMemory) as stop:
+        kept = ""
+        if state["step"] > saved:  # the weights are those of state["step"]: steps are whole
+            kept = str(checkpoint.save(out, model, optimizer, scheduler, boundary, state))
+            log.warning("finetune: stopped; saved %s (continue with --resume)", kept)
+        if isinstance(stop, _OutOfMemory):
+            raise CcgenError(f"finetune: out of GPU memory at step {stop.step}: lower "
+                             "--batch-size (raise --grad-accum to keep the update) or add "
+                             "--gradient-checkpointing"
+                             + (f"; saved {kept}, continue with --resume" if kept else "")
+                             ) from None
         raise
     finally:
         run.pool.shutdown()
@@ -228,6 +258,35 @@ def finetune(data: str | Path, output: str | Path, *, base_model: str = DEFAULT_
     _write_outputs(out, model, settings, result, data)
     log.info(result.line())
     return result
+
+
+class _OutOfMemory(Exception):
+    def __init__(self, step: int) -> None:
+        super().__init__(step)
+        self.step = step
+
+
+@contextmanager
+def _interrupts_between_steps() -> Iterator[Callable[[], bool]]:
+    """Hold a Ctrl-C until the running optimizer step ends, so the checkpoint saved on the way
+    out holds exactly the weights of its step count (resuming is then exact); a second Ctrl-C
+    stops at once."""
+    if threading.current_thread() is not threading.main_thread():
+        yield lambda: False
+        return
+    hits: list[int] = []
+
+    def handler(signum: int, frame: Any) -> None:
+        if hits:
+            raise KeyboardInterrupt
+        hits.append(signum)
+        log.warning("finetune: stopping after this step (Ctrl-C again to stop now)")
+
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        yield lambda: bool(hits)
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 class _Run:
@@ -312,7 +371,7 @@ def _write_outputs(out: Path, model: Any, settings: dict[str, Any], result: Trai
     from ccgen.finetune.card import data_summary, render_card
     from ccgen.writers.atomic import write_atomic
 
-    model.save_pretrained(out)
+    model.save_pretrained(out, save_embedding_layers=False)  # and no hub lookup offline
     record = {"ccgen": __version__, "settings": settings, "data": data_summary(data),
               "steps": result.steps, "train_losses": result.train_losses,
               "val_losses": result.val_losses, "dropped_short_clips": result.dropped,
