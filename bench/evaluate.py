@@ -215,6 +215,23 @@ def wer_section(clips: list[Clip], runs: dict[str, Run], base: dict[str, Run]) -
     return table(["clip", "WER ccgen", "S/D/I", "WER bare faster-whisper", "note"], rows)
 
 
+def caption_turns(cue: dict, file: str) -> list[M.Turn]:
+    """A speech caption as speaker turns: a dashed exchange's span is shared between its
+    `speakers` in proportion to their lines' lengths (the JSON has no per-line times)."""
+    start, end = float(cue["start"]), float(cue["end"])
+    who = cue.get("speakers") or [cue.get("speaker") or "(none)"]
+    lines = cue["text"].split("\n")
+    if len(who) < 2 or len(lines) != len(who):
+        return [M.Turn(start, end, str(who[0]), file)]
+    sizes = [max(1, len(line)) for line in lines]
+    turns, at = [], start
+    for speaker, size in zip(who, sizes, strict=True):
+        step = (end - start) * size / sum(sizes)
+        turns.append(M.Turn(at, at + step, str(speaker), file))
+        at += step
+    return turns
+
+
 def der_section(clips: list[Clip], runs: dict[str, Run], keep: str | None) -> list[str]:
     """DER per clip with an .rttm reference; speech cues' speakers are the hypothesis."""
     rows, total, errors = [], 0.0, 0.0
@@ -230,8 +247,7 @@ def der_section(clips: list[Clip], runs: dict[str, Run], keep: str | None) -> li
             rows.append([c.rel, len({t.speaker for t in ref}), "", "skipped", "", "",
                          "diarization not available yet"])
             continue
-        hyp = [M.Turn(float(s["start"]), float(s["end"]), str(s.get("speaker") or "(none)"),
-                      c.path.stem) for s in speech]
+        hyp = [t for s in speech for t in caption_turns(s, c.path.stem)]
         if keep:
             M.write_rttm(hyp, Path(keep) / (c.path.stem + ".hyp.rttm"))
         r = M.diarization_error_rate(ref, hyp)

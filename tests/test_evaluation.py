@@ -301,3 +301,14 @@ def test_results_block_replaced_and_rest_kept(tmp_path: Path) -> None:
     fresh = tmp_path / "none.md"
     ev.write_section(fresh, "evaluation", "x")
     assert fresh.read_text().count(ev.BEGIN) == 1
+
+
+def test_dashed_caption_shares_its_span_between_its_speakers() -> None:
+    turns = _evaluate_module().caption_turns(
+        {"start": 1.0, "end": 4.0, "text": "- Ready?\n- Yes, let's go.", "speaker": "S1",
+         "speakers": ["S1", "S2"]}, "clip")
+    assert [(t.speaker, round(t.start, 3), round(t.end, 3)) for t in turns] == [
+        ("S1", 1.0, 2.0), ("S2", 2.0, 4.0)]  # 8 and 16 characters
+    one = _evaluate_module().caption_turns({"start": 0, "end": 1, "text": "Hi.", "speaker": None},
+                                           "clip")
+    assert [(t.speaker, t.start, t.end) for t in one] == [("(none)", 0.0, 1.0)]
