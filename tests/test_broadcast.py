@@ -195,6 +195,15 @@ def test_scc_bytes_have_odd_parity_and_codes_are_doubled() -> None:
     assert "91ae" in flat  # lyrics are italic (mid-row code)
 
 
+def test_scc_doubled_special_characters_both_survive() -> None:
+    """A decoder drops a code equal to the one before; a null word keeps "♪♪" two notes."""
+    tl = Timeline("x.mp4", 10.0, "en", "dcmp", [Cue(5.0, 7.0, "lyrics", "♪♪ la la ♪♪")],
+                  frame_rate=29.97)
+    out = write_scc(tl, NETFLIX)
+    assert "9137 9137 8080 9137 9137" in out
+    assert words(read_scc(out)[0].get_text()) == ["♪♪", "la", "la", "♪♪"]
+
+
 def test_scc_eoc_lands_on_the_start_frame() -> None:
     """Counted here from each line's timecode, one word per frame (2 bytes per frame)."""
     tl = timeline()
@@ -366,6 +375,15 @@ def test_stl_gsi_and_tti_read_back(caplog) -> None:  # noqa: ANN001
     assert "Teletext rows hold 37" in caplog.text and "'€'->'EUR'" in caplog.text
 
 
+def test_stl_sends_only_iso6937_letter_accent_pairs(caplog) -> None:  # noqa: ANN001
+    tl = Timeline("x.mp4", 5.0, "vi", "netflix", [Cue(1.0, 3.0, "speech", "Cinq ẽ ǎ ĕ é ő")],
+                  frame_rate=25)
+    with caplog.at_level(logging.WARNING, logger="ccgen"):
+        _, subs = parse_stl(write_stl(tl, NETFLIX))
+    assert subs[0]["text"] == "Cinq e a e é ő"  # outside the repertoire: plain letters
+    assert "'ẽ'->'e'" in caplog.text
+
+
 def test_stl_2997_is_stl30_and_long_text_uses_extension_blocks() -> None:
     lines = [f"- Speaker {n} says something fairly long here" for n in range(4)]
     tl = Timeline("x.mov", 10.0, "fr", "netflix", [Cue(1.0, 5.0, "speech", "\n".join(lines))],
@@ -422,3 +440,17 @@ def test_real_subtitles_through_scc_ttml_and_stl() -> None:
         assert a.start / 1e6 >= cue.start - 2 * frame
         on_time += abs(a.start / 1e6 - cue.start) <= 2 * frame  # DF labels read as wall clock
     assert on_time >= 0.9 * len(cues)
+
+
+def test_srt_vtt_and_ass_keep_the_text_exactly() -> None:
+    """Braces, backslashes and '&' or '<' reach the viewer: pysubs2 would read {…} as ASS tags,
+    and WebVTT forbids a raw & or < (escaped there); the cues go out in time order."""
+    text = "R&D costs $5 {a} | b\nC:\\temp <3"
+    tl = Timeline("x.mp4", 10.0, "en", "netflix",
+                  [Cue(3.0, 4.0, "speech", text), Cue(1.0, 2.0, "sound", "[door slams]")])
+    srt = get_writer("srt")(tl, NETFLIX)
+    assert text in srt and srt.index("[door slams]") < srt.index("R&D")
+    vtt = get_writer("vtt")(tl, NETFLIX)
+    assert "R&amp;D costs $5 {a} | b\nC:\\temp &lt;3" in vtt
+    ass = get_writer("ass")(tl, NETFLIX)
+    assert "R&D costs $5 \\{a\\} | b\\NC:\\temp <3" in ass

@@ -102,7 +102,12 @@ class _Words:
 
     def code(self, b1: int, b2: int) -> None:
         self.flush()  # a code must start a word, so a lone text byte is padded with a null
-        self.units.append((_word(b1, b2),) * 2)
+        unit = (_word(b1, b2),) * 2
+        if self.units and self.units[-1] == unit:
+            # decoders drop a code equal to the one before (the repeat), so "♪♪" would show
+            # one note: a null word between the two characters keeps both
+            self.units.append((_word(0, 0),))
+        self.units.append(unit)
 
     def char(self, ch: str) -> None:
         if ch in _BASIC:

@@ -43,6 +43,13 @@ NEWLINE, PAD = b"\x8a\x8a", 0x8F  # a double-height row covers two Teletext rows
 _DIACRITIC = {"\u0300": 0xC1, "\u0301": 0xC2, "\u0302": 0xC3, "\u0303": 0xC4, "\u0304": 0xC5,
               "\u0306": 0xC6, "\u0307": 0xC7, "\u0308": 0xC8, "\u030a": 0xCA, "\u0327": 0xCB,
               "\u030b": 0xCD, "\u0328": 0xCE, "\u030c": 0xCF}
+# The letters each diacritic may sit on in ISO 6937 (Tech 3264 code table 00): other pairs
+# (ẽ, ǎ, ẁ…) are not in the repertoire and are transliterated instead of sent as garbage.
+_ACCENTED = {0xC1: "AEIOUaeiou", 0xC2: "ACEILNORSUYZaceilnorsuyz",
+             0xC3: "ACEGHIJOSUWYaceghijosuwy", 0xC4: "AINOUainou", 0xC5: "AEIOUaeiou",
+             0xC6: "AGUagu", 0xC7: "CEGIZcegz", 0xC8: "AEIOUYaeiouy", 0xCA: "AUau",
+             0xCB: "CGKLNRSTcklnrst", 0xCD: "OUou", 0xCE: "AEIUaeiu",
+             0xCF: "CDELNRSTZcdelnrstz"}
 _SYMBOL = {"¡": 0xA1, "¢": 0xA2, "£": 0xA3, "¥": 0xA5, "§": 0xA7, "¤": 0xA8, "‘": 0xA9,
            "“": 0xAA, "«": 0xAB, "°": 0xB0, "±": 0xB1, "²": 0xB2, "³": 0xB3, "×": 0xB4,
            "µ": 0xB5, "¶": 0xB6, "·": 0xB7, "÷": 0xB8, "’": 0xB9, "”": 0xBA, "»": 0xBB,
@@ -74,7 +81,8 @@ def encode_6937(ch: str) -> bytes | None:
     if ch in _SYMBOL:
         return bytes([_SYMBOL[ch]])
     parts = unicodedata.normalize("NFD", ch)
-    if len(parts) == 2 and parts[1] in _DIACRITIC and "A" <= parts[0].upper() <= "Z":
+    if len(parts) == 2 and parts[1] in _DIACRITIC and parts[0] in _ACCENTED[
+            _DIACRITIC[parts[1]]]:
         return bytes([_DIACRITIC[parts[1]], ord(parts[0])])
     return None
 
