@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import glob
 import logging
+import signal
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -60,6 +62,33 @@ class Job:
         folder = self.output_dir if self.output_dir is not None else src.parent
         return [(fmt, folder / f"{src.stem}.{language}.sdh.{fmt}") for fmt in self.formats]
 
+    def all_outputs(self, src: Path, language: str) -> list[Path]:
+        """Every file this job writes for `src` (`language` may be a glob: "*")."""
+        out = [dest for _, dest in self.targets(src, language)]
+        out += [p for p in (self.report_path(src, language),
+                            self.video_path(self.mux, src, "sdh"),
+                            self.video_path(self.burn_in, src, "open-captions")) if p]
+        return out
+
+    def done(self, src: Path, language: str | None) -> bool:
+        """--skip-existing: every output of `src` is there (any language when not given)."""
+        for dest in self.all_outputs(src, language or "*"):
+            if not (dest.exists() if language or "*" not in dest.name
+                    else any(dest.parent.glob(dest.name))):
+                return False
+        return True
+
+    def check_collisions(self, inputs: list[Path], language: str | None) -> None:
+        """Two inputs must not write one file (a.mp4 and a.mkv, or ep.mp4 from two folders
+        into one -d): found before any work, not as an overwrite or a failure later."""
+        owner: dict[Path, Path] = {}
+        for src in inputs:
+            for dest in self.all_outputs(src, language or "LANG"):
+                if dest in owner and owner[dest] != src:
+                    raise InputError(f"{owner[dest]} and {src} would both write {dest}; "
+                                     "caption them into different folders (-d)")
+                owner[dest] = src
+
 
 @dataclass
 class FileResult:
@@ -87,16 +116,21 @@ def expand_inputs(items: Iterable[str | Path]) -> list[Path]:
     out: list[Path] = []
     for item in items:
         path = Path(item)
+        found = [path]
         if path.is_dir():
-            out += sorted(p for p in path.rglob("*")
-                          if p.is_file() and p.suffix.lower() in MEDIA_SUFFIXES
-                          and ".sdh." not in p.name)
+            found = sorted(p for p in path.rglob("*")
+                           if p.is_file() and p.suffix.lower() in MEDIA_SUFFIXES
+                           and not _ours(p.name)) or found
         elif not path.exists() and glob.has_magic(str(item)):
-            out += sorted(Path(p) for p in glob.glob(str(item), recursive=True)
-                          if Path(p).is_file())
-        else:
-            out.append(path)
+            found = sorted(Path(p) for p in glob.glob(str(item), recursive=True)
+                           if Path(p).is_file()) or found
+        out += found
     return list(dict.fromkeys(out))
+
+
+def _ours(name: str) -> bool:
+    """ccgen's own outputs (a muxed or burned-in copy) are not inputs of the next run."""
+    return ".sdh." in name or ".open-captions." in name
 
 
 def caption_file(captioner: Captioner, src: Path, job: Job,
@@ -108,21 +142,25 @@ def caption_file(captioner: Captioner, src: Path, job: Job,
     started = time.perf_counter()
     result = FileResult(str(src), "failed")
     try:
-        language_guess = captioner.options.language or "en"
-        guessed = job.targets(src, language_guess)
-        if job.skip_existing and all(dest.exists() for _, dest in guessed):
-            result.status, result.outputs = "skipped", [str(d) for _, d in guessed]
+        language = captioner.options.language
+        if job.skip_existing and job.done(src, language):
+            result.status = "skipped"
+            result.outputs = [str(d) for d in job.all_outputs(src, language or "*")]
             return result
-        for _, dest in guessed:
+        for _, dest in job.targets(src, language or "en"):
             check_writable(dest.parent if str(dest.parent) else Path("."))
-            if captioner.options.language or job.output is not None:
+            if (language or job.output is not None) and not job.skip_existing:
                 check_free(dest, job.force)
         before = len(captioner.cache.hits)
         timeline = captioner(src, progress)
-        targets = job.targets(src, timeline.language)
+        # --skip-existing resumes: what exists stays, only the missing outputs are written
+        targets = [(fmt, dest) for fmt, dest in job.targets(src, timeline.language)
+                   if not (job.skip_existing and dest.exists())]
         for _, dest in targets:
             check_free(dest, job.force)
         report = job.report_path(src, timeline.language)
+        if report is not None and job.skip_existing and report.exists():
+            report = None
         if report is not None:
             check_free(report, job.force)
         contents = [(dest, render(timeline, fmt, captioner.style, **job.writer_options))
@@ -163,7 +201,7 @@ def _into_video(timeline, src: Path, job: Job, captioner: Captioner) -> list[str
     made = []
     for target, tag, action in ((job.mux, "sdh", "mux"), (job.burn_in, "open-captions", "burn")):
         dest = Job.video_path(target, src, tag)
-        if dest is None:
+        if dest is None or (job.skip_existing and dest.exists()):
             continue
         fmt = "ass" if action == "burn" or dest.suffix.lower() == ".mkv" else "srt"
         with tempfile.TemporaryDirectory(prefix="ccgen-") as tmp:
@@ -182,6 +220,9 @@ _WORKER: Captioner | None = None
 
 def _init_worker(options: Options) -> None:
     global _WORKER
+    # Ctrl-C is the parent's to handle: it stops the pool; a worker that caught it itself
+    # would report the file as interrupted and carry on with the next one
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _WORKER = Captioner(options)
 
 
@@ -202,6 +243,8 @@ def run_batch(inputs: list[Path], options: Options, job: Job, jobs: int = 1,
     for flag, target in (("--mux", job.mux), ("--burn-in", job.burn_in)):
         if target is not None and target.suffix and len(inputs) != 1:
             raise InputError(f"{flag} FILE takes one input; give a folder for several")
+    options.check()
+    job.check_collisions(inputs, options.language)
     results: dict[Path, FileResult] = {}
     if jobs <= 1 or len(inputs) <= 1:
         captioner = Captioner(options)
@@ -211,11 +254,56 @@ def run_batch(inputs: list[Path], options: Options, job: Job, jobs: int = 1,
             if on_result:
                 on_result(results[src])
     else:
-        with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker,
-                                 initargs=(options,)) as pool:
+        pool = ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker,
+                                   initargs=(options,))
+        try:
             futures = {pool.submit(_work, src, job): src for src in inputs}
             for future in as_completed(futures):
-                results[futures[future]] = future.result()
+                src = futures[future]
+                try:
+                    results[src] = future.result()
+                except BrokenProcessPool:  # a worker was killed (out of memory?) or could not start
+                    results[src] = FileResult(str(src), "failed", 1, "a worker process died "
+                                              "(out of memory?); rerun with --skip-existing")
                 if on_result:
-                    on_result(results[futures[future]])
+                    on_result(results[src])
+        except BaseException:  # Ctrl-C: queued files never start, running ones stop now
+            workers = list((getattr(pool, "_processes", None) or {}).values())
+            pool.shutdown(wait=False, cancel_futures=True)
+            for process in workers:
+                process.terminate()
+            raise
+        pool.shutdown()
     return [results[src] for src in inputs]
+
+
+def check_manifest(path: Path, inputs: list[Path], job: Job) -> None:
+    """--manifest is checked before any work: a .json name, in a folder that takes files,
+    never one of the inputs, and an existing record kept unless --force (or --skip-existing,
+    which resumes the batch the record describes)."""
+    from ccgen.writers.atomic import check_free, check_writable
+
+    if path.suffix.lower() != ".json":
+        raise InputError(f"--manifest {path}: the name must end in .json")
+    if any(path.resolve() == src.resolve() for src in inputs):
+        raise InputError(f"--manifest {path} is one of the inputs")
+    check_writable(path.parent if str(path.parent) else Path("."))
+    check_free(path, job.force or job.skip_existing)
+
+
+def write_manifest(path: Path, options: Options, job: Job, inputs: list[Path],
+                   results: list[FileResult]) -> None:
+    """The record of the run, also when it was interrupted: files not finished are listed as
+    "interrupted", so a pipeline sees every input. ASCII JSON: any file name survives."""
+    import json
+
+    from ccgen import __version__
+    from ccgen.writers.atomic import write_atomic
+
+    finished = {r.input: r for r in results}
+    files = [finished.get(str(src)) or FileResult(str(src), "interrupted", 130, "not finished")
+             for src in inputs]
+    record = {"ccgen": __version__, "options": {k: str(v) if isinstance(v, Path) else v
+                                               for k, v in options.__dict__.items()},
+              "formats": job.formats, "files": [f.to_dict() for f in files]}
+    write_atomic(path, json.dumps(record, indent=2) + "\n", force=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -182,10 +183,11 @@ def caption_cmd(inputs: tuple[str, ...], **o: Any) -> None:
     _setup_logging(quiet, o["verbose"], log_json)
     from dataclasses import fields
 
-    from ccgen.batch import Job, expand_inputs, run_batch
+    from ccgen.batch import Job, check_manifest, expand_inputs, run_batch, write_manifest
     from ccgen.captions import load_style
     from ccgen.pipeline import Options
     from ccgen.writers.atomic import check_writable
+    from ccgen.writers.timecode import check_timecode, frame_rate
 
     formats = _formats(o["fmt"])
     timing = {"start": o["start_timecode"], "drop_frame": o["drop_frame"],
@@ -196,10 +198,15 @@ def caption_cmd(inputs: tuple[str, ...], **o: Any) -> None:
     if used and not set(formats) & set(BROADCAST):
         raise InputError(f"{', '.join(used)} applies to the broadcast formats "
                          f"({','.join(BROADCAST)}); add one with -f")
+    if o["start_timecode"] is not None:
+        check_timecode(o["start_timecode"])
+    if o["frame_rate"] is not None:
+        frame_rate(o["frame_rate"])
     job = Job(formats, output, o["output_dir"], o["force"], o["skip_existing"], report, timing,
               o["mux"], o["burn_in"])
-    if report is not None and report.suffix.lower() not in (".html", ".htm"):
-        check_writable(report)
+    for target in (report, o["mux"], o["burn_in"]):  # checked now, not after the work
+        if target is not None:
+            check_writable(target.parent if target.suffix else target)
     if output is not None and output.suffix.lower().lstrip(".") not in FORMATS:
         raise InputError(f"-o {output}: the suffix must be one of .{', .'.join(FORMATS)}")
     load_style(o["style"])  # a bad style is bad usage: say so before loading any model
@@ -212,7 +219,11 @@ def caption_cmd(inputs: tuple[str, ...], **o: Any) -> None:
         raise InputError("-o/--output takes one input; use -d/--output-dir for several")
     options = Options(cache=not o["no_cache"],
                       **{f.name: o[f.name] for f in fields(Options) if f.name in o})
+    manifest = o["manifest"]
+    if manifest is not None:
+        check_manifest(manifest, files, job)
     single = len(files) == 1
+    finished: list = []
 
     def on_result(result) -> None:  # noqa: ANN001
         fields = {"event": "file", **result.to_dict()}
@@ -222,11 +233,15 @@ def caption_cmd(inputs: tuple[str, ...], **o: Any) -> None:
         else:
             log.info("%s %s", result.status, result.input, extra={"fields": fields})
             if not quiet and not log_json:
-                for out in result.outputs if result.status == "done" else []:
-                    click.echo(out)
+                try:
+                    for out in result.outputs if result.status == "done" else []:
+                        click.echo(out)
+                except BrokenPipeError:  # `| head`: the reader left; the batch goes on
+                    sys.stdout = open(os.devnull, "w")  # noqa: SIM115, PTH123
 
     bars = None
-    if sys.stderr.isatty() and not quiet and not log_json and o["verbose"] == 0:
+    if (sys.stderr is not None and sys.stderr.isatty() and not quiet and not log_json
+            and o["verbose"] == 0):
         from ccgen.progress import TerminalProgress
 
         bars = TerminalProgress(len(files))
@@ -240,24 +255,23 @@ def caption_cmd(inputs: tuple[str, ...], **o: Any) -> None:
                      extra={"fields": {"event": "stage", "file": str(src), "stage": stage}})
 
     def on_file(result) -> None:  # noqa: ANN001
+        finished.append(result)
         if bars is not None:
             bars.file_done()
         on_result(result)
 
+    ran = False
     try:
         results = run_batch(files, options, job, o["jobs"], on_file, on_stage)
+        ran = True
+    except KeyboardInterrupt:
+        ran = True  # the record says which files were finished and which were not
+        raise
     finally:
         if bars is not None:
             bars.close()
-    manifest = o["manifest"]
-    if manifest is not None:
-        from ccgen.writers.atomic import write_atomic
-
-        record = {"ccgen": __version__, "options": {k: str(v) if isinstance(v, Path) else v
-                                                   for k, v in options.__dict__.items()},
-                  "formats": job.formats, "files": [r.to_dict() for r in results]}
-        write_atomic(manifest, json.dumps(record, indent=2, ensure_ascii=False) + "\n",
-                     force=True)
+        if manifest is not None and (ran or finished):
+            write_manifest(manifest, options, job, files, finished)
     if not single and not quiet and not log_json:
         click.echo(_summary(results), err=True)
     failed = [r for r in results if r.status == "failed"]

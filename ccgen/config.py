@@ -20,6 +20,7 @@ from typing import Any
 from ccgen.errors import InputError
 
 DEFAULT_NAME = "ccgen.toml"
+PER_RUN = {"force", "output"}  # a site file must not make every run overwrite, or one path
 
 
 def load_config(path: Path | None, allowed: dict[str, str]) -> dict[str, Any]:
@@ -44,7 +45,14 @@ def load_config(path: Path | None, allowed: dict[str, str]) -> dict[str, Any]:
         name = key.replace("-", "_")
         if name not in allowed:
             raise InputError(f"config file {path}: unknown key {key!r}")
+        if name in PER_RUN:
+            raise InputError(f"config file {path}: {key!r} is decided per run; give it on the "
+                             "command line")
         if isinstance(value, list):
             value = ",".join(map(str, value))
+        elif isinstance(value, dict):
+            raise InputError(f"config file {path}: {key!r} must be a value, not a table")
+        elif not isinstance(value, bool):
+            value = str(value)  # the option's own type checks it, as on the command line
         values[allowed[name]] = value
     return values

@@ -49,6 +49,20 @@ class Options:
     speaker_labels: str = "auto"
     speaker_names: str | None = None  # "S1=ANNA,S2=BEN"
 
+    def check(self) -> None:
+        """The usage errors found without loading a model (a batch's workers would each hit
+        them, far from the user): InputError naming the option."""
+        from ccgen.speakers.base import check_counts
+
+        load_style(self.style)
+        if self.diarizer not in ("auto", "none", "pyannote", "embedded"):
+            raise InputError(f"unknown diarizer {self.diarizer!r}; "
+                             "choose auto, pyannote, embedded or none")
+        if self.device not in ("auto", "cpu", "cuda"):
+            raise InputError(f"unknown device {self.device!r}; choose auto, cpu or cuda")
+        check_counts(self.num_speakers, self.min_speakers, self.max_speakers)
+        SpeakerMarks(self.speaker_labels, parse_names(self.speaker_names))
+
 
 def _device(requested: str) -> str:
     if requested in ("cpu", "cuda"):
@@ -76,10 +90,8 @@ class Captioner:
     def __init__(self, options: Options | None = None) -> None:
         self.options = options or Options()
         opts = self.options
+        opts.check()
         self.style = load_style(opts.style)
-        if opts.diarizer not in ("auto", "none", "pyannote", "embedded"):
-            raise InputError(f"unknown diarizer {opts.diarizer!r}; "
-                             "choose auto, pyannote, embedded or none")
         self.device = _device(opts.device)
         extra = {"model": opts.diarizer_model} if opts.diarizer_model else {}
         diarizer = opts.diarizer
@@ -199,7 +211,8 @@ class Captioner:
             if cue.kind == "speech":
                 cue.source = asr_label
         return Timeline(
-            media=Path(path).name,
+            # a name that is not UTF-8 (old archives) must not make every writer fail
+            media=Path(path).name.encode("utf-8", "surrogateescape").decode("utf-8", "replace"),
             duration=duration,
             language=words_data["language"] or self.options.language or DESCRIPTION_LANGUAGE,
             style=self.style.name,

@@ -223,3 +223,106 @@ def test_auto_backends_step_aside_when_their_packages_are_missing(
     assert "no speaker diarization" in caplog.text and "no sound captions" in caplog.text
     with pytest.raises(Exception, match="resemblyzer"):
         pipeline.Captioner(pipeline.Options(diarizer="embedded"))  # asked for: an error
+
+
+FAST = ("--describer", "none", "--diarizer", "none", "-q")
+
+
+def test_manifest_is_checked_before_any_work(folder: Path, tmp_path: Path) -> None:
+    clip = folder / "quiet room.wav"
+    for manifest, message in ((clip, "must end in .json"),
+                              (tmp_path / "nowhere" / "m.json", "does not exist")):
+        result = run_cli(clip, "-d", tmp_path, "--manifest", manifest, *FAST)
+        assert result.returncode == 2 and message in result.stderr, result.stderr
+    assert clip.stat().st_size > 1000 and not list(tmp_path.glob("*.srt"))
+    (tmp_path / "run.json").write_text("{}")
+    result = run_cli(clip, "-d", tmp_path, "--manifest", tmp_path / "run.json", *FAST)
+    assert result.returncode == 2 and "use --force" in result.stderr
+    assert (tmp_path / "run.json").read_text() == "{}" and not list(tmp_path.glob("*.srt"))
+
+
+def test_inputs_that_would_share_an_output_are_refused(tmp_path: Path) -> None:
+    make_tone(tmp_path / "ep.wav", 1.0)
+    make_tone(tmp_path / "ep.flac", 1.0)
+    result = run_cli(tmp_path / "ep.wav", tmp_path / "ep.flac", *FAST)
+    assert result.returncode == 2 and "would both write" in result.stderr
+    assert not list(tmp_path.glob("*.srt"))
+
+
+def test_batch_edge_inputs(folder: Path, tmp_path: Path) -> None:
+    """An unmatched glob is reported, not dropped; odd names reach ffmpeg intact; piping the
+    output list into `head` does not stop the batch."""
+    result = run_cli(folder / "quiet room.wav", tmp_path / "zz*.wav", "-d", tmp_path, *FAST)
+    assert result.returncode == 1 and "zz*.wav: no such file" in result.stderr
+    make_tone(tmp_path / "-dash:1.wav", 1.0)
+    assert run_cli("./-dash:1.wav", *FAST, cwd=tmp_path).returncode == 0
+    assert (tmp_path / "-dash:1.en.sdh.srt").exists()
+    out = tmp_path / "piped"
+    out.mkdir()
+    piped = subprocess.run(
+        f"{sys.executable} -m ccgen '{folder}/quiet room.wav' '{folder}/sub' -d '{out}' "
+        "--describer none --diarizer none | head -1", shell=True, capture_output=True,
+        text=True, timeout=300)
+    assert piped.stdout.count("\n") == 1
+    assert sorted(p.name for p in out.iterdir()) == ["bip-é.en.sdh.srt", "quiet room.en.sdh.srt"]
+
+
+def test_skip_existing_writes_only_the_missing_formats(folder: Path, tmp_path: Path) -> None:
+    from ccgen.batch import Job
+
+    clip = folder / "quiet room.wav"
+    assert run_cli(clip, "-d", tmp_path, *FAST).returncode == 0
+    srt = tmp_path / "quiet room.en.sdh.srt"
+    before = srt.stat().st_mtime_ns
+    result = run_cli(clip, "-d", tmp_path, "-f", "srt,vtt", "--skip-existing", *FAST)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "quiet room.en.sdh.vtt").exists() and srt.stat().st_mtime_ns == before
+    # without -l the language is not known before the work: any language's outputs count
+    job = Job(["srt"], output_dir=tmp_path, skip_existing=True)
+    (tmp_path / "film.de.sdh.srt").write_text("1\n")
+    assert job.done(tmp_path / "film.mp4", None) and not job.done(tmp_path / "film.mp4", "en")
+
+
+def test_usage_errors_come_before_the_work(folder: Path, tmp_path: Path) -> None:
+    clip = folder / "quiet room.wav"
+    for args, message in ((("-f", "scc", "--start-timecode", "10:00:0000"), "HH:MM:SS:FF"),
+                          (("-f", "ttml", "--frame-rate", "nan"), "not a number"),
+                          (("-j", "2", "--speaker-names", "S1"), "speaker")):
+        result = run_cli(clip, clip.parent / "sub", "-d", tmp_path, *args, *FAST)
+        assert result.returncode == 2, result.stderr
+        assert message in result.stderr and "Traceback" not in result.stderr
+    assert not list(tmp_path.glob("*.s*"))
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / "ccgen.toml").write_text("force = true\n")
+    result = run_cli(clip, cwd=work)
+    assert result.returncode == 2 and "decided per run" in result.stderr
+
+
+def test_ctrl_c_stops_a_parallel_batch_and_keeps_the_record(tmp_path: Path) -> None:
+    media, out = tmp_path / "in", tmp_path / "out"
+    media.mkdir()
+    out.mkdir()
+    for i in range(8):
+        make_tone(media / f"clip{i}.wav", 4.0, freq=300 + 100 * i)
+    manifest = tmp_path / "run.json"
+    proc = subprocess.Popen([sys.executable, "-m", "ccgen", str(media), "-d", str(out), "-j",
+                             "2", "--manifest", str(manifest), *FAST], start_new_session=True,
+                            stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline and not list(out.glob("*.srt")):
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGINT)  # as a terminal does: the whole process group
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode != 0 and "Traceback" not in stderr
+    written = sorted(p.name for p in out.glob("*.srt"))
+    time.sleep(2)
+    assert sorted(p.name for p in out.glob("*.srt")) == written  # nothing runs on
+    files = json.loads(manifest.read_text())["files"]
+    assert len(files) == 8
+    done = {Path(f["input"]).stem for f in files if f["status"] == "done"}
+    # a file finished as Ctrl-C arrived may be written but unconfirmed ("interrupted");
+    # --skip-existing sorts it out; a "done" file always has its outputs
+    assert done <= {name.split(".")[0] for name in written}
+    assert {f["status"] for f in files} <= {"done", "interrupted", "failed"}
+    assert any(f["status"] == "interrupted" for f in files)

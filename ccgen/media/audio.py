@@ -8,7 +8,7 @@ import ffmpeg
 import numpy as np
 
 from ccgen.errors import InputError
-from ccgen.media.ffmpeg_bin import find_ffmpeg
+from ccgen.media.ffmpeg_bin import find_ffmpeg, media_url
 from ccgen.media.mediainfo import MediaInfo
 
 SAMPLE_RATE = 16000
@@ -25,7 +25,7 @@ def load_audio(path: str | Path, info: MediaInfo, stream: int = 0) -> np.ndarray
             f"(the file has {len(info.audio)} audio stream(s), numbered from 0)"
         )
     graph = (
-        ffmpeg.input(str(path))
+        ffmpeg.input(media_url(path))
         .output("pipe:", map=f"0:a:{stream}", format="f32le", acodec="pcm_f32le",
                 ac=1, ar=SAMPLE_RATE)
         .global_args("-nostdin", "-hide_banner", "-loglevel", "error")

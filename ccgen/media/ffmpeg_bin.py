@@ -63,3 +63,9 @@ def find_ffmpeg() -> FFmpeg:
     raise CcgenError(
         "ffmpeg not found: install it (apt-get install ffmpeg) or `pip install imageio-ffmpeg`"
     )
+
+
+def media_url(path: str | Path) -> str:
+    """`path` as ffmpeg must be given it: absolute, behind ``file:``, so that a name starting
+    with '-' is not read as an option and one with ':' not as a protocol ("clip:1.mp4")."""
+    return "file:" + str(Path(path).absolute())

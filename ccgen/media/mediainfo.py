@@ -15,7 +15,7 @@ from pathlib import Path
 import ffmpeg
 
 from ccgen.errors import InputError
-from ccgen.media.ffmpeg_bin import find_ffmpeg
+from ccgen.media.ffmpeg_bin import find_ffmpeg, media_url
 
 
 @dataclass
@@ -50,7 +50,7 @@ def _rate(text: str | None) -> float | None:
 
 def _with_ffprobe(path: Path, ffprobe: str) -> MediaInfo:
     try:
-        data = ffmpeg.probe(str(path), cmd=ffprobe)
+        data = ffmpeg.probe(media_url(path), cmd=ffprobe)
     except ffmpeg.Error as exc:
         raise InputError(f"{path}: not a readable media file ({_last_line(exc.stderr)})") from None
     duration = float(data.get("format", {}).get("duration") or 0.0)
@@ -82,7 +82,7 @@ _STREAM = re.compile(r"Stream #\d+:\d+(?:\[\w+\])?(?:\((\w+)\))?: (Audio|Video):
 
 
 def _with_ffmpeg(path: Path, binary: str) -> MediaInfo:
-    run = subprocess.run([binary, "-hide_banner", "-i", str(path)], capture_output=True,
+    run = subprocess.run([binary, "-hide_banner", "-i", media_url(path)], capture_output=True,
                          text=True, errors="replace")
     report = run.stderr
     if "Input #0" not in report:
@@ -122,7 +122,7 @@ def probe(path: str | Path) -> MediaInfo:
     if not path.exists():
         raise InputError(f"{path}: no such file")
     if path.is_dir():
-        raise InputError(f"{path}: is a folder, not a media file")
+        raise InputError(f"{path}: is a folder with no media files in it")
     if path.stat().st_size == 0:
         raise InputError(f"{path}: empty file (0 bytes)")
     tools = find_ffmpeg()

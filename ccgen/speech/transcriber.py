@@ -15,7 +15,7 @@ from typing import Protocol
 import numpy as np
 
 from ccgen.cues import Word
-from ccgen.errors import CcgenError
+from ccgen.errors import InputError
 from ccgen.media.audio import SAMPLE_RATE
 from ccgen.speech.models import resolve_model
 from ccgen.speech.vad import VadSettings
@@ -61,7 +61,7 @@ class FasterWhisperTranscriber:
             self.model = WhisperModel(self.path, device=device, compute_type=compute_type,
                                       cpu_threads=threads if threads is not None else _threads())
         except Exception as exc:  # noqa: BLE001 - hub/IO/format errors all mean "cannot load"
-            raise CcgenError(f"cannot load speech model {model!r}: {exc}".splitlines()[0]
+            raise InputError(f"cannot load speech model {model!r}: {exc}".splitlines()[0]
                              + " (offline? pass a local CTranslate2 folder with --asr-model)"
                              ) from None
 
@@ -80,7 +80,7 @@ class FasterWhisperTranscriber:
         window holds for the rest, so a film does not switch language mid-way.
         """
         if language and not self.multilingual and language != "en":
-            raise CcgenError(f"the speech model {self.name} is English-only; "
+            raise InputError(f"the speech model {self.name} is English-only; "
                              f"choose a multilingual --asr-model for --language {language}")
         total = audio.size / SAMPLE_RATE
         words: list[Word] = []

@@ -30,7 +30,15 @@ def check_writable(folder: Path) -> None:
 
 
 def check_free(path: Path, force: bool) -> None:
-    if path.exists() and not force:
+    try:
+        exists = os.path.lexists(path)
+        if not exists:
+            os.stat(path.parent if str(path.parent) else ".")  # the name is usable at all
+            if len(os.fsencode(path.name)) > 255:
+                raise OSError(36, "File name too long")
+    except OSError as exc:
+        raise InputError(f"{path}: cannot write there ({exc.strerror})") from None
+    if exists and not force:
         raise OutputExistsError(f"{path}: exists; use --force to overwrite")
 
 
@@ -39,7 +47,8 @@ def write_atomic(path: Path, content: str | bytes, force: bool = False) -> Path:
     check_free(path, force)
     folder = path.parent if str(path.parent) else Path(".")
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=folder)
+        # a short prefix: the temporary name must fit wherever the final name fits
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name[:24]}.", suffix=".part", dir=folder)
     except OSError as exc:
         raise InputError(f"{path}: cannot write ({exc.strerror})") from None
     try:

@@ -20,7 +20,7 @@ import tempfile
 from pathlib import Path
 
 from ccgen.errors import CcgenError, InputError, OutputExistsError
-from ccgen.media import find_ffmpeg
+from ccgen.media.ffmpeg_bin import find_ffmpeg, media_url
 
 # Text subtitle codec each container carries.
 CODECS = {".mp4": "mov_text", ".m4v": "mov_text", ".mov": "mov_text", ".mkv": "srt",
@@ -54,21 +54,32 @@ def _check_paths(video: Path, output: Path, force: bool) -> None:
         raise OutputExistsError(f"{output} exists; pass --force to replace it")
 
 
-def _run(args: list[str], output: Path, hint: str = "") -> Path:
+def _run(args: list[str], output: Path, force: bool, hint: str = "") -> Path:
     """Run ffmpeg writing to a temporary sibling of `output`, then rename it into place."""
     fd, tmp_name = tempfile.mkstemp(prefix=f".{output.stem}.", suffix=output.suffix,
                                     dir=output.parent)
     os.close(fd)
     tmp = Path(tmp_name)
     cmd = [find_ffmpeg().ffmpeg, "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
-           *args, str(tmp)]
+           *args, media_url(tmp)]
     try:
         run = subprocess.run(cmd, capture_output=True, text=True, check=False)
         if run.returncode != 0:
             last = (run.stderr.strip().splitlines() or ["(no message)"])[-1]
             raise CcgenError(f"ffmpeg could not write {output.name}: {last}{hint}")
         os.chmod(tmp, 0o644)  # mkstemp's 0600 would hide the copy from the rest of a team
-        os.replace(tmp, output)
+        if force:
+            os.replace(tmp, output)
+        else:
+            try:  # fails if the name appeared meanwhile (another run): never overwritten
+                os.link(tmp, output)
+            except FileExistsError:
+                raise OutputExistsError(f"{output}: exists; use --force to overwrite") from None
+            except OSError:  # no hard links on this file system: best effort
+                if output.exists():
+                    raise OutputExistsError(
+                        f"{output}: exists; use --force to overwrite") from None
+                os.replace(tmp, output)
     finally:
         tmp.unlink(missing_ok=True)
     return output
@@ -98,7 +109,7 @@ def mux(video: str | Path, subtitles: str | Path, output: str | Path,
     # Matroska copies any existing subtitle track; MP4 and WebM take only their one text codec,
     # so there the new track is the only one.
     keep = ["-map", "0:s?"] if output.suffix.lower() == ".mkv" else []
-    args = ["-i", str(video), "-i", str(subtitles),
+    args = ["-i", media_url(video), "-i", media_url(subtitles),
             "-map", "0:v?", "-map", "0:a?", "-map", "1:0", *keep,
             "-c", "copy", "-c:s:0", codec,
             "-metadata:s:s:0", f"language={language_code(language)}",
@@ -106,7 +117,7 @@ def mux(video: str | Path, subtitles: str | Path, output: str | Path,
             "-disposition:s:0", "default+hearing_impaired"]
     hint = ("; WebM holds only VP8/VP9/AV1 video and Opus/Vorbis audio, which mux copies "
             "unchanged: use .mkv" if output.suffix.lower() == ".webm" else "")
-    return _run(args, output, hint)
+    return _run(args, output, force, hint)
 
 
 def burn_in(video: str | Path, subtitles: str | Path, output: str | Path,
@@ -126,6 +137,6 @@ def burn_in(video: str | Path, subtitles: str | Path, output: str | Path,
     with tempfile.TemporaryDirectory(prefix="ccgen-burn-") as tmp:
         local = Path(tmp) / f"captions{subtitles.suffix.lower()}"
         shutil.copyfile(subtitles, local)
-        args = ["-i", str(video.resolve()), "-map", "0:v:0", "-map", "0:a?",
+        args = ["-i", media_url(video), "-map", "0:v:0", "-map", "0:a?",
                 "-vf", f"subtitles=filename={local.as_posix()}", *vcodec, "-c:a", "copy"]
-        return _run(args, output.resolve())
+        return _run(args, output.resolve(), force)

@@ -80,6 +80,8 @@ def frame_rate(value: float | str | Fraction | None, drop: bool = False,
         wanted = Fraction(value) if isinstance(value, str) and "/" in value else float(value)
     except (ValueError, ZeroDivisionError):
         raise InputError(f"frame rate {value!r} is not a number") from None
+    if not math.isfinite(wanted):
+        raise InputError(f"frame rate {value!r} is not a number")
     for known in _KNOWN:
         if abs(float(known) - float(wanted)) < 0.01:
             return FrameRate(known, drop)
@@ -160,6 +162,16 @@ def parse_timecode(text: str, rate: FrameRate) -> int:
     total_minutes = hh * 60 + mm
     nominal = (total_minutes * 60 + ss) * rate.nominal + ff
     return nominal - rate.dropped * (total_minutes - total_minutes // 10)
+
+
+def check_timecode(text: str) -> None:
+    """The label's form and field ranges, before the media (and so the rate) is known: a typo
+    is reported at once, not after every file of a batch has been transcribed."""
+    m = _TC_RE.match(text.strip())
+    if not m:
+        raise InputError(f"timecode {text!r} is not HH:MM:SS:FF (or HH:MM:SS;FF for drop-frame)")
+    if int(m[1]) > 23 or int(m[2]) > 59 or int(m[3]) > 59 or int(m[5]) > 59:
+        raise InputError(f"timecode {text} is out of range")
 
 
 def start_frames(start: str | None, rate: FrameRate) -> int:
