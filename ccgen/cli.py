@@ -209,6 +209,11 @@ def caption_cmd(inputs: tuple[str, ...], **o: Any) -> None:
             check_writable(target.parent if target.suffix else target)
     if output is not None and output.suffix.lower().lstrip(".") not in FORMATS:
         raise InputError(f"-o {output}: the suffix must be one of .{', .'.join(FORMATS)}")
+    source = click.get_current_context().get_parameter_source("fmt")
+    if output is not None and source == click.core.ParameterSource.COMMANDLINE and formats != [
+            output.suffix.lower().lstrip(".")]:
+        raise InputError(f"-o {output} writes one {output.suffix} file; drop -f, or use -d "
+                         "for several formats")
     load_style(o["style"])  # a bad style is bad usage: say so before loading any model
     if o["output_dir"] is not None:
         check_writable(o["output_dir"])

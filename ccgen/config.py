@@ -20,6 +20,7 @@ from typing import Any
 from ccgen.errors import InputError
 
 DEFAULT_NAME = "ccgen.toml"
+FOLDER_KEYS = {"output_dir", "report", "manifest", "mux", "burn_in"}
 PER_RUN = {"force", "output"}  # a site file must not make every run overwrite, or one path
 
 
@@ -34,6 +35,8 @@ def load_config(path: Path | None, allowed: dict[str, str]) -> dict[str, Any]:
         if not candidate.is_file():
             return {}
         path = candidate
+    if path.is_dir():
+        raise InputError(f"config file {path}: is a folder")
     if not path.is_file():
         raise InputError(f"config file {path}: no such file")
     try:
@@ -54,5 +57,7 @@ def load_config(path: Path | None, allowed: dict[str, str]) -> dict[str, Any]:
             raise InputError(f"config file {path}: {key!r} must be a value, not a table")
         elif not isinstance(value, bool):
             value = str(value)  # the option's own type checks it, as on the command line
+        if name in FOLDER_KEYS and not Path(value).expanduser().is_absolute():
+            value = str(path.parent / value)  # a site file's paths are relative to the file
         values[allowed[name]] = value
     return values

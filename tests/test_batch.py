@@ -297,6 +297,16 @@ def test_usage_errors_come_before_the_work(folder: Path, tmp_path: Path) -> None
     (work / "ccgen.toml").write_text("force = true\n")
     result = run_cli(clip, cwd=work)
     assert result.returncode == 2 and "decided per run" in result.stderr
+    result = run_cli(clip, "-o", tmp_path / "x.srt", "-f", "vtt,json", *FAST)
+    assert result.returncode == 2 and "drop -f" in result.stderr
+    # a site file's folders are relative to the file, wherever ccgen runs
+    site = tmp_path / "site"
+    (site / "subs").mkdir(parents=True)
+    (site / "ccgen.toml").write_text('output-dir = "subs"\n')
+    assert run_cli(clip, "--config", site / "ccgen.toml", *FAST, cwd=work).returncode == 0
+    assert (site / "subs" / "quiet room.en.sdh.srt").exists()
+    result = run_cli(clip, "--config", site, *FAST)
+    assert result.returncode == 2 and "is a folder" in result.stderr
 
 
 def test_ctrl_c_stops_a_parallel_batch_and_keeps_the_record(tmp_path: Path) -> None:
