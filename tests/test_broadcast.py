@@ -373,6 +373,8 @@ def test_stl_gsi_and_tti_read_back(caplog) -> None:  # noqa: ANN001
     assert words(subs[4]["text"]) == words(f"{LONG} and a second line with some words")
     assert subs[4]["vp"] < subs[0]["vp"] == 22  # more rows start higher; last row at 22
     assert "Teletext rows hold 37" in caplog.text and "'€'->'EUR'" in caplog.text
+    # a short row closes its box (End Box), or the black box would run to the screen's edge
+    assert subs[1]["raw"] == b"\x0d\x0b\x0b[door slams]\x0a\x0a"
 
 
 def test_stl_sends_only_iso6937_letter_accent_pairs(caplog) -> None:  # noqa: ANN001
@@ -454,3 +456,17 @@ def test_srt_vtt_and_ass_keep_the_text_exactly() -> None:
     assert "R&amp;D costs $5 {a} | b\nC:\\temp &lt;3" in vtt
     ass = get_writer("ass")(tl, NETFLIX)
     assert "R&D costs $5 \\{a\\} | b\\NC:\\temp <3" in ass
+
+
+@pytest.mark.parametrize("rate", [23.976, 25, 29.97, 59.94])
+def test_ttml_times_never_read_a_frame_early(rate: float) -> None:
+    """A reader that truncates a TTML clock time to frames lands on the frame written."""
+    from ccgen.writers.ttml import _clock
+
+    fr = frame_rate(rate)
+
+    def frame_of(clock: str) -> int:
+        h, m, s = clock.split(":")
+        return int((int(h) * 3600 + int(m) * 60 + float(s)) * float(fr.fps) + 1e-9)
+
+    assert all(frame_of(_clock(to_seconds(f, fr))) == f for f in range(0, 20000, 7))

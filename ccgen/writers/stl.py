@@ -37,6 +37,7 @@ log = logging.getLogger("ccgen")
 
 COLUMNS, MAX_ROWS, TF_BYTES = 37, 4, 112
 ROW_START = bytes([0x0D, 0x0B, 0x0B])  # double height, start box, start box
+END_BOX = bytes([0x0A, 0x0A])
 NEWLINE, PAD = b"\x8a\x8a", 0x8F  # a double-height row covers two Teletext rows
 
 # ISO 6937 non-spacing diacritics (sent before the letter) by Unicode combining mark.
@@ -88,8 +89,13 @@ def encode_6937(ch: str) -> bytes | None:
 
 
 def _text_field(lines: list[str]) -> bytes:
-    return NEWLINE.join(ROW_START + b"".join(encode_6937(c) or b"?" for c in line)
-                        for line in lines)
+    """Rows of boxed text; a box runs to its End Box or to the row's end, so a row with room
+    for one is closed (a full 37-character row ends at the edge anyway)."""
+    rows = []
+    for line in lines:
+        row = ROW_START + b"".join(encode_6937(c) or b"?" for c in line)
+        rows.append(row + END_BOX if len(ROW_START) + len(line) + len(END_BOX) <= 40 else row)
+    return NEWLINE.join(rows)
 
 
 def _blocks(text: bytes) -> list[bytes]:

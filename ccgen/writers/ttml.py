@@ -13,6 +13,7 @@ frame of the declared rate, so a reader that snaps to frames lands on the frame 
 
 from __future__ import annotations
 
+import math
 import re
 import xml.etree.ElementTree as ET
 
@@ -47,7 +48,9 @@ def _el(parent: ET.Element | None, name: str, **attrs: str) -> ET.Element:
 
 
 def _clock(seconds: float) -> str:
-    ms = round(seconds * 1000)
+    """Milliseconds rounded up (times are frame-snapped): a reader that truncates to frames
+    lands on the intended frame, never one before it (0.0333 s at 29.97 is frame 0.999)."""
+    ms = math.ceil(round(seconds * 1000, 6))
     hours, ms = divmod(ms, 3_600_000)
     minutes, ms = divmod(ms, 60_000)
     secs, ms = divmod(ms, 1000)
