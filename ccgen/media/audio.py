@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import ffmpeg
 import numpy as np
 
 from ccgen.errors import InputError
@@ -24,6 +23,8 @@ def load_audio(path: str | Path, info: MediaInfo, stream: int = 0) -> np.ndarray
             f"{path}: --audio-stream {stream} does not exist "
             f"(the file has {len(info.audio)} audio stream(s), numbered from 0)"
         )
+    import ffmpeg  # here, not at import: the GPU describer and trainer load without it
+
     graph = (
         ffmpeg.input(media_url(path))
         .output("pipe:", map=f"0:a:{stream}", format="f32le", acodec="pcm_f32le",

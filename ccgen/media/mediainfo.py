@@ -12,8 +12,6 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import ffmpeg
-
 from ccgen.errors import InputError
 from ccgen.media.ffmpeg_bin import find_ffmpeg, media_url
 
@@ -49,6 +47,8 @@ def _rate(text: str | None) -> float | None:
 
 
 def _with_ffprobe(path: Path, ffprobe: str) -> MediaInfo:
+    import ffmpeg  # here, not at import: the GPU describer and trainer load without it
+
     try:
         data = ffmpeg.probe(media_url(path), cmd=ffprobe)
     except ffmpeg.Error as exc:

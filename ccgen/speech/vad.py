@@ -7,9 +7,9 @@ looks for non-speech events. The settings are shared with the transcriber so bot
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from typing import Any
 
 import numpy as np
-from faster_whisper.vad import VadOptions, get_speech_timestamps
 
 from ccgen.media.audio import SAMPLE_RATE
 
@@ -24,7 +24,9 @@ class VadSettings:
     min_silence_duration_ms: int = 500
     speech_pad_ms: int = 200
 
-    def options(self) -> VadOptions:
+    def options(self) -> Any:  # faster_whisper.vad.VadOptions
+        from faster_whisper.vad import VadOptions
+
         return VadOptions(**asdict(self))
 
 
@@ -34,5 +36,7 @@ def speech_regions(audio: np.ndarray, settings: VadSettings | None = None
     settings = settings or VadSettings()
     if audio.size < SAMPLE_RATE // 10:
         return []
+    from faster_whisper.vad import get_speech_timestamps
+
     stamps = get_speech_timestamps(audio, settings.options(), sampling_rate=SAMPLE_RATE)
     return [(s["start"] / SAMPLE_RATE, s["end"] / SAMPLE_RATE) for s in stamps]

@@ -10,12 +10,14 @@ gets ``\\{ \\}`` (libass's literal braces); SubRip has no escapes and is written
 from __future__ import annotations
 
 import html
-
-import pysubs2
+from typing import TYPE_CHECKING
 
 from ccgen.captions.style import Style
 from ccgen.cues import Timeline
 from ccgen.writers import register
+
+if TYPE_CHECKING:
+    import pysubs2
 
 _SHIELD = {"\\": "\ue000", "{": "\ue001", "}": "\ue002"}  # private-use stand-ins
 
@@ -32,6 +34,8 @@ def _text(text: str, fmt: str) -> str:
 
 
 def _ssafile(timeline: Timeline, fmt: str) -> pysubs2.SSAFile:
+    import pysubs2  # here: ccgen's writers load where no subtitle library is installed
+
     subs = pysubs2.SSAFile()
     subs.info["Title"] = f"{timeline.media} ({timeline.language}, SDH)"
     base = subs.styles["Default"]
