@@ -70,13 +70,17 @@ class Job:
                             self.video_path(self.burn_in, src, "open-captions")) if p]
         return out
 
-    def done(self, src: Path, language: str | None) -> bool:
-        """--skip-existing: every output of `src` is there (any language when not given)."""
+    def done(self, src: Path, language: str | None) -> list[Path] | None:
+        """--skip-existing: the outputs of `src` when every one is there (in any language
+        when none is given), else None."""
+        found: list[Path] = []
         for dest in self.all_outputs(src, language or "*"):
-            if not (dest.exists() if language or "*" not in dest.name
-                    else any(dest.parent.glob(dest.name))):
-                return False
-        return True
+            there = sorted(dest.parent.glob(dest.name)) if language is None and "*" in \
+                dest.name else [dest] if dest.exists() else []
+            if not there:
+                return None
+            found += there
+        return found
 
     def check_collisions(self, inputs: list[Path], language: str | None) -> None:
         """Two inputs must not write one file (a.mp4 and a.mkv, or ep.mp4 from two folders
@@ -143,9 +147,9 @@ def caption_file(captioner: Captioner, src: Path, job: Job,
     result = FileResult(str(src), "failed")
     try:
         language = captioner.options.language
-        if job.skip_existing and job.done(src, language):
-            result.status = "skipped"
-            result.outputs = [str(d) for d in job.all_outputs(src, language or "*")]
+        existing = job.done(src, language) if job.skip_existing else None
+        if existing is not None:
+            result.status, result.outputs = "skipped", [str(d) for d in existing]
             return result
         for _, dest in job.targets(src, language or "en"):
             check_writable(dest.parent if str(dest.parent) else Path("."))

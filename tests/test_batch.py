@@ -280,7 +280,8 @@ def test_skip_existing_writes_only_the_missing_formats(folder: Path, tmp_path: P
     # without -l the language is not known before the work: any language's outputs count
     job = Job(["srt"], output_dir=tmp_path, skip_existing=True)
     (tmp_path / "film.de.sdh.srt").write_text("1\n")
-    assert job.done(tmp_path / "film.mp4", None) and not job.done(tmp_path / "film.mp4", "en")
+    assert job.done(tmp_path / "film.mp4", None) == [tmp_path / "film.de.sdh.srt"]
+    assert job.done(tmp_path / "film.mp4", "en") is None
 
 
 def test_usage_errors_come_before_the_work(folder: Path, tmp_path: Path) -> None:
