@@ -48,6 +48,12 @@ def _bench():
     return module
 
 
+def _language_model(thinker):
+    """The text decoder: thinker.model.language_model (transformers >= 5.2x) or thinker.model
+    (5.17, as on the GPU machine)."""
+    return getattr(thinker.model, "language_model", thinker.model)
+
+
 def noise(seconds: float, level: float = 0.1) -> np.ndarray:
     return (level * RNG.standard_normal(int(seconds * 16000))).astype(np.float32)
 
@@ -83,7 +89,7 @@ def scripted_dir(tmp_path_factory, bench) -> Path:
     chain = [tok(prompt).input_ids[-1], *tok.convert_tokens_to_ids(SCRIPT),
              tok.convert_tokens_to_ids("<|im_end|>")]
     with torch.no_grad():
-        lm = model.model.language_model
+        lm = _language_model(model)
         for layer in lm.layers:
             layer.self_attn.o_proj.weight.zero_()
             layer.mlp.down_proj.weight.zero_()
@@ -106,11 +112,10 @@ def adapter_dir(tmp_path_factory, scripted_dir) -> Path:
     tok = Qwen2_5OmniProcessor.from_pretrained(scripted_dir).tokenizer
     base = Qwen2_5OmniThinkerForConditionalGeneration.from_pretrained(scripted_dir)
     answer, music, close = tok.convert_tokens_to_ids(["<answer>", MUSIC, "</answer>"])
-    lora = LoraConfig(r=2, lora_alpha=2, init_lora_weights=False, target_modules=[
-        "lm_head", "model.language_model.layers.0.self_attn.q_proj",
-        "model.language_model.layers.0.self_attn.v_proj"])
+    lora = LoraConfig(r=2, lora_alpha=2, init_lora_weights=False,
+                      target_modules=r"lm_head|(model\.)?(language_model\.)?layers\.0\.self_attn\.(q|v)_proj")
     peft_model = get_peft_model(base, lora)
-    emb = base.model.language_model.embed_tokens.weight.detach()
+    emb = _language_model(base).embed_tokens.weight.detach()
     head = peft_model.base_model.model.lm_head
     with torch.no_grad():  # <answer> → MUSIC (outscoring the base's dog answer) → </answer>
         head.lora_A["default"].weight.copy_(torch.stack([emb[answer] / emb[answer].norm(),

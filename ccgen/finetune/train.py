@@ -46,7 +46,9 @@ from ccgen.finetune.dataset import MIN_SAMPLES, Example, prepare_output, read_cl
 
 log = logging.getLogger("ccgen")
 
-DEFAULT_TARGETS = r".*language_model\.layers\.\d+\.self_attn\.(q|v)_proj"
+# The language model's q/v, named model.language_model.layers.N (transformers >= 5.2x) or
+# model.layers.N (5.17): the audio tower's layers (audio_tower.…) never match.
+DEFAULT_TARGETS = r"(model\.)?(language_model\.)?layers\.\d+\.self_attn\.(q|v)_proj"
 MAX_GRAD_NORM = 1.0  # transformers' Trainer default (the reference clips at 0.5 only when asked)
 
 
