@@ -17,7 +17,16 @@ import pytest
 from ccgen.errors import InputError, OutputExistsError
 from ccgen.finetune import build_dataset, read_examples
 from ccgen.finetune.dataset import read_clip
-from ccgen.finetune.sdh import SKIP_MIXED, capitals_mode, classify, read_sound_cues
+from ccgen.finetune.sdh import (
+    SKIP_LABEL,
+    SKIP_LANGUAGE,
+    SKIP_LYRICS_AND_TAG,
+    SKIP_MIXED,
+    SKIP_TEXT,
+    capitals_mode,
+    classify,
+    read_sound_cues,
+)
 from ccgen.media import load_audio, probe
 from conftest import SAMPLES, public
 
@@ -109,6 +118,40 @@ def test_labels_are_stripped_and_tags_inside_dialogue_skipped():
     assert lyrics.answer == 'Someone sings "Once upon a time".'
 
 
+@pytest.mark.parametrize(("lines", "why"), [
+    (["[SIGN READS: Welcome to Texas]"], SKIP_TEXT),
+    (["[text on screen: 1985]"], SKIP_TEXT),
+    (["[Subtitles by XYZ]"], SKIP_TEXT),
+    (["[in Spanish]"], SKIP_LANGUAGE),
+    (["[speaks in Russian]"], SKIP_LANGUAGE),
+    (["[narrator]"], SKIP_LABEL),
+    (["[Man 2]"], SKIP_LABEL),
+    (["♪ Jingle bells ♪", "[bells jingle]"], SKIP_LYRICS_AND_TAG),
+])
+def test_tags_that_are_not_sounds_are_skipped_with_a_reason(lines, why):
+    reading = classify([_cue(*lines)])
+    assert reading.sounds == [] and [w for _, w, _ in reading.skipped] == [why]
+
+
+@pytest.mark.parametrize(("lines", "caption"), [
+    (["[laughs] [Laughs]"], "laughs"),
+    (["[door", "slams]"], "door slams"),
+    (['["Happy Birthday" playing]'], '"Happy Birthday" playing'),
+    (["[Door Slams]"], "door slams"),
+])
+def test_tag_text_is_normalised(lines, caption):
+    assert [s.caption for s in classify([_cue(*lines)]).sounds] == [caption]
+
+
+def test_bbc_capitals_are_not_shouts_or_acronyms():
+    dialogue = [_cue(line) for line in ("Good morning.", "Who is it?", "Nobody, I think.",
+                                         "Then open it.", "You open it.", "Fine.")]
+    reading = classify([*dialogue, _cue("GET OUT!"), _cue("WHAT?"), _cue("FBI"),
+                        _cue("JOHN: GET OUT"), _cue("SIGN READS: EXIT"), _cue("DOOR SLAMS"),
+                        _cue("BANG")])
+    assert reading.capitals and [s.caption for s in reading.sounds] == ["door slams", "bang"]
+
+
 def test_bbc_capitals_count_only_in_files_written_that_way():
     bbc = classify([_cue("Good morning."), _cue("DOOR SLAMS"), _cue("Who is it?"),
                     _cue("THE U.S. DEPARTMENT OF ENERGY,")])
@@ -120,7 +163,8 @@ def test_bbc_capitals_count_only_in_files_written_that_way():
 
 def test_real_sdh_files_read_the_same_in_every_format():
     srt = read_sound_cues(public("captions/pycaption_example.srt"))
-    assert (srt.cues, len(srt.sounds), srt.capitals) == (1847, 69, False)
+    # 70: "( steam whistle blowing, / train chugging )" is one tag over two lines
+    assert (srt.cues, len(srt.sounds), srt.capitals) == (1847, 70, False)
     first = srt.sounds[0]
     assert (first.index, first.start, first.caption) == (1, pytest.approx(9.209), "clock ticking")
     assert all(s.styles == ("parentheses",) for s in srt.sounds)
@@ -131,10 +175,11 @@ def test_real_sdh_files_read_the_same_in_every_format():
     assert [s.caption for s in vtt.sounds] == [s.caption for s in srt.sounds]
     babel = read_sound_cues(public("captions/babelsubs_Timed_en.srt"))
     captions = [s.caption for s in babel.sounds]
-    assert captions[:3] == ["thunder", "speaking Spanish", "mumbling a song"]
+    assert captions[:2] == ["thunder", "mumbling a song"]  # [speaking Spanish] is speech
     assert "narrator" not in captions and "Boss" not in captions and babel.labels >= 10
     assert sum(s.kind == "music" for s in babel.sounds) == 5
-    assert len(babel.skipped) == 2  # the two cues with [bleep] inside dialogue
+    assert sorted(why for _, why, _ in babel.skipped) == [
+        SKIP_LANGUAGE, SKIP_MIXED, SKIP_MIXED]  # [bleep] inside dialogue, twice
 
 
 @pytest.fixture(scope="module")
@@ -198,6 +243,17 @@ def test_short_clips_and_cues_past_the_end_are_skipped_with_reasons(tmp_path):
     summary = build_dataset([(SAMPLES / "demo.mp4", subs)], tmp_path / "out", context=0.0)
     assert summary.examples == 1
     assert summary.skipped == {"clip under 1000 samples": 1, "outside the audio": 1}
+    # a run that yields nothing leaves nothing behind: the next run needs no --force
+    late = tmp_path / "late.vtt"
+    late.write_text("WEBVTT\n\n00:00:33.550 --> 00:00:35.000\n[late bang]\n\n"
+                    "00:00:09.000 --> 00:00:08.000\n[reversed]\n", encoding="utf-8")
+    with pytest.raises(InputError, match="no usable sound cues") as err:
+        build_dataset([(SAMPLES / "demo.mp4", late)], tmp_path / "again", context=0.5)
+    assert "'ends before it starts': 1" in str(err.value) and "'outside the audio': 1" in str(
+        err.value)
+    assert not (tmp_path / "again").exists()
+    assert build_dataset([(SAMPLES / "demo.mp4", subs)], tmp_path / "again",
+                         context=0.0).examples == 1
 
 
 def test_bad_inputs_name_the_file(tmp_path):

@@ -173,6 +173,8 @@ def lint_file(path: str | Path, style: Style, frame_rate: float | None = None) -
 
 def _read(path: Path, fps: float) -> pysubs2.SSAFile:
     suffix = path.suffix.lower()
+    if path.is_dir():
+        raise InputError(f"{path}: is a folder, not a subtitle file")
     if not path.is_file():
         raise InputError(f"{path}: no such subtitle file")
     if suffix in _UNREADABLE:

@@ -49,6 +49,8 @@ MAX_SECONDS = 30.0  # what AudSemThinker hears at once
 CLIPS = "clips"
 SKIP_SHORT = "clip under 1000 samples"
 SKIP_OUTSIDE = "outside the audio"
+SKIP_REVERSED = "ends before it starts"
+MIN_INSIDE = 0.1  # seconds of the cue itself (not its context) that must lie in the audio
 SKIP_DUPLICATE = "duplicate"
 
 
@@ -132,10 +134,22 @@ def build_dataset(pairs: list[tuple[str | Path, str | Path]], output: str | Path
                              "cues look like [door slams], (door slams), DOOR SLAMS or ♪)")
         readings.append(reading)
     out = Path(output)
+    created = not out.exists()
     prepare_output(out, force, "dataset")
     if force and (out / "summary.json").is_file() and (out / CLIPS).is_dir():
         shutil.rmtree(out / CLIPS)  # our own earlier clips: stale ones would linger
-    (out / CLIPS).mkdir(exist_ok=True)
+    (out / CLIPS).mkdir(parents=True, exist_ok=True)
+    try:
+        return _write(pairs, readings, infos, out, context, val_fraction, seed)
+    except BaseException:
+        # a run that wrote no dataset leaves nothing behind to block the next one
+        shutil.rmtree(out if created else out / CLIPS, ignore_errors=True)
+        raise
+
+
+def _write(pairs: list[tuple[str | Path, str | Path]], readings: list[Reading], infos: list,
+           out: Path, context: float, val_fraction: float, seed: int) -> DatasetSummary:
+    """Cut the clips of every pair, then write the split and the summary."""
     summary = DatasetSummary(str(out))
     records: list[dict[str, Any]] = []
     seen: set[str] = set()
@@ -183,7 +197,11 @@ def _cut(media: Path, subtitles: Path, reading: Reading, audio: np.ndarray, cont
     for cue in reading.sounds:
         start = max(0.0, cue.start - context)
         end = min(duration, cue.end + context, start + MAX_SECONDS)
-        if cue.start >= duration or end <= start:
+        if cue.end <= cue.start:
+            _skip(summary, subtitles, cue.index, SKIP_REVERSED, cue.text)
+            continue
+        inside = min(cue.end, duration) - cue.start  # of the cue itself, not its context
+        if inside <= 0 or inside < min(MIN_INSIDE, cue.end - cue.start) or end <= start:
             _skip(summary, subtitles, cue.index, SKIP_OUTSIDE, cue.text)
             continue
         samples = audio[int(round(start * SAMPLE_RATE)):int(round(end * SAMPLE_RATE))]

@@ -32,6 +32,10 @@ from ccgen.errors import InputError
 
 SKIP_MIXED = "sound tag within dialogue"
 SKIP_EMPTY = "empty tag"
+SKIP_LABEL = "speaker label only"
+SKIP_TEXT = "on-screen text"
+SKIP_LANGUAGE = "language of the speech"
+SKIP_LYRICS_AND_TAG = "lyrics with a sound tag"
 
 _TAG = re.compile(r"\[([^\[\]]*)\]|\(([^()]*)\)")
 _NOTES = re.compile(r"[♪♫]+")
@@ -41,6 +45,17 @@ _LETTERS = re.compile(r"[^\W\d_]")
 _MUSIC = re.compile(r"\b(?:music|musical|song|songs|tune|melody|piano|guitar|violin|drums?|"
                     r"orchestra|orchestral|sing|sings|singing|sung|humming|hums|choir|band)\b",
                     re.I)
+# Tags that describe the picture or the speech, not a sound: [SIGN READS: EXIT], [in Spanish].
+_ON_SCREEN = re.compile(r"^(?:sign|signs|text|caption|captions|on[- ]screen|subtitles?|"
+                        r"translat\w*|title|titles|card|chyron|graphic|reads)\b|:", re.I)
+_LANGUAGES = {"english", "spanish", "french", "german", "italian", "portuguese", "russian",
+              "chinese", "mandarin", "cantonese", "japanese", "korean", "arabic", "hebrew",
+              "hindi", "urdu", "bengali", "punjabi", "turkish", "greek", "dutch", "swedish",
+              "norwegian", "danish", "finnish", "polish", "czech", "hungarian", "romanian",
+              "ukrainian", "persian", "farsi", "vietnamese", "thai", "indonesian", "tagalog",
+              "swahili", "latin", "gaelic", "welsh", "irish", "yiddish", "sign language"}
+_LANGUAGE_TAG = re.compile(r"^(?:(?:speaking in|speaks in|continues in|says in|in|speaking|"
+                           r"speaks|speak)\s+)?(?P<name>[a-z ]+?)$", re.I)
 # Bracketed words that name who speaks rather than what is heard.
 _ROLES = {"narrator", "announcer", "all", "both", "man", "woman", "men", "women", "boy", "girl",
           "reporter", "host", "presenter", "interviewer", "crowd", "voice", "voices", "speaker",
@@ -119,9 +134,10 @@ def _classify_cue(reading: Reading, number: int, start: float, end: float,
                   lines: list[str]) -> None:
     parts: list[tuple[str, str, str]] = []  # (style, caption, kind)
     speech: list[str] = []
-    names: list[tuple[str, str, str]] = []  # bracketed tags that could be speaker names
+    names: set[int] = set()  # positions in `parts` of tags that could be speaker names
     labels = 0
-    for raw in lines:
+    other: str | None = None  # why tags that are not sounds were set aside
+    for raw in _join_open(lines):
         line = _DASH.sub("", raw.strip())
         label = _LABEL.match(line)
         if label:
@@ -138,26 +154,39 @@ def _classify_cue(reading: Reading, number: int, start: float, end: float,
             styles = f"{style}+notes" if notes else style
             if not caption:
                 continue
-            (names if _could_be_name(caption) else parts).append((styles, caption, kind))
+            if _ON_SCREEN.search(caption):
+                other = SKIP_TEXT
+            elif _is_language(caption):
+                other = SKIP_LANGUAGE
+            else:
+                if _role(caption) or _could_be_name(caption):
+                    names.add(len(parts))
+                parts.append((styles, caption, kind))
         if rest and notes and not tags:
             parts.append(("notes", rest, "lyrics"))
-        elif rest and reading.capitals and _is_capitals(shown):
+        elif rest and reading.capitals and not label and _is_capitals(shown):
             parts.append(("capitals", rest, "music" if _MUSIC.search(rest) else "sound"))
         elif rest:
             speech.append(rest)
         elif notes and not tags:
             parts.append(("notes", "music", "music"))
-    if speech:
-        labels += len(names)  # names before dialogue are speaker labels
-    else:
-        parts = names + parts  # a bracketed word alone ([Thunder]) is a sound
+    # names before dialogue are speaker labels; alone, a bracketed word ([Thunder]) is a sound
+    # but a role ([narrator]) is still a label
+    label_at = names if speech else {i for i in names if _role(parts[i][1])}
+    labels += len(label_at)
+    parts = [p for i, p in enumerate(parts) if i not in label_at]
     reading.labels += labels
     text = " / ".join(lines)
+    kinds = {kind for _, _, kind in parts}
     if speech and parts:
         reading.skipped.append((number, SKIP_MIXED, text))
+    elif "lyrics" in kinds and len(kinds) > 1:
+        reading.skipped.append((number, SKIP_LYRICS_AND_TAG, text))
     elif parts:
-        captions = list(dict.fromkeys(caption for _, caption, _ in parts))
-        kinds = {kind for _, _, kind in parts}
+        unique: dict[str, str] = {}
+        for _, caption, _ in parts:
+            unique.setdefault(caption.casefold(), caption)  # one of each, whatever its case
+        captions = list(unique.values())
         kind = "lyrics" if "lyrics" in kinds else "music" if kinds == {"music"} else "sound"
         styles = tuple(dict.fromkeys(style for style, _, _ in parts))
         reading.styles.update(styles)
@@ -165,20 +194,54 @@ def _classify_cue(reading: Reading, number: int, start: float, end: float,
                                        text))
     elif speech:
         reading.speech += 1
+    elif other:
+        reading.skipped.append((number, other, text))
     elif lines:
-        reading.skipped.append((number, SKIP_EMPTY, text))
+        reading.skipped.append((number, SKIP_LABEL if labels else SKIP_EMPTY, text))
 
 
 def _clean(text: str) -> str:
-    """Collapse whitespace, drop edge punctuation; lower a caption written in capitals."""
-    text = " ".join(text.split()).strip(" .,;:!?-–—\"'")
-    return text.lower() if text.isupper() else text
+    """Collapse whitespace, drop edge punctuation (a quote only when unpaired); lower a caption
+    written in capitals or Title Case, so the targets do not vary with the file's casing."""
+    text = " ".join(text.split()).strip(" .,;:!?-–—")
+    if text.count('"') % 2:
+        text = text.strip('"')
+    words = text.split()
+    title = len(words) > 1 and all(w[:1].isupper() and w[1:].islower() for w in words
+                                   if w[:1].isalpha())
+    return text.lower() if text.isupper() or title else text
+
+
+def _join_open(lines: list[str]) -> list[str]:
+    """A tag broken over two lines ([door / slams]) is read as one line."""
+    out: list[str] = []
+    for line in lines:
+        if out and (out[-1].count("[") > out[-1].count("]")
+                    or out[-1].count("(") > out[-1].count(")")):
+            out[-1] = f"{out[-1]} {line.strip()}"
+        else:
+            out.append(line)
+    return out
+
+
+def _is_language(caption: str) -> bool:
+    """[in Spanish], [speaking Russian], [French]: the speech's language, not a sound."""
+    m = _LANGUAGE_TAG.match(caption.strip())
+    return bool(m) and m["name"].strip().lower() in _LANGUAGES
+
+
+def _role(caption: str) -> bool:
+    """[narrator], [Man 2]: who speaks, not a sound."""
+    return re.sub(r"\s*\d+$", "", caption).lower() in _ROLES
 
 
 def _is_capitals(text: str) -> bool:
+    """A BBC sound line: capitals, not a shout (GET OUT!, WHAT?), not a credit list (ending in
+    a comma), and not a lone acronym (FBI, OK)."""
     letters = _LETTERS.findall(text)
     return (len(letters) >= 2 and all(c.isupper() for c in letters)
-            and len(text.split()) <= 8) and not text.rstrip().endswith(",")
+            and len(text.split()) <= 8 and not text.rstrip().endswith((",", "!", "?"))
+            and not (len(text.split()) == 1 and len(letters) <= 3))
 
 
 def _could_be_name(caption: str) -> bool:
