@@ -83,7 +83,10 @@ def test_slow_exchange_keeps_one_speaker_per_caption() -> None:
     ("netflix", "auto", {}, ["Hello.", "Hi there."]),
     ("netflix", "auto", {"S1": "ANNA", "S2": "BEN"}, ["[ANNA] Hello.", "[BEN] Hi there."]),
     ("netflix", "never", {"S1": "ANNA"}, ["Hello.", "Hi there."]),
-    ("netflix", "always", {}, ["[speaker 1] Hello.", "[speaker 2] Hi there."]),
+    ("netflix", "always", {}, ["[SPEAKER 1] Hello.", "[SPEAKER 2] Hi there."]),
+    ("cea608", "auto", {}, [">> Hello.", ">> Hi there."]),  # US: every change marked
+    ("cea608", "auto", {"S2": "Ben"}, [">> Hello.", ">> BEN: Hi there."]),
+    ("cea608", "never", {}, ["Hello.", "Hi there."]),
     ("bbc", "auto", {"S1": "Anna", "S2": "Ben"}, ["ANNA: Hello.", "BEN: Hi there."]),
 ])
 def test_speaker_labels(style: str, mode: str, names: dict, expected: list[str]) -> None:
@@ -138,3 +141,74 @@ def test_sounds_too_close_to_read_share_a_caption() -> None:
     cues = build_captions([], [crack, storm], NETFLIX, 24.0, 5.0)
     assert [c.text for c in cues] == ["[artillery firing]\n[thunderstorm]"]
     assert cues[0].start == pytest.approx(0.15) and cues[0].end == pytest.approx(4.8)
+
+
+def _texts(cues) -> list[str]:  # noqa: ANN001
+    return [c.text for c in cues]
+
+
+def test_a_sound_under_a_full_caption_goes_to_the_nearest_room_in_order() -> None:
+    """[door slams] under a full two-line caption joins the next caption (1 s late), not the
+    end of the scene; [glass shatters] keeps its own pause, after the door."""
+    words = words_at("So I told him that we would be there by eight.", 0.0, 0.25, "S1")
+    words += words_at("He did not seem happy about it.", 3.0, 0.25, "S1")
+    cues = build_captions(words, [Cue(2.0, 2.5, "sound", "door slams"),
+                                  Cue(5.5, 6.0, "sound", "glass shatters")], NETFLIX, 24, 10)
+    assert _texts(cues) == ["So I told him that we\nwould be there by eight.",
+                            "[door slams]\nHe did not seem happy about it.", "[glass shatters]"]
+    assert cues[2].start == 5.5 and cues[1].start == 3.0
+
+
+def test_a_sound_in_the_pause_keeps_an_exchange_apart() -> None:
+    words = words_at("Did you hear that?", 0.0, 0.25, "S1")
+    words += words_at("It came from upstairs.", 1.5, 0.25, "S2")
+    cues = build_captions(words, [Cue(1.15, 1.4, "sound", "thud")], NETFLIX, 24, 10)
+    assert _texts(cues) == ["Did you hear that?", "[thud]", "It came from upstairs."]
+    assert cues[1].start == 1.15
+
+
+def test_captions_cut_at_clauses_that_also_break_the_lines_well() -> None:
+    text = ("It was the best of times, it was the worst of times, it was the age of wisdom, "
+            "it was the age of foolishness, it was the epoch of belief.")
+    cues = build_captions(words_at(text, 0.0, 0.28), [], NETFLIX, 24, 60)
+    assert _texts(cues)[0] == "It was the best of times,\nit was the worst of times,"
+    for cue in cues:  # every line of every caption ends at a clause
+        assert all(line.endswith((",", ".")) for line in cue.text.split("\n"))
+
+
+def test_a_one_word_sentence_shares_rather_than_flashes() -> None:
+    text = "Hi. I was wondering if you could help me with something."
+    cues = build_captions(words_at(text, 0.0, 0.3), [], NETFLIX, 24, 60)
+    assert _texts(cues) == ["Hi. I was wondering if you\ncould help me with something."]
+
+
+def test_no_caption_ends_on_an_article_when_it_is_full() -> None:
+    text = "We waited all night at the station for a train that never came to the platform"
+    for style in ("netflix", "dcmp", "cea608"):
+        cues = build_captions(words_at(text, 0.0, 0.3), [], load_style(style), 24, 60)
+        assert all(c.text.split()[-1] not in ("the", "a", "for", "to", "at") for c in cues)
+
+
+def test_the_speaker_after_a_dashed_exchange_is_labelled_again() -> None:
+    from ccgen.captions.speakers import SpeakerMarks
+
+    words = words_at("Hello there.", 0.0, 0.3, "S1") + words_at("Are you there?", 2.0, 0.3, "S1")
+    words += words_at("Yes.", 3.3, 0.3, "S2") + words_at("Good, come in.", 6.0, 0.3, "S1")
+    cues = build_captions(words, [], NETFLIX, 24, 60,
+                          SpeakerMarks("auto", {"S1": "Anna", "S2": "Ben"}))
+    assert _texts(cues) == ["[ANNA] Hello there.", "- Are you there?\n- Yes.",
+                            "[ANNA] Good, come in."]
+
+
+def test_long_lyrics_wrap_with_a_note_on_every_line_and_captions_end_with_the_media() -> None:
+    song = ("Twinkle, twinkle, little star, how I wonder what you are, up above the world so "
+            "high, like a diamond in the sky")
+    for name in ("netflix", "dcmp", "cea608"):
+        style = load_style(name)
+        cues = build_captions(words_at("One two three four five six seven.", 27.0, 0.35),
+                              [Cue(1.0, 9.0, "lyrics", song)], style, 24, 30.0)
+        lyrics = [line for c in cues if "♪" in c.text for line in c.text.split("\n")]
+        assert all(line.startswith("♪ ") and line.endswith(" ♪") for line in lyrics)
+        assert all(len(line) <= style.max_chars for line in lyrics)
+        assert " ".join(line.strip("♪ ") for line in lyrics) == song
+        assert max(c.end for c in cues) <= 30.0

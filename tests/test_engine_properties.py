@@ -77,11 +77,15 @@ def speech_words(cues: list[Cue], sounds: list[Cue], style_name: str) -> list[st
     style = load_style(style_name)
     sound_lines = {style.render(s.kind, s.text) for s in sounds}
     dash = style.dialogue_dash + " "
+    change = style.speaker_label("") + " " if style.mark_speaker_changes else None
     out: list[str] = []
     for cue in cues:
         if cue.kind == "speech":
             for line in cue.text.split("\n"):
+                if change and line == change.strip():
+                    continue  # a ">>" mark on a line of its own
                 if line not in sound_lines:
+                    line = line.removeprefix(change) if change else line  # a ">>" mark
                     out.extend(line.removeprefix(dash).split())
     return out
 

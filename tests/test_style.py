@@ -36,7 +36,7 @@ def test_presets_render_sounds_music_and_lyrics_as_their_guide_says(
 
 
 @pytest.mark.parametrize(("name", "label"), [
-    ("netflix", "[John]"), ("bbc", "JOHN:"), ("dcmp", "(John)"), ("cea608", ">> JOHN:"),
+    ("netflix", "[JOHN]"), ("bbc", "JOHN:"), ("dcmp", "(John)"), ("cea608", ">> JOHN:"),
 ])
 def test_speaker_labels_follow_the_guide(name: str, label: str) -> None:
     assert load_style(name).speaker_label("John") == label
@@ -157,3 +157,8 @@ def test_unknown_preset_lists_the_presets() -> None:
 def test_invalid_toml_is_an_input_error(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="not valid TOML"):
         load_style(write(tmp_path, "max_chars = = 3\n"))
+
+
+def test_a_quoted_title_keeps_its_case() -> None:
+    assert load_style("netflix").render("sound", '"Hey Jude" Playing') == '["Hey Jude" playing]'
+    assert load_style("bbc").render("music", '"Hey Jude" plays') == '"Hey Jude" PLAYS'

@@ -4,26 +4,28 @@ Rules, in the order they apply:
 1. Words are grouped into blocks that never cross a speaker change or a pause of
    ``style.pause_split`` seconds.
 2. A block is cut into captions that fit the style's lines (see :mod:`layout`) and maximum
-   duration, cutting preferably after a sentence or clause end. Two sentences share a caption
-   only when each fits on its own line; otherwise the next sentence starts a new caption.
-   No word is dropped or reordered.
+   duration, cutting preferably after a sentence or clause end that also leaves good line
+   breaks, and never right after an article or preposition when avoidable. Two sentences
+   share a caption only when each fits on its own line, or the first is too short to stand
+   alone ("Hi."); otherwise the next sentence starts a new caption. No word is dropped or
+   reordered.
 3. Each caption starts with its first word, stays up to ``max_hang`` after its last word, and
    longer still when the style's minimum duration or reading speed needs it, never into the
    next caption's minimum gap (``min_gap_frames`` at the media's frame rate).
    Speaker marks (:mod:`speakers`): a quick two-speaker exchange becomes one dashed caption,
    and labels name speakers when asked.
-4. Sound and music cues are rendered by the style (``[door slams]``, ``♪``...). One in a pause
-   gets its own caption; one under speech shares the speech caption on its own line when there
-   is room, otherwise it is shown just before or after the speech. Sounds too close together
+4. Sound and music cues are rendered by the style (``[door slams]``, ``♪``...), wrapped when
+   longer than a line. One in a pause gets its own caption; one under speech goes where it is
+   read closest to when it is heard (see :func:`_place_sounds`). Sounds too close together
    to be read one after the other share one caption, a line each.
-5. A last pass enforces order, no overlap and the minimum gap.
+5. A last pass enforces order, no overlap, the minimum gap and the end of the media.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from ccgen.captions.layout import CLAUSE_END, SENTENCE_END, break_lines
+from ccgen.captions.layout import BINDING, CLAUSE_END, SENTENCE_END, break_lines
 from ccgen.captions.speakers import SpeakerMarks, add_labels, join_dialogue
 from ccgen.captions.style import Style
 from ccgen.cues import Cue, Word
@@ -72,25 +74,46 @@ def _cut_block(block: list[Word], style: Style) -> list[_Draft]:
     current: list[Word] = []
     for i, word in enumerate(block):
         if current and not _fits([*current, word], style):
-            cut = len(current)
-            for k in range(len(current) - 1, max(0, int(len(current) * 0.4)) - 1, -1):
-                if current[k].text.endswith(SENTENCE_END + CLAUSE_END):
-                    cut = k + 1
-                    break
-            rest = current[cut:]
-            if rest and not _fits([*rest, word], style):
-                cut, rest = len(current), []
+            cut = _cut_point(current, word, style)
             drafts.append(_Draft(current[:cut]))
-            current = rest
+            current = current[cut:]
         current.append(word)
         if word.text.endswith(SENTENCE_END) and i + 1 < len(block):
-            ahead = _sentence_ahead(block, i + 1)
-            if not (_fits(current + ahead, style) and _own_lines([*current, *ahead], style)):
+            together = [*current, *_sentence_ahead(block, i + 1)]
+            if not (_fits(together, style)
+                    and (_own_lines(together, style) or _short(current))):
                 drafts.append(_Draft(current))
                 current = []
     if current:
         drafts.append(_Draft(current))
     return drafts
+
+
+def _short(words: list[Word]) -> bool:
+    """A caption too short to stand alone ("Hi.", "Okay."): it may share with the next
+    sentence rather than flash by."""
+    return len(words) <= 2 and len(" ".join(w.text for w in words)) <= 12
+
+
+def _cut_point(current: list[Word], word: Word, style: Style) -> int:
+    """Where the caption that `word` no longer fits ends: after a sentence or clause end in
+    its last 60 %, preferably one that leaves its lines breaking at sense units too; else
+    where it is full, but not right after an article, preposition or conjunction."""
+    ends = [k + 1 for k in range(len(current) - 1, max(0, int(len(current) * 0.4)) - 1, -1)
+            if current[k].text.endswith(SENTENCE_END + CLAUSE_END)
+            and _fits([*current[k + 1:], word], style)]
+    for k in ends:
+        lines = break_lines(" ".join(w.text for w in current[:k]), style.max_chars,
+                            style.max_lines) or []
+        if all(line.endswith(SENTENCE_END + CLAUSE_END) for line in lines[:-1]):
+            return k
+    if ends:
+        return ends[0]
+    k = len(current)
+    while (k > 1 and current[k - 1].text.lower().strip("\"'()") in BINDING
+           and _fits([*current[k - 1:], word], style)):
+        k -= 1
+    return k
 
 
 def _sentences(words: list[Word]) -> list[str]:
@@ -131,7 +154,12 @@ def _reading_time(text: str, style: Style) -> float:
 
 
 def _place_sounds(speech: list[Cue], sounds: list[Cue], style: Style, gap: float) -> list[Cue]:
-    """Rule 4: put each sound in a pause, or on a line of the speech caption it sits under."""
+    """Rule 4: put each sound where it is read closest to when it is heard.
+
+    In order: its own caption before the speech it sits under; a line of that speech caption,
+    if the caption can still be read in its time; its own caption in the first pause after;
+    a line of the next speech caption; a line of the host whatever the reading speed; last,
+    its own caption after the speech (the gaps pass then moves it on)."""
     out = list(speech)
     for sound in sounds:
         under = [c for c in speech if c.start < sound.end and sound.start < c.end]
@@ -139,18 +167,86 @@ def _place_sounds(speech: list[Cue], sounds: list[Cue], style: Style, gap: float
             out.append(sound)
             continue
         host = under[0]
-        room_before = host.start - gap - sound.start
-        if room_before >= style.min_duration:
+        if host.start - gap - sound.start >= style.min_duration:
             out.append(replace(sound, end=host.start - gap))
             continue
-        lines = host.text.split("\n")
-        if len(lines) < style.max_lines and len(sound.text) <= style.max_chars:
-            before = sound.start < (host.start + host.end) / 2
-            host.text = "\n".join([sound.text, *lines] if before else [*lines, sound.text])
+        later = [c for c in speech if c.start >= host.end]
+        if _add_line(host, sound, style, later[0] if later else None, gap, strict=True):
+            continue
+        pause = _pause_after(under, speech, sound, style, gap)
+        if pause is not None:
+            out.append(pause)
+            continue
+        if later and _add_line(later[0], sound, style, later[1] if len(later) > 1 else None,
+                               gap, strict=True):
+            continue
+        if _add_line(host, sound, style, None, gap, strict=False):
             continue
         out.append(replace(sound, start=under[-1].end + gap,
                            end=max(sound.end, under[-1].end + gap + style.min_duration)))
     return sorted(out, key=lambda c: (c.start, c.end))
+
+
+def _add_line(cue: Cue, sound: Cue, style: Style, nxt: Cue | None, gap: float,
+              strict: bool) -> bool:
+    """Add the sound's line(s) to a speech caption, above its text when the sound starts in
+    the caption's first half; `strict`: only when the caption can still be read before
+    `nxt` (or within its longest duration) at the style's reading speed."""
+    lines, extra = cue.text.split("\n"), sound.text.split("\n")
+    if len(lines) + len(extra) > style.max_lines or any(len(x) > style.max_chars for x in extra):
+        return False
+    if strict:
+        slot = min(nxt.start - gap if nxt else float("inf"), cue.start + style.max_duration)
+        if slot - cue.start < _reading_time(cue.text + sound.text, style):
+            return False
+    before = sound.start < (cue.start + cue.end) / 2
+    cue.text = "\n".join([*extra, *lines] if before else [*lines, *extra])
+    return True
+
+
+def _pause_after(under: list[Cue], speech: list[Cue], sound: Cue, style: Style,
+                 gap: float) -> Cue | None:
+    """The sound as its own caption in the first pause, after a caption it sits under, that
+    is long enough for the style's minimum duration."""
+    for cue in under:
+        start = max(sound.start, cue.end + gap)
+        nxt = next((c for c in speech if c.start >= cue.end and c is not cue), None)
+        limit = nxt.start - gap if nxt else float("inf")
+        if limit - start >= style.min_duration:
+            return replace(sound, start=start,
+                           end=min(max(sound.end, start + style.min_duration), limit))
+    return None
+
+
+def _render_sound(sound: Cue, style: Style) -> list[Cue]:
+    """A sound, music or lyrics item as display text: one line when it fits, else wrapped
+    (lyrics with the style's ♪ on every line, as the guides ask), and spread over several
+    captions sharing the item's time when it needs more lines than the style has."""
+    full = style.render(sound.kind, sound.text)
+    if len(full) <= style.max_chars:
+        return [replace(sound, text=full)]
+    room = style.max_chars - (len(style.render(sound.kind, "x")) - 1)
+    lines = _wrap(sound.text, room)
+    groups = [lines[i:i + style.max_lines] for i in range(0, len(lines), style.max_lines)]
+    texts = ["\n".join(style.render("lyrics", line) for line in group)
+             if sound.kind == "lyrics" else style.render(sound.kind, "\n".join(group))
+             for group in groups]  # brackets close in every caption
+    sizes = [len(text) for text in texts]
+    out, at = [], sound.start
+    for text, size in zip(texts, sizes, strict=True):
+        length = (sound.end - sound.start) * size / sum(sizes)
+        out.append(replace(sound, start=at, end=at + length, text=text))
+        at += length
+    return out
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    """Lines of at most `width` characters, broken at sense units and balanced like speech
+    (a word longer than a line stands alone)."""
+    import textwrap
+
+    return break_lines(text, width, 24) or textwrap.wrap(
+        text, max(width, 1), break_long_words=False, break_on_hyphens=False) or [text]
 
 
 def _merge_close_sounds(cues: list[Cue], style: Style, gap: float) -> list[Cue]:
@@ -206,6 +302,9 @@ def _settle(cues: list[Cue], style: Style, gap: float, duration: float | None) -
             cue.end = max(cue.end, cue.start + _reading_time(cue.text, style))
             cue.end = min(cue.end, cue.start + style.max_duration)
         prev.end = cue.start - gap
+    for cue in cues:  # a caption pushed late still ends with the media
+        if cue.start < limit - style.min_gap(None):
+            cue.end = min(cue.end, limit)
     return [c for c in cues if c.end > c.start]
 
 
@@ -215,11 +314,9 @@ def build_captions(words: list[Word], sounds: list[Cue], style: Style,
     """Display cues (speech and sound) under `style`; see the module docstring for the rules."""
     gap = style.min_gap(frame_rate)
     speech = _speech_cues(sorted(words, key=lambda w: (w.start, w.end)), style)
-    speech = join_dialogue(speech, style)
+    speech = join_dialogue(speech, style, sounds)
     add_labels(speech, style, marks or SpeakerMarks())
-    rendered = [
-        replace(s, text=style.render(s.kind, s.text))
-        for s in sorted(sounds, key=lambda c: (c.start, c.end))
-    ]
+    rendered = [part for s in sorted(sounds, key=lambda c: (c.start, c.end))
+                for part in _render_sound(s, style)]
     cues = _merge_close_sounds(_place_sounds(speech, rendered, style, gap), style, gap)
     return _settle(cues, style, gap, duration)

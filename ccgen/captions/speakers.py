@@ -54,8 +54,9 @@ def parse_names(text: str | None) -> dict[str, str]:
     return names
 
 
-def join_dialogue(cues: list[Cue], style: Style) -> list[Cue]:
-    """Join quick two-speaker exchanges into dashed two-line captions (rule 1)."""
+def join_dialogue(cues: list[Cue], style: Style, sounds: list[Cue] | None = None) -> list[Cue]:
+    """Join quick two-speaker exchanges into dashed two-line captions (rule 1), but not across
+    a sound heard in the pause between them: it is shown there, between the two lines' captions."""
     out: list[Cue] = []
     for cue in cues:
         prev = out[-1] if out else None
@@ -67,7 +68,8 @@ def join_dialogue(cues: list[Cue], style: Style) -> list[Cue]:
                 and max(len(prev.text), len(cue.text)) + len(style.dialogue_dash) + 1
                 <= style.max_chars
                 and cue.start - prev.end < style.pause_split
-                and cue.end - prev.start <= style.max_duration):
+                and cue.end - prev.start <= style.max_duration
+                and not any(prev.end <= s.start < cue.start for s in sounds or [])):
             dash = style.dialogue_dash
             prev.text, prev.end = f"{dash} {prev.text}\n{dash} {cue.text}", cue.end
             prev.speakers = [prev.speaker, cue.speaker]
@@ -78,8 +80,10 @@ def join_dialogue(cues: list[Cue], style: Style) -> list[Cue]:
 
 
 def add_labels(cues: list[Cue], style: Style, marks: SpeakerMarks) -> None:
-    """Rule 2: label the first caption of each speaker turn, in place."""
-    if not marks.labelling:
+    """Rule 2: label the first caption of each speaker turn, in place. A style that marks
+    every change (US ``>>``) does so unless labels are ``never``, naming speakers it knows."""
+    changes = style.mark_speaker_changes and marks.labels != "never"
+    if not (marks.labelling or changes):
         return
     last = None
     for cue in cues:
@@ -88,10 +92,13 @@ def add_labels(cues: list[Cue], style: Style, marks: SpeakerMarks) -> None:
         lines = cue.text.split("\n")
         dashed = all(line.startswith(style.dialogue_dash + " ") for line in lines) and len(
             lines) > 1
-        if dashed:
-            continue  # a dashed pair already marks the change; its speakers alternate
+        if dashed:  # a dashed pair already marks the change; its speakers alternate
+            last = cue.speakers[-1] if cue.speakers else cue.speaker
+            continue
         if cue.speaker != last:
-            label = style.speaker_label(marks.name(cue.speaker))
+            named = cue.speaker in marks.names or marks.labels == "always" or (
+                marks.labelling and not style.mark_speaker_changes)
+            label = style.speaker_label(marks.name(cue.speaker) if named else "")
             if len(label) + 1 + len(lines[0]) <= style.max_chars:
                 lines[0] = f"{label} {lines[0]}"
             elif len(lines) < style.max_lines and len(label) <= style.max_chars:

@@ -12,6 +12,7 @@ checks them), so a caption that ccgen makes is judged by the numbers it was made
 
 from __future__ import annotations
 
+import re
 import string
 import tomllib
 from dataclasses import dataclass, fields
@@ -71,7 +72,9 @@ class Style:
     music_template: str = "[{{ text }}]"
     lyrics_template: str = "♪ {{ text }} ♪"
     # How an off-screen or unclear speaker is named ([JOHN], JOHN:, (John), >> JOHN:).
-    speaker_label_template: str = "[{{ name }}]"
+    speaker_label_template: str = "[{{ name | upper }}]"
+    # US broadcast practice: every change of speaker is marked (>>), named or not.
+    mark_speaker_changes: bool = False
     # Which characters the target display can show: "unicode" (any printable) or "cea608".
     charset: str = "unicode"
     # BBC-style chaining: a gap between captions shorter than this (seconds) should be closed
@@ -89,7 +92,10 @@ class Style:
     def render(self, kind: str, text: str) -> str:
         """Display text of a sound, music or lyrics item under this style."""
         if kind in ("sound", "music"):
-            text = text.upper() if self.sound_case == "upper" else text.lower()
+            # a quoted title keeps its case: ["Hey Jude" playing], not ["hey jude" playing]
+            text = "".join(part if part[:1] in "\"“" else
+                           part.upper() if self.sound_case == "upper" else part.lower()
+                           for part in re.split(r'("[^"]*"|“[^”]*”)', text))
         key = {"sound": "sound_template", "music": "music_template",
                "lyrics": "lyrics_template"}.get(kind)
         if key is None:
@@ -136,7 +142,7 @@ _CHOICES = {"sound_case": ("lower", "upper"), "charset": tuple(CHARSETS)}
 def load_style(name_or_path: str | Path) -> Style:
     """Load a preset by name, or a style file by path; InputError names a bad field."""
     candidate = Path(name_or_path)
-    if candidate.suffix == ".toml" or candidate.exists():
+    if candidate.suffix == ".toml" or candidate.is_file():
         path = candidate
         if not path.is_file():
             raise InputError(f"style file {path}: no such file")
@@ -163,7 +169,8 @@ def _from_dict(data: dict, path: Path) -> Style:
         expected = known[key].type
         ok = {"int": isinstance(value, int) and not isinstance(value, bool),
               "float": isinstance(value, int | float) and not isinstance(value, bool),
-              "str": isinstance(value, str)}.get(str(expected), True)
+              "str": isinstance(value, str),
+              "bool": isinstance(value, bool)}.get(str(expected), True)
         if not ok:
             raise InputError(f"style file {path}: field {key!r} must be a {expected}, "
                              f"not {value!r}")
