@@ -207,8 +207,23 @@ def test_long_lyrics_wrap_with_a_note_on_every_line_and_captions_end_with_the_me
         style = load_style(name)
         cues = build_captions(words_at("One two three four five six seven.", 27.0, 0.35),
                               [Cue(1.0, 9.0, "lyrics", song)], style, 24, 30.0)
-        lyrics = [line for c in cues if "♪" in c.text for line in c.text.split("\n")]
-        assert all(line.startswith("♪ ") and line.endswith(" ♪") for line in lyrics)
+        shown = [c.text for c in cues if "♪" in c.text]
+        lyrics = [line for text in shown for line in text.split("\n")]
+        if style.lyrics_marks == "line":  # Netflix: a note at both ends of every line
+            assert all(line.startswith("♪ ") and line.endswith(" ♪") for line in lyrics)
+        else:  # DCMP: around each caption, ♪♪ closing the song
+            assert all(t.startswith("♪ ") and t.endswith(" ♪") for t in shown[:-1])
+            assert shown[-1].endswith(" ♪♪")
         assert all(len(line) <= style.max_chars for line in lyrics)
         assert " ".join(line.strip("♪ ") for line in lyrics) == song
         assert max(c.end for c in cues) <= 30.0
+
+
+def test_a_song_is_marked_per_caption_and_at_its_end() -> None:
+    song = [Cue(1.0, 4.0, "lyrics", "Twinkle, twinkle, little star"),
+            Cue(4.5, 8.0, "lyrics", "how I wonder what you are")]
+    bbc = build_captions([], song, load_style("bbc"), 25, 30)
+    assert _texts(bbc) == ["# Twinkle, twinkle, little star", "# how I wonder what you are #"]
+    dcmp = build_captions([], song, load_style("dcmp"), 25, 30)
+    assert _texts(dcmp)[-1] == "♪ how I wonder what you are ♪♪"
+    assert all(t.startswith("♪ ") and t.endswith(" ♪") for t in _texts(dcmp)[:-1])

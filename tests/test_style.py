@@ -22,7 +22,7 @@ def test_the_four_presets_are_shipped_and_name_their_guide() -> None:
 
 @pytest.mark.parametrize(("name", "sound", "music", "lyrics"), [
     ("netflix", "[door slams]", "[eerie music]", "♪ la la la ♪"),
-    ("bbc", "DOOR SLAMS", "EERIE MUSIC", "# la la la #"),
+    ("bbc", "DOOR SLAMS", "EERIE MUSIC", "# la la la"),
     ("dcmp", "[door slams]", "[eerie music]", "♪ la la la ♪"),
     ("cea608", "[door slams]", "[eerie music]", "♪ la la la ♪"),
 ])
@@ -162,3 +162,13 @@ def test_invalid_toml_is_an_input_error(tmp_path: Path) -> None:
 def test_a_quoted_title_keeps_its_case() -> None:
     assert load_style("netflix").render("sound", '"Hey Jude" Playing') == '["Hey Jude" playing]'
     assert load_style("bbc").render("music", '"Hey Jude" plays') == '"Hey Jude" PLAYS'
+
+
+@pytest.mark.parametrize(("name", "last"), [
+    ("netflix", "♪ la la la ♪"), ("bbc", "# la la la #"), ("dcmp", "♪ la la la ♪♪"),
+    ("cea608", "♪ la la la ♪"),
+])
+def test_the_last_caption_of_a_song_is_marked_per_guide(name: str, last: str) -> None:
+    """BBC: # at the start of each song subtitle and at both ends of the last; DCMP: ♪♪ at
+    the end of the last."""
+    assert load_style(name).render("lyrics", "la la la", last=True) == last

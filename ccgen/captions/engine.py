@@ -218,19 +218,26 @@ def _pause_after(under: list[Cue], speech: list[Cue], sound: Cue, style: Style,
     return None
 
 
-def _render_sound(sound: Cue, style: Style) -> list[Cue]:
+def _render_sound(sound: Cue, style: Style, last: bool = False) -> list[Cue]:
     """A sound, music or lyrics item as display text: one line when it fits, else wrapped
-    (lyrics with the style's ♪ on every line, as the guides ask), and spread over several
-    captions sharing the item's time when it needs more lines than the style has."""
-    full = style.render(sound.kind, sound.text)
+    (lyrics marked per line or per caption as the style says, the song's last caption with
+    its own mark: `last`), and spread over several captions sharing the item's time when it
+    needs more lines than the style has."""
+    full = style.render(sound.kind, sound.text, last)
     if len(full) <= style.max_chars:
         return [replace(sound, text=full)]
-    room = style.max_chars - (len(style.render(sound.kind, "x")) - 1)
+    room = style.max_chars - (max(len(style.render(sound.kind, "x", flag))
+                                  for flag in (False, True)) - 1)
     lines = _wrap(sound.text, room)
     groups = [lines[i:i + style.max_lines] for i in range(0, len(lines), style.max_lines)]
-    texts = ["\n".join(style.render("lyrics", line) for line in group)
-             if sound.kind == "lyrics" else style.render(sound.kind, "\n".join(group))
-             for group in groups]  # brackets close in every caption
+    texts = []
+    for n, group in enumerate(groups, 1):
+        final = last and n == len(groups)
+        if sound.kind == "lyrics" and style.lyrics_marks == "line":
+            texts.append("\n".join(style.render("lyrics", line, final and k == len(group))
+                                   for k, line in enumerate(group, 1)))
+        else:  # marks or brackets open and close in every caption
+            texts.append(style.render(sound.kind, "\n".join(group), final))
     sizes = [len(text) for text in texts]
     out, at = [], sound.start
     for text, size in zip(texts, sizes, strict=True):
@@ -238,6 +245,13 @@ def _render_sound(sound: Cue, style: Style) -> list[Cue]:
         out.append(replace(sound, start=at, end=at + length, text=text))
         at += length
     return out
+
+
+def _song_ends(sounds: list[Cue]) -> set[int]:
+    """Positions of the lyrics that end a song: no more lyrics within SONG_GAP after them."""
+    lyrics = [(i, s) for i, s in enumerate(sounds) if s.kind == "lyrics"]
+    return {i for i, s in lyrics
+            if not any(o is not s and s.start <= o.start < s.end + SONG_GAP for _, o in lyrics)}
 
 
 def _wrap(text: str, width: int) -> list[str]:
@@ -265,6 +279,8 @@ def _merge_close_sounds(cues: list[Cue], style: Style, gap: float) -> list[Cue]:
         out.append(cue)
     return out
 
+
+SONG_GAP = 2.0  # lyrics closer than this (seconds) are lines of one song
 
 # How late a caption may start to give the one before it reading time (minimum durations
 # still win beyond this: a caption nobody can read is worse than one that is late).
@@ -316,7 +332,8 @@ def build_captions(words: list[Word], sounds: list[Cue], style: Style,
     speech = _speech_cues(sorted(words, key=lambda w: (w.start, w.end)), style)
     speech = join_dialogue(speech, style, sounds)
     add_labels(speech, style, marks or SpeakerMarks())
-    rendered = [part for s in sorted(sounds, key=lambda c: (c.start, c.end))
-                for part in _render_sound(s, style)]
+    ordered = sorted(sounds, key=lambda c: (c.start, c.end))
+    ends = _song_ends(ordered)
+    rendered = [part for i, s in enumerate(ordered) for part in _render_sound(s, style, i in ends)]
     cues = _merge_close_sounds(_place_sounds(speech, rendered, style, gap), style, gap)
     return _settle(cues, style, gap, duration)

@@ -47,6 +47,7 @@ CHARSETS: dict[str, frozenset[str] | None] = {"unicode": None, "cea608": CEA608_
 # Template fields and the variables each one is rendered with.
 TEMPLATE_FIELDS: dict[str, str] = {
     "sound_template": "text", "music_template": "text", "lyrics_template": "text",
+    "lyrics_last_template": "text",
     "speaker_label_template": "name",
 }
 
@@ -71,6 +72,10 @@ class Style:
     sound_template: str = "[{{ text }}]"
     music_template: str = "[{{ text }}]"
     lyrics_template: str = "♪ {{ text }} ♪"
+    # The last caption of a song, where a guide marks it ("♪♪", BBC "# … #"); "" = as above.
+    lyrics_last_template: str = ""
+    # Where the lyrics marks go: on every "line" (Netflix) or around each "caption" (DCMP, BBC).
+    lyrics_marks: str = "line"
     # How an off-screen or unclear speaker is named ([JOHN], JOHN:, (John), >> JOHN:).
     speaker_label_template: str = "[{{ name | upper }}]"
     # US broadcast practice: every change of speaker is marked (>>), named or not.
@@ -89,15 +94,17 @@ class Style:
         """The characters this style's display can show, or None for any printable one."""
         return CHARSETS[self.charset]
 
-    def render(self, kind: str, text: str) -> str:
-        """Display text of a sound, music or lyrics item under this style."""
+    def render(self, kind: str, text: str, last: bool = False) -> str:
+        """Display text of a sound, music or lyrics item under this style; `last`: the last
+        caption of a song (lyrics only)."""
         if kind in ("sound", "music"):
             # a quoted title keeps its case: ["Hey Jude" playing], not ["hey jude" playing]
             text = "".join(part if part[:1] in "\"“" else
                            part.upper() if self.sound_case == "upper" else part.lower()
                            for part in re.split(r'("[^"]*"|“[^”]*”)', text))
         key = {"sound": "sound_template", "music": "music_template",
-               "lyrics": "lyrics_template"}.get(kind)
+               "lyrics": "lyrics_last_template" if last and self.lyrics_last_template
+               else "lyrics_template"}.get(kind)
         if key is None:
             return text
         return self._render(key, text=text)
@@ -136,7 +143,8 @@ _RANGES = {
     "default_frame_rate": (10.0, 120.0), "max_hang": (0.0, 5.0), "pause_split": (0.1, 10.0),
     "close_gap": (0.0, 5.0),
 }
-_CHOICES = {"sound_case": ("lower", "upper"), "charset": tuple(CHARSETS)}
+_CHOICES = {"sound_case": ("lower", "upper"), "charset": tuple(CHARSETS),
+            "lyrics_marks": ("line", "caption")}
 
 
 def load_style(name_or_path: str | Path) -> Style:
