@@ -2,7 +2,8 @@
 
 Rules, in the order they apply:
 1. Words are grouped into blocks that never cross a speaker change or a pause of
-   ``style.pause_split`` seconds.
+   ``style.pause_split`` seconds (a "change" in mid-sentence, into a lower-case word with
+   no pause, is taken for a diarization slip).
 2. A block is cut into captions that fit the style's lines (see :mod:`layout`) and maximum
    duration, cutting preferably after a sentence or clause end that also leaves good line
    breaks, and never right after an article or preposition when avoidable. Two sentences
@@ -45,11 +46,20 @@ def _blocks(words: list[Word], style: Style) -> list[list[Word]]:
     for word in words:
         if blocks:
             last = blocks[-1][-1]
-            if word.speaker == last.speaker and word.start - last.end < style.pause_split:
+            same = word.speaker == last.speaker or _slip(last, word)
+            if same and word.start - last.end < style.pause_split:
                 blocks[-1].append(word)
                 continue
         blocks.append([word])
     return blocks
+
+
+def _slip(last: Word, word: Word) -> bool:
+    """A speaker change in mid-sentence (no sentence or clause end before it, the next word in
+    lower case, no pause) is far likelier a diarization slip than an interruption, and
+    splitting there strands half a sentence ("So" / "we'll come back.")."""
+    return (not last.text.endswith(SENTENCE_END + CLAUSE_END + ("-", "—"))
+            and word.text[:1].islower() and word.start - last.end < SLIP_PAUSE)
 
 
 def _fits(words: list[Word], style: Style) -> bool:
@@ -81,7 +91,8 @@ def _cut_block(block: list[Word], style: Style) -> list[_Draft]:
         if word.text.endswith(SENTENCE_END) and i + 1 < len(block):
             together = [*current, *_sentence_ahead(block, i + 1)]
             if not (_fits(together, style)
-                    and (_own_lines(together, style) or _short(current))):
+                    and (_own_lines(together, style)
+                         or (_short(current) and _readable(together, style)))):
                 drafts.append(_Draft(current))
                 current = []
     if current:
@@ -93,6 +104,12 @@ def _short(words: list[Word]) -> bool:
     """A caption too short to stand alone ("Hi.", "Okay."): it may share with the next
     sentence rather than flash by."""
     return len(words) <= 2 and len(" ".join(w.text for w in words)) <= 12
+
+
+def _readable(words: list[Word], style: Style) -> bool:
+    """Whether the words, as one caption, can be read in the time they are spoken (+ hang)."""
+    text = " ".join(w.text for w in words)
+    return (words[-1].end + style.max_hang - words[0].start) * style.max_cps >= len(text)
 
 
 def _cut_point(current: list[Word], word: Word, style: Style) -> int:
@@ -280,6 +297,7 @@ def _merge_close_sounds(cues: list[Cue], style: Style, gap: float) -> list[Cue]:
     return out
 
 
+SLIP_PAUSE = 0.3  # seconds: a speaker change with less pause than this may be a slip
 SONG_GAP = 2.0  # lyrics closer than this (seconds) are lines of one song
 
 # How late a caption may start to give the one before it reading time (minimum durations
