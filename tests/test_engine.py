@@ -228,11 +228,3 @@ def test_a_song_is_marked_per_caption_and_at_its_end() -> None:
     assert _texts(dcmp)[-1] == "♪ how I wonder what you are ♪♪"
     assert all(t.startswith("♪ ") and t.endswith(" ♪") for t in _texts(dcmp)[:-1])
 
-
-def test_a_speaker_change_in_mid_sentence_is_taken_for_a_diarization_slip() -> None:
-    words = words_at("So", 0.0, 0.3, "S1") + words_at("we'll come back.", 0.35, 0.3, "S2")
-    assert _texts(build_captions(words, [], NETFLIX, 24, 10)) == ["So we'll come back."]
-    # a real turn: the first speaker finished a clause, or the second starts a sentence
-    words = words_at("Wait,", 0.0, 0.3, "S1") + words_at("we'll come back.", 0.35, 0.3, "S2")
-    assert len(build_captions(words, [], NETFLIX, 24, 10)) == 1  # joined as an exchange
-    assert build_captions(words, [], NETFLIX, 24, 10)[0].speakers == ["S1", "S2"]

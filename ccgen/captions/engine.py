@@ -2,8 +2,8 @@
 
 Rules, in the order they apply:
 1. Words are grouped into blocks that never cross a speaker change or a pause of
-   ``style.pause_split`` seconds (a "change" in mid-sentence, into a lower-case word with
-   no pause, is taken for a diarization slip).
+   ``style.pause_split`` seconds. (A change in mid-sentence is kept: treating it as a
+   diarization slip raised the caption-level DER on real recordings, 24.8 % to 28.9 %.)
 2. A block is cut into captions that fit the style's lines (see :mod:`layout`) and maximum
    duration, cutting preferably after a sentence or clause end that also leaves good line
    breaks, and never right after an article or preposition when avoidable. Two sentences
@@ -46,20 +46,11 @@ def _blocks(words: list[Word], style: Style) -> list[list[Word]]:
     for word in words:
         if blocks:
             last = blocks[-1][-1]
-            same = word.speaker == last.speaker or _slip(last, word)
-            if same and word.start - last.end < style.pause_split:
+            if word.speaker == last.speaker and word.start - last.end < style.pause_split:
                 blocks[-1].append(word)
                 continue
         blocks.append([word])
     return blocks
-
-
-def _slip(last: Word, word: Word) -> bool:
-    """A speaker change in mid-sentence (no sentence or clause end before it, the next word in
-    lower case, no pause) is far likelier a diarization slip than an interruption, and
-    splitting there strands half a sentence ("So" / "we'll come back.")."""
-    return (not last.text.endswith(SENTENCE_END + CLAUSE_END + ("-", "—"))
-            and word.text[:1].islower() and word.start - last.end < SLIP_PAUSE)
 
 
 def _fits(words: list[Word], style: Style) -> bool:
@@ -297,7 +288,6 @@ def _merge_close_sounds(cues: list[Cue], style: Style, gap: float) -> list[Cue]:
     return out
 
 
-SLIP_PAUSE = 0.3  # seconds: a speaker change with less pause than this may be a slip
 SONG_GAP = 2.0  # lyrics closer than this (seconds) are lines of one song
 
 # How late a caption may start to give the one before it reading time (minimum durations
