@@ -102,12 +102,18 @@ def test_log_json_lines(folder: Path, tmp_path: Path) -> None:
     assert done["status"] == "done" and done["outputs"]
 
 
-def test_kill_mid_batch_leaves_no_partial_files_and_rerun_finishes(tmp_path: Path) -> None:
+def tones(tmp_path: Path, count: int, seconds: float) -> tuple[Path, Path]:
+    """A folder of `count` distinct tones (the media) and an empty output folder."""
     media, out = tmp_path / "in", tmp_path / "out"
     media.mkdir()
     out.mkdir()
-    for i in range(6):
-        make_tone(media / f"clip{i}.wav", 3.0, freq=300 + 100 * i)
+    for i in range(count):
+        make_tone(media / f"clip{i}.wav", seconds, freq=300 + 100 * i)
+    return media, out
+
+
+def test_kill_mid_batch_leaves_no_partial_files_and_rerun_finishes(tmp_path: Path) -> None:
+    media, out = tones(tmp_path, 6, 3.0)
     proc = subprocess.Popen([sys.executable, "-m", "ccgen", str(media), "-d", str(out),
                              "-f", "srt,json", "-q"], start_new_session=True)
     deadline = time.monotonic() + 120
@@ -311,11 +317,7 @@ def test_usage_errors_come_before_the_work(folder: Path, tmp_path: Path) -> None
 
 
 def test_ctrl_c_stops_a_parallel_batch_and_keeps_the_record(tmp_path: Path) -> None:
-    media, out = tmp_path / "in", tmp_path / "out"
-    media.mkdir()
-    out.mkdir()
-    for i in range(8):
-        make_tone(media / f"clip{i}.wav", 4.0, freq=300 + 100 * i)
+    media, out = tones(tmp_path, 8, 4.0)
     manifest = tmp_path / "run.json"
     proc = subprocess.Popen([sys.executable, "-m", "ccgen", str(media), "-d", str(out), "-j",
                              "2", "--manifest", str(manifest), *FAST], start_new_session=True,
