@@ -228,3 +228,10 @@ def test_a_song_is_marked_per_caption_and_at_its_end() -> None:
     assert _texts(dcmp)[-1] == "♪ how I wonder what you are ♪♪"
     assert all(t.startswith("♪ ") and t.endswith(" ♪") for t in _texts(dcmp)[:-1])
 
+
+
+def test_a_label_that_does_not_fit_the_first_line_rebreaks_the_caption() -> None:
+    """cea608's >> goes in front of the text, the lines broken again, not on a line alone."""
+    cues = build_captions(words_at("I love this song on the radio.", 0.0, 0.3, "S1"), [],
+                          load_style("cea608"), 29.97, 10)
+    assert _texts(cues) == [">> I love this song\non the radio."]

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ccgen.captions.layout import break_lines
 from ccgen.captions.style import Style
 from ccgen.cues import Cue
 from ccgen.errors import InputError
@@ -99,8 +100,12 @@ def add_labels(cues: list[Cue], style: Style, marks: SpeakerMarks) -> None:
             named = cue.speaker in marks.names or marks.labels == "always" or (
                 marks.labelling and not style.mark_speaker_changes)
             label = style.speaker_label(marks.name(cue.speaker) if named else "")
+            rebroken = break_lines(f"{label} {' '.join(lines)}", style.max_chars,
+                                   style.max_lines)
             if len(label) + 1 + len(lines[0]) <= style.max_chars:
                 lines[0] = f"{label} {lines[0]}"
+            elif rebroken:  # the lines broken again with the label in front
+                lines = rebroken
             elif len(lines) < style.max_lines and len(label) <= style.max_chars:
                 lines.insert(0, label)
             cue.text = "\n".join(lines)
