@@ -106,6 +106,7 @@ class FileResult:
     duration: float | None = None
     cues: dict[str, int] = field(default_factory=dict)
     cached_stages: list[str] = field(default_factory=list)
+    lint: dict[str, int] = field(default_factory=dict)  # findings per rule, as ccgen lint
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -173,12 +174,19 @@ def caption_file(captioner: Captioner, src: Path, job: Job,
             write_atomic(dest, content, force=job.force)
             result.outputs.append(str(dest))
         result.outputs += _into_video(timeline, src, job, captioner)
+        from ccgen.captions.lint import lint_cues
+
+        checked = lint_cues(timeline.cues, captioner.style, timeline.frame_rate)
+        result.lint = checked.summary()
+        if result.lint:  # dense speech can beat the style's numbers: say so, do not hide it
+            log.warning("%s: %d captions break the %s style (%s); review them (--report, "
+                        "ccgen lint)", src.name, len(checked.findings), captioner.style.name,
+                        ", ".join(f"{rule} {n}" for rule, n in result.lint.items()))
         if report is not None:
-            from ccgen.captions.lint import lint_cues
             from ccgen.report import write_report
 
-            findings = lint_cues(timeline.cues, captioner.style, timeline.frame_rate).findings
-            write_report(timeline, src, report, job.force, [f.to_dict() for f in findings])
+            write_report(timeline, src, report, job.force,
+                         [f.to_dict() for f in checked.findings])
             result.outputs.append(str(report))
         result.status = "done"
         result.language, result.duration = timeline.language, round(timeline.duration, 3)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import make_silence, make_tone, run_cli
+from conftest import make_silence, make_tone, public, run_cli
 
 
 @pytest.fixture()
@@ -42,6 +42,7 @@ def test_folder_batch_continues_past_a_bad_file(folder: Path, tmp_path: Path) ->
     assert status["broken.mp4"]["status"] == "failed"
     assert status["broken.mp4"]["exit_code"] == 2
     assert status["quiet room.wav"]["status"] == "done"
+    assert status["quiet room.wav"]["lint"] == {}  # a silent room breaks no style rule
     assert len(status["quiet room.wav"]["outputs"]) == 2
     assert record["ccgen"] and record["formats"] == ["srt", "json"]
 
@@ -339,3 +340,15 @@ def test_ctrl_c_stops_a_parallel_batch_and_keeps_the_record(tmp_path: Path) -> N
     assert done <= {name.split(".")[0] for name in written}
     assert {f["status"] for f in files} <= {"done", "interrupted", "failed"}
     assert any(f["status"] == "interrupted" for f in files)
+
+
+def test_style_findings_are_warned_and_recorded(tmp_path: Path) -> None:
+    """Fast real speech can beat the reading speed: the run says so and the manifest counts
+    the findings per rule, as ccgen lint would."""
+    clip = public("speech/pyannote_sample.wav")
+    result = run_cli(clip, "-d", tmp_path, "--manifest", tmp_path / "m.json")
+    assert result.returncode == 0, result.stderr
+    lint = json.loads((tmp_path / "m.json").read_text())["files"][0]["lint"]
+    assert lint and set(lint) <= {"cps", "min-duration"}
+    assert f"captions break the netflix style ({', '.join(f'{k} {v}' for k, v in lint.items())})" \
+        in result.stderr
