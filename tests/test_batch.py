@@ -139,6 +139,9 @@ def test_models_command(tmp_path: Path) -> None:
     assert names["Silero VAD v6"]["status"] == "installed"
     assert names["YAMNet (AudioSet, int8 ONNX)"]["status"] == "installed"
     assert data["active"]["transcriber"] == "whisper-base (bundled)"
+    assert names["Resemblyzer GE2E voice encoder (run as ONNX)"]["status"] == "installed"
+    assert data["active"]["diarizer"].startswith("embedded")  # what auto runs here
+    assert data["active"]["describer"].startswith("yamnet (")  # and why: no GPU, no weights
     env = {**os.environ, "HF_ENDPOINT": "http://127.0.0.1:9"}  # a closed port on loopback
     started = time.monotonic()
     fetch = subprocess.run([sys.executable, "-m", "ccgen", "models", "fetch", "large-v3"],
@@ -352,3 +355,41 @@ def test_style_findings_are_warned_and_recorded(tmp_path: Path) -> None:
     assert lint and set(lint) <= {"cps", "min-duration"}
     assert f"captions break the netflix style ({', '.join(f'{k} {v}' for k, v in lint.items())})" \
         in result.stderr
+
+
+def _children(pid: int) -> list[int]:
+    """Process ids whose parent is `pid` (from /proc; Linux)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
+def test_a_worker_killed_by_the_system_costs_no_file(tmp_path: Path) -> None:
+    """kill -9 of a -j worker (as the out-of-memory killer does) breaks the pool; the files it
+    took down are run again, one worker each, and the batch still finishes every file."""
+    media, out = tones(tmp_path, 6, 3.0)
+    manifest = tmp_path / "run.json"
+    proc = subprocess.Popen([sys.executable, "-m", "ccgen", str(media), "-d", str(out), "-j",
+                             "2", "--manifest", str(manifest), "--describer", "none",
+                             "--diarizer", "none"], start_new_session=True,
+                            stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline and not list(out.glob("*.srt")):
+        time.sleep(0.05)
+    victims = [pid for pid in _children(proc.pid)  # forked workers, not a resource tracker
+               if b"ccgen" in Path(f"/proc/{pid}/cmdline").read_bytes()]
+    assert victims, "no worker process found"
+    os.kill(victims[0], signal.SIGKILL)
+    _, stderr = proc.communicate(timeout=300)
+    assert proc.returncode == 0, stderr
+    assert "a worker process died" in stderr  # the kill did break the pool
+    assert len(list(out.glob("*.srt"))) == 6
+    files = json.loads(manifest.read_text())["files"]
+    assert {f["status"] for f in files} == {"done"}
