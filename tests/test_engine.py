@@ -235,3 +235,10 @@ def test_a_label_that_does_not_fit_the_first_line_rebreaks_the_caption() -> None
     cues = build_captions(words_at("I love this song on the radio.", 0.0, 0.3, "S1"), [],
                           load_style("cea608"), 29.97, 10)
     assert _texts(cues) == [">> I love this song\non the radio."]
+
+
+def test_a_sound_just_before_speech_is_shown_first_and_the_speech_waits_a_little() -> None:
+    words = words_at("Get down! Get down now, everybody get down on the floor!", 0.5, 0.3)
+    cues = build_captions(words, [Cue(0.0, 0.4, "sound", "gunshot")], NETFLIX, 24, 10)
+    assert _texts(cues)[0] == "[gunshot]" and cues[0].start == 0.0
+    assert 0.5 < cues[1].start <= 0.5 + 0.5  # the speech waits, but not more than 0.5 s

@@ -164,7 +164,8 @@ def _reading_time(text: str, style: Style) -> float:
 def _place_sounds(speech: list[Cue], sounds: list[Cue], style: Style, gap: float) -> list[Cue]:
     """Rule 4: put each sound where it is read closest to when it is heard.
 
-    In order: its own caption before the speech it sits under; a line of that speech caption,
+    In order: its own caption before the speech it sits under (the speech waiting up to
+    ``MAX_DELAY`` for it when it is heard just before); a line of that speech caption,
     if the caption can still be read in its time; its own caption in the first pause after;
     a line of the next speech caption; a line of the host whatever the reading speed; last,
     its own caption after the speech (the gaps pass then moves it on)."""
@@ -177,6 +178,11 @@ def _place_sounds(speech: list[Cue], sounds: list[Cue], style: Style, gap: float
         host = under[0]
         if host.start - gap - sound.start >= style.min_duration:
             out.append(replace(sound, end=host.start - gap))
+            continue
+        if sound.start < host.start and style.min_duration - (
+                host.start - gap - sound.start) <= MAX_DELAY:
+            # heard just before the speech: shown first, the speech waits (at most MAX_DELAY)
+            out.append(replace(sound, end=sound.start + style.min_duration))
             continue
         later = [c for c in speech if c.start >= host.end]
         if _add_line(host, sound, style, later[0] if later else None, gap, strict=True):
