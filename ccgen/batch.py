@@ -8,14 +8,17 @@ the summary table and the ``--manifest`` JSON.
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import logging
+import os
+import re
 import signal
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from ccgen.errors import CcgenError, InputError
@@ -23,6 +26,7 @@ from ccgen.pipeline import Captioner, Options
 
 log = logging.getLogger("ccgen")
 
+ANY_LANGUAGE = "\x00"  # stands for "whatever language" in an output name (--skip-existing)
 MEDIA_SUFFIXES = frozenset(
     ".mp4 .mkv .mov .m4v .avi .webm .ts .mts .mxf .mpg .mpeg .wmv .flv .wav .flac .mp3 .m4a "
     ".aac .ogg .oga .opus .wma .aif .aiff".split())
@@ -63,7 +67,7 @@ class Job:
         return [(fmt, folder / f"{src.stem}.{language}.sdh.{fmt}") for fmt in self.formats]
 
     def all_outputs(self, src: Path, language: str) -> list[Path]:
-        """Every file this job writes for `src` (`language` may be a glob: "*")."""
+        """Every file this job writes for `src` in `language`."""
         out = [dest for _, dest in self.targets(src, language)]
         out += [p for p in (self.report_path(src, language),
                             self.video_path(self.mux, src, "sdh"),
@@ -74,9 +78,14 @@ class Job:
         """--skip-existing: the outputs of `src` when every one is there (in any language
         when none is given), else None."""
         found: list[Path] = []
-        for dest in self.all_outputs(src, language or "*"):
-            there = sorted(dest.parent.glob(dest.name)) if language is None and "*" in \
-                dest.name else [dest] if dest.exists() else []
+        for dest in self.all_outputs(src, language or ANY_LANGUAGE):
+            if ANY_LANGUAGE in dest.name:  # <stem>.<one language code>.sdh.<fmt>, exactly
+                pattern = re.compile(re.escape(dest.name).replace(
+                    re.escape(ANY_LANGUAGE), r"[^.\s]+"))
+                there = sorted(p for p in (dest.parent.iterdir() if dest.parent.is_dir()
+                                           else []) if pattern.fullmatch(p.name))
+            else:
+                there = [dest] if dest.exists() else []
             if not there:
                 return None
             found += there
@@ -88,10 +97,11 @@ class Job:
         owner: dict[Path, Path] = {}
         for src in inputs:
             for dest in self.all_outputs(src, language or "LANG"):
-                if dest in owner and owner[dest] != src:
-                    raise InputError(f"{owner[dest]} and {src} would both write {dest}; "
+                key = dest.resolve()
+                if key in owner and owner[key] != src:
+                    raise InputError(f"{owner[key]} and {src} would both write {dest}; "
                                      "caption them into different folders (-d)")
-                owner[dest] = src
+                owner[key] = src
 
 
 @dataclass
@@ -128,9 +138,12 @@ def expand_inputs(items: Iterable[str | Path]) -> list[Path]:
                            and not _ours(p.name)) or found
         elif not path.exists() and glob.has_magic(str(item)):
             found = sorted(Path(p) for p in glob.glob(str(item), recursive=True)
-                           if Path(p).is_file()) or found
+                           if Path(p).is_file() and not _ours(Path(p).name)) or found
         out += found
-    return list(dict.fromkeys(out))
+    unique: dict[Path, Path] = {}
+    for path in out:  # one file named twice (relative and absolute) is captioned once
+        unique.setdefault(path.resolve(), path)
+    return list(unique.values())
 
 
 def _ours(name: str) -> bool:
@@ -179,7 +192,7 @@ def caption_file(captioner: Captioner, src: Path, job: Job,
         checked = lint_cues(timeline.cues, captioner.style, timeline.frame_rate)
         result.lint = checked.summary()
         if result.lint:  # dense speech can beat the style's numbers: say so, do not hide it
-            log.warning("%s: %d captions break the %s style (%s); review them (--report, "
+            log.warning("%s: %d style findings under %s (%s); review them (--report, "
                         "ccgen lint)", src.name, len(checked.findings), captioner.style.name,
                         ", ".join(f"{rule} {n}" for rule, n in result.lint.items()))
         if report is not None:
@@ -228,17 +241,26 @@ def _into_video(timeline, src: Path, job: Job, captioner: Captioner) -> list[str
 
 
 _WORKER: Captioner | None = None
+_START_ERROR: CcgenError | None = None
 
 
 def _init_worker(options: Options) -> None:
-    global _WORKER
+    global _WORKER, _START_ERROR
     # Ctrl-C is the parent's to handle: it stops the pool; a worker that caught it itself
-    # would report the file as interrupted and carry on with the next one
+    # would report the file as interrupted and carry on with the next one. (Workers stay in
+    # the parent's process group, so a supervisor that kills the group stops them too.)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _WORKER = Captioner(options)
+    try:
+        _WORKER = Captioner(options)
+    except CcgenError as exc:  # each file reports it, in one line, as with -j 1
+        _START_ERROR = exc
+    except Exception as exc:  # noqa: BLE001
+        _START_ERROR = CcgenError(f"{type(exc).__name__}: {exc}")
 
 
 def _work(src: Path, job: Job) -> FileResult:
+    if _START_ERROR is not None:
+        return FileResult(str(src), "failed", _START_ERROR.exit_code, str(_START_ERROR))
     assert _WORKER is not None
     return caption_file(_WORKER, src, job)
 
@@ -269,12 +291,14 @@ def run_batch(inputs: list[Path], options: Options, job: Job, jobs: int = 1,
         # A worker killed by the system (out of memory) breaks the whole pool, and every file
         # in it fails with it. Those files are run again one at a time, each in a fresh
         # worker, so only the file that kills a worker is reported failed.
-        suspects = _pool_round(inputs, options, job, jobs, results, on_result)
-        if suspects:
-            log.warning("a worker process died (out of memory?); running its %d unfinished "
-                        "file(s) again, one worker each", len(suspects))
-        for src in suspects:
-            if _pool_round([src], options, job, 1, results, on_result):
+        lost = _pool_round(inputs, options, job, jobs, results, on_result)
+        if lost:  # outputs a lost file already wrote in this run are kept, not refused
+            log.warning("a worker process died (out of memory?); running the %d unfinished "
+                        "file(s) again", len(lost))
+            again = replace(job, skip_existing=True)
+            lost = _pool_round(lost, options, again, jobs, results, on_result)
+        for src in lost:  # they broke a pool twice: one at a time, to find the culprit
+            if _pool_round([src], options, again, 1, results, on_result):
                 results[src] = FileResult(str(src), "failed", 1, "a worker process died on "
                                           "this file (out of memory?)")
                 if on_result:
@@ -290,23 +314,36 @@ def _pool_round(inputs: list[Path], options: Options, job: Job, jobs: int,
     broken: list[Path] = []
     try:
         futures = {pool.submit(_work, src, job): src for src in inputs}
+        workers = set()
         for future in as_completed(futures):
+            workers |= set(getattr(pool, "_processes", None) or {})
             src = futures[future]
             try:
-                results[src] = future.result()
+                result = future.result()
             except BrokenProcessPool:
                 broken.append(src)
                 continue
+            if result.status == "skipped" and job.skip_existing and src in results:
+                result.status = "done"  # a rerun after a broken pool found its outputs
+            results[src] = result
             if on_result:
-                on_result(results[src])
+                on_result(result)
     except BaseException:  # Ctrl-C: queued files never start, running ones stop now
-        workers = list((getattr(pool, "_processes", None) or {}).values())
+        workers = set(getattr(pool, "_processes", None) or {})
         pool.shutdown(wait=False, cancel_futures=True)
-        for process in workers:
-            process.terminate()
+        _stop(workers)
         raise
-    pool.shutdown()
+    pool.shutdown(wait=not broken)
+    if broken:
+        _stop(workers)  # the broken pool's surviving workers
     return sorted(broken, key=inputs.index)
+
+
+def _stop(pids: set[int]) -> None:
+    """Stop worker processes now (their ffmpeg, reading into a closed pipe, stops too)."""
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, signal.SIGKILL)
 
 
 def check_manifest(path: Path, inputs: list[Path], job: Job) -> None:

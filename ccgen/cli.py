@@ -204,7 +204,9 @@ def caption_cmd(inputs: tuple[str, ...], **o: Any) -> None:
         frame_rate(o["frame_rate"])
     job = Job(formats, output, o["output_dir"], o["force"], o["skip_existing"], report, timing,
               o["mux"], o["burn_in"])
-    for target in (report, o["mux"], o["burn_in"]):  # checked now, not after the work
+    if report is not None:  # checked now, not after the work (a .html file, else a folder)
+        check_writable(report.parent if report.suffix.lower() in (".html", ".htm") else report)
+    for target in (o["mux"], o["burn_in"]):
         if target is not None:
             check_writable(target.parent if target.suffix else target)
     if output is not None and output.suffix.lower().lstrip(".") not in FORMATS:

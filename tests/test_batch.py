@@ -353,7 +353,7 @@ def test_style_findings_are_warned_and_recorded(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     lint = json.loads((tmp_path / "m.json").read_text())["files"][0]["lint"]
     assert lint and set(lint) <= {"cps", "min-duration"}
-    assert f"captions break the netflix style ({', '.join(f'{k} {v}' for k, v in lint.items())})" \
+    assert f"style findings under netflix ({', '.join(f'{k} {v}' for k, v in lint.items())})" \
         in result.stderr
 
 
@@ -393,3 +393,30 @@ def test_a_worker_killed_by_the_system_costs_no_file(tmp_path: Path) -> None:
     assert len(list(out.glob("*.srt"))) == 6
     files = json.loads(manifest.read_text())["files"]
     assert {f["status"] for f in files} == {"done"}
+
+
+def test_skip_existing_matches_only_this_inputs_outputs(tmp_path: Path) -> None:
+    """Without -l any language counts, but only <stem>.<language>.sdh.<fmt> exactly: not a
+    longer name that shares the stem, and a stem with brackets is no pattern."""
+    from ccgen.batch import Job, expand_inputs
+
+    job = Job(["srt"], output_dir=tmp_path, skip_existing=True)
+    (tmp_path / "ep.part2.en.sdh.srt").write_text("1\n")
+    assert job.done(tmp_path / "ep.mp4", None) is None
+    (tmp_path / "Movie [1080p].fr.sdh.srt").write_text("1\n")
+    assert job.done(tmp_path / "Movie [1080p].mkv", None) == [
+        tmp_path / "Movie [1080p].fr.sdh.srt"]
+    make_tone(tmp_path / "a.wav", 0.5)
+    # one file named two ways is one input, captioned once
+    assert expand_inputs([tmp_path / "a.wav", tmp_path / "." / "a.wav"]) == [tmp_path / "a.wav"]
+
+
+def test_a_worker_that_cannot_start_fails_each_file_in_one_line(tmp_path: Path) -> None:
+    """-j 2 with a diarizer whose model is not here: every file says why, as -j 1 does."""
+    make_tone(tmp_path / "a.wav", 1.0)
+    make_tone(tmp_path / "b.wav", 1.0)
+    result = run_cli(tmp_path / "a.wav", tmp_path / "b.wav", "-j", "2", "--diarizer",
+                     "pyannote", "--describer", "none")
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert result.stderr.count("pyannote model") >= 2
+    assert "worker process died" not in result.stderr

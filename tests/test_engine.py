@@ -242,3 +242,21 @@ def test_a_sound_just_before_speech_is_shown_first_and_the_speech_waits_a_little
     cues = build_captions(words, [Cue(0.0, 0.4, "sound", "gunshot")], NETFLIX, 24, 10)
     assert _texts(cues)[0] == "[gunshot]" and cues[0].start == 0.0
     assert 0.5 < cues[1].start <= 0.5 + 0.5  # the speech waits, but not more than 0.5 s
+
+
+def test_change_marks_need_a_template_that_works_without_a_name(tmp_path) -> None:  # noqa: ANN001
+    """mark_speaker_changes on a [NAME] template: named speakers are labelled, unnamed ones
+    get no empty "[]"."""
+    from ccgen.captions.speakers import SpeakerMarks
+
+    (tmp_path / "us.toml").write_text("mark_speaker_changes = true\n")
+    style = load_style(tmp_path / "us.toml")
+    words = words_at("Hello.", 0.0, 0.3, "S1") + words_at("Hi there.", 3.0, 0.3, "S2")
+    cues = build_captions(words, [], style, 24, 10, SpeakerMarks("auto", {"S2": "Ben"}))
+    assert _texts(cues) == ["Hello.", "[BEN] Hi there."]
+
+
+def test_lyrics_starting_together_still_close_the_song() -> None:
+    song = [Cue(1.0, 3.0, "lyrics", "la la"), Cue(1.0, 3.5, "lyrics", "na na")]
+    texts = _texts(build_captions([], song, load_style("bbc"), 25, 30))
+    assert texts[-1].endswith(" #")

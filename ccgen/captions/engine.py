@@ -263,9 +263,9 @@ def _render_sound(sound: Cue, style: Style, last: bool = False) -> list[Cue]:
 
 def _song_ends(sounds: list[Cue]) -> set[int]:
     """Positions of the lyrics that end a song: no more lyrics within SONG_GAP after them."""
-    lyrics = [(i, s) for i, s in enumerate(sounds) if s.kind == "lyrics"]
+    lyrics = [(i, s) for i, s in enumerate(sounds) if s.kind == "lyrics"]  # in start order
     return {i for i, s in lyrics
-            if not any(o is not s and s.start <= o.start < s.end + SONG_GAP for _, o in lyrics)}
+            if not any(j > i and o.start < s.end + SONG_GAP for j, o in lyrics)}
 
 
 def _wrap(text: str, width: int) -> list[str]:

@@ -100,6 +100,9 @@ def add_labels(cues: list[Cue], style: Style, marks: SpeakerMarks) -> None:
             named = cue.speaker in marks.names or marks.labels == "always" or (
                 marks.labelling and not style.mark_speaker_changes)
             label = style.speaker_label(marks.name(cue.speaker) if named else "")
+            if not named and not _stands_alone(label):
+                last = cue.speaker  # a template made for names ("[]"): no mark without one
+                continue
             rebroken = break_lines(f"{label} {' '.join(lines)}", style.max_chars,
                                    style.max_lines)
             if len(label) + 1 + len(lines[0]) <= style.max_chars:
@@ -110,3 +113,9 @@ def add_labels(cues: list[Cue], style: Style, marks: SpeakerMarks) -> None:
                 lines.insert(0, label)
             cue.text = "\n".join(lines)
         last = cue.speaker
+
+
+def _stands_alone(label: str) -> bool:
+    """Whether a label rendered without a name is a mark (">>"), not an empty frame ("[]")."""
+    bare = label.replace(" ", "")
+    return bool(bare) and not any(pair in bare for pair in ("[]", "()", "{}")) and bare != ":"
