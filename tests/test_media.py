@@ -107,3 +107,89 @@ def test_imageio_ffmpeg_alone_is_enough(tmp_path: Path, monkeypatch: pytest.Monk
         assert load_audio(src, info).size == pytest.approx(24000, abs=800)
     finally:
         ffmpeg_bin.find_ffmpeg.cache_clear()
+
+
+def _faststart_cut(tmp_path: Path, demo: Path, keep: int | float) -> Path:
+    """A real 6.2 s MP4 (from samples/demo.mp4) with its header first, cut after `keep`
+    bytes (or that share of the file): the header still declares 6.2 s."""
+    whole = tmp_path / "whole.mp4"
+    if not whole.exists():
+        ffmpeg("-i", str(demo), "-t", "6.2", "-movflags", "+faststart", str(whole))
+    data = whole.read_bytes()
+    size = keep if isinstance(keep, int) else int(len(data) * keep)
+    cut = tmp_path / f"cut{size}.mp4"
+    cut.write_bytes(data[:size])
+    return cut
+
+
+def test_a_truncated_mp4_is_bad_input_naming_what_decoded(tmp_path: Path,
+                                                          demo_video: Path) -> None:
+    """The first 5000 bytes of an MP4 that declares 6.2 s: not an empty SRT with exit 0."""
+    from conftest import run_cli
+
+    cut = _faststart_cut(tmp_path, demo_video, 5000)
+    assert probe(cut).duration == pytest.approx(6.2, abs=0.05)  # the header still says so
+    result = run_cli(cut, "--describer", "none", "--diarizer", "none")
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    assert "truncated" in result.stderr and "of the 6.20 s the file declares" in result.stderr
+    assert "partial file" in result.stderr  # ffmpeg's own words, not swallowed
+    assert not list(tmp_path.glob("*.srt"))
+
+
+def test_a_small_shortfall_is_a_warning_and_the_audio_is_kept(
+        tmp_path: Path, demo_video: Path, caplog: pytest.LogCaptureFixture) -> None:
+    cut = _faststart_cut(tmp_path, demo_video, 0.75)
+    info = probe(cut)
+    with caplog.at_level("WARNING", logger="ccgen"):
+        audio = load_audio(cut, info)
+    decoded = audio.size / 16000
+    assert 0.5 * info.duration < decoded < info.duration - 1.0
+    warned = [r.getMessage() for r in caplog.records]
+    assert len(warned) == 1 and f"{decoded:.2f} s of audio decoded" in warned[0]
+    assert "partial file" in warned[0]
+
+
+def test_whole_files_decode_without_any_warning(tmp_path: Path, demo_video: Path,
+                                                caplog: pytest.LogCaptureFixture) -> None:
+    whole = _faststart_cut(tmp_path, demo_video, 1.0)
+    with caplog.at_level("WARNING", logger="ccgen"):
+        audio = load_audio(whole, probe(whole))
+    assert audio.size / 16000 == pytest.approx(6.2, abs=0.1)
+    assert not caplog.records
+
+
+@pytest.mark.parametrize(("decoded", "outcome"), [(2.9, "error"), (3.2, "warning"),
+                                                  (4.9, "warning"), (5.5, "quiet")])
+def test_the_truncation_threshold(decoded: float, outcome: str,
+                                  caplog: pytest.LogCaptureFixture) -> None:
+    """Under half of the declared length is an error, a shortfall over 1 s a warning."""
+    from ccgen.media.audio import check_decoded
+
+    with caplog.at_level("WARNING", logger="ccgen"):
+        if outcome == "error":
+            with pytest.raises(InputError, match=f"only {decoded:.2f} s of audio decoded"):
+                check_decoded("x.mp4", decoded, 6.0, [])
+        else:
+            check_decoded("x.mp4", decoded, 6.0, [])
+    assert bool(caplog.records) == (outcome == "warning")
+
+
+def test_a_truncated_file_fails_alone_in_a_batch(tmp_path: Path, demo_video: Path) -> None:
+    import json
+
+    from conftest import run_cli
+
+    cut = _faststart_cut(tmp_path, demo_video, 5000)
+    tone = make_tone(tmp_path / "tone.wav", seconds=2.0)
+    out = tmp_path / "out"
+    out.mkdir()
+    result = run_cli(cut, tone, "-d", out, "--manifest", tmp_path / "run.json",
+                     "--describer", "none", "--diarizer", "none")
+    assert result.returncode == 1, result.stderr
+    files = {Path(f["input"]).name: f for f in json.loads(
+        (tmp_path / "run.json").read_text())["files"]}
+    assert files[cut.name]["status"] == "failed" and files[cut.name]["exit_code"] == 2
+    assert "truncated" in files[cut.name]["error"]
+    assert files["tone.wav"]["status"] == "done"
+    assert sorted(p.name for p in out.iterdir()) == ["tone.en.sdh.srt"]

@@ -1,7 +1,13 @@
-"""Extract a soundtrack as 16 kHz mono float32, the rate every model in ccgen expects."""
+"""Extract a soundtrack as 16 kHz mono float32, the rate every model in ccgen expects.
+
+A damaged file is not a silent success: the decoded length is compared with what the file
+declares (:data:`TRUNCATED`), and ffmpeg's error lines are passed on, never swallowed.
+"""
 
 from __future__ import annotations
 
+import logging
+import re
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +17,18 @@ from ccgen.media.ffmpeg_bin import find_ffmpeg, media_url
 from ccgen.media.mediainfo import MediaInfo
 
 SAMPLE_RATE = 16000
+
+log = logging.getLogger("ccgen")
+
+# A file that decodes to less than this share of the duration it declares is refused. Half,
+# not 90 %: a shortfall that large is a cut-off file (a programme lost), while MP3s without a
+# VBR header declare a length estimated from the bitrate that can be off by tens of percent,
+# and such a file is still the whole programme. Smaller shortfalls (over SHORTFALL seconds)
+# are a warning, so an editor still hears of them.
+TRUNCATED = 0.5
+SHORTFALL = 1.0
+# "[aac @ 0x55d0c...] Error..." -> "aac: Error..."; the addresses only make lines differ.
+_PREFIX = re.compile(r"\[(\S+) @ 0x[0-9a-f]+\]\s*")
 
 
 def load_audio(path: str | Path, info: MediaInfo, stream: int = 0) -> np.ndarray:
@@ -32,11 +50,46 @@ def load_audio(path: str | Path, info: MediaInfo, stream: int = 0) -> np.ndarray
         .global_args("-nostdin", "-hide_banner", "-loglevel", "error")
     )
     try:
-        out, _ = graph.run(cmd=find_ffmpeg().ffmpeg, capture_stdout=True, capture_stderr=True)
+        out, err = graph.run(cmd=find_ffmpeg().ffmpeg, capture_stdout=True,
+                             capture_stderr=True)
     except ffmpeg.Error as exc:
         detail = (exc.stderr or b"").decode("utf-8", "replace").strip().splitlines()
         reason = detail[-1][:160] if detail else "decoding failed"
         raise InputError(f"{path}: cannot decode audio ({reason})") from None
     # A read-only view of ffmpeg's output, not a copy: a 2-hour film is 460 MB either way, and
     # no stage writes into the soundtrack.
-    return np.frombuffer(out, dtype=np.float32)
+    audio = np.frombuffer(out, dtype=np.float32)
+    check_decoded(path, audio.size / SAMPLE_RATE, info.declared(stream), error_lines(err))
+    return audio
+
+
+def error_lines(stderr: bytes | str | None) -> list[str]:
+    """ffmpeg's error lines (it runs with ``-loglevel error``), tidied and without repeats."""
+    if isinstance(stderr, bytes):
+        stderr = stderr.decode("utf-8", "replace")
+    lines: list[str] = []
+    for raw in (stderr or "").splitlines():
+        line = _PREFIX.sub(lambda m: m.group(1).split(",")[0] + ": ", raw.strip())
+        if line and line not in lines:
+            lines.append(line)
+    return lines
+
+
+def check_decoded(path: str | Path, decoded: float, declared: float,
+                  errors: list[str]) -> None:
+    """Raise InputError when far less decoded than `declared` (a truncated or damaged file:
+    captioning it would deliver a programme's captions with most of them missing, exit 0);
+    log a warning for a smaller shortfall or for any error ffmpeg reported on the way."""
+    said = "; ".join(errors[-2:])[:200]  # the last lines are the nearest to the failure
+    detail = f" (ffmpeg: {said})" if said else ""
+    missing = declared - decoded
+    if declared > 0 and missing > SHORTFALL and decoded < TRUNCATED * declared:
+        raise InputError(
+            f"{path}: truncated or damaged: only {decoded:.2f} s of audio decoded of the "
+            f"{declared:.2f} s the file declares ({100 * decoded / declared:.0f} %){detail}")
+    if declared > 0 and missing > SHORTFALL:
+        log.warning("%s: %.2f s of audio decoded of the %.2f s the file declares (%.2f s "
+                    "missing: damaged or cut short?)%s", path, decoded, declared, missing, detail)
+    elif errors:
+        log.warning("%s: ffmpeg reported %d error(s) while decoding: %s", path, len(errors),
+                    said)

@@ -23,6 +23,9 @@ class AudioStream:
     channels: int
     sample_rate: int
     language: str | None = None
+    # What the container declares for this stream (None when it does not say, as MKV and
+    # ``ffmpeg -i``'s report do not): decoding is checked against it (truncated files).
+    duration: float | None = None
 
 
 @dataclass
@@ -35,6 +38,13 @@ class MediaInfo:
     @property
     def has_video(self) -> bool:
         return self.frame_rate is not None
+
+    def declared(self, stream: int = 0) -> float:
+        """Seconds the file says audio stream `stream` lasts: the stream's own duration when
+        the container gives one (a video's soundtrack may legitimately end before its
+        pictures), else the file's."""
+        own = self.audio[stream].duration if 0 <= stream < len(self.audio) else None
+        return own if own else self.duration
 
 
 def _rate(text: str | None) -> float | None:
@@ -64,6 +74,7 @@ def _with_ffprobe(path: Path, ffprobe: str) -> MediaInfo:
                 channels=int(stream.get("channels") or 0),
                 sample_rate=int(stream.get("sample_rate") or 0),
                 language=(stream.get("tags") or {}).get("language"),
+                duration=float(stream["duration"]) if stream.get("duration") else None,
             ))
         elif kind == "video" and info.frame_rate is None:
             disposition = stream.get("disposition") or {}
