@@ -5,6 +5,8 @@ name or a path to a file of their own. A style file is data, not code: its jinja
 render in jinja2's sandbox with strict undefined variables, so a typo or an escape attempt such
 as ``{{ ''.__class__ }}`` is an error at load time instead of silently rendering nothing, and
 every bad field (unknown, wrong type, out of range, broken template) is reported by name.
+The sandbox is also bounded (:mod:`ccgen.captions.sandbox`): a snippet that would render for
+long or render a lot, such as ``range(100000000)``, is refused by field name, never run.
 
 The same :class:`Style` drives the engine (which makes captions) and ``ccgen lint`` (which
 checks them), so a caption that ccgen makes is judged by the numbers it was made with.
@@ -19,9 +21,9 @@ from dataclasses import dataclass, fields
 from functools import lru_cache
 from pathlib import Path
 
-from jinja2 import StrictUndefined, Template, TemplateError
-from jinja2.sandbox import SandboxedEnvironment
+from jinja2 import StrictUndefined, Template
 
+from ccgen.captions.sandbox import BoundedSandbox, check_output, check_source, time_limit
 from ccgen.errors import InputError
 from ccgen.resources import templates_dir
 
@@ -115,18 +117,27 @@ class Style:
 
     def _render(self, key: str, **values: str) -> str:
         try:
-            return _compile(getattr(self, key)).render(**values).strip()
-        except TemplateError as exc:
+            return _bounded_render(getattr(self, key), values)
+        except Exception as exc:  # noqa: BLE001 - any failure of a snippet is its field's
             raise InputError(f"style {self.name}: field {key!r} failed to render "
                              f"({_one_line(exc)})") from None
 
 
-_ENV = SandboxedEnvironment(autoescape=False, undefined=StrictUndefined)
+_ENV = BoundedSandbox(autoescape=False, undefined=StrictUndefined)
 
 
 @lru_cache(maxsize=64)
 def _compile(source: str) -> Template:
+    check_source(source)
     return _ENV.from_string(source)
+
+
+def _bounded_render(source: str, values: dict[str, str]) -> str:
+    """`source` rendered with `values`, within the sandbox's bounds of size and time."""
+    template = _compile(source)
+    with time_limit():
+        text = template.render(**values)
+    return check_output(text).strip()
 
 
 def _one_line(exc: BaseException) -> str:
@@ -195,8 +206,8 @@ def _from_dict(data: dict, path: Path) -> Style:
                          f"above max_duration = {style.max_duration}")
     for key, variable in TEMPLATE_FIELDS.items():
         try:
-            _compile(getattr(style, key)).render({variable: "test"})
-        except TemplateError as exc:
+            _bounded_render(getattr(style, key), {variable: "test"})
+        except Exception as exc:  # noqa: BLE001 - syntax, sandbox, bounds, arithmetic
             raise InputError(f"style file {path}: field {key!r} is not a valid template "
                              f"({_one_line(exc)})") from None
     return style

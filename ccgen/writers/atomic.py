@@ -3,16 +3,78 @@
 Content goes to a temporary file in the target folder, is flushed to disk, then appears under
 its name in one step: ``os.replace`` with ``force``, otherwise ``os.link``, which fails if the
 name exists, so even two ccgen runs racing for one name cannot overwrite each other.
+
+A temporary name says whose it is: ``.<name>.ccgen~<host>-<pid>-XXXXXXXX.part`` (a video keeps
+its suffix, which ffmpeg needs). A run killed with SIGKILL cannot remove its own, so the next
+run that writes into the folder does: only names of exactly this pattern, made on this host,
+whose process is gone (or whose number now belongs to a process started after the file was
+last written). A live run's files, and anything else in the folder, are never touched.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import logging
 import os
+import re
+import socket
 import tempfile
 from pathlib import Path
 
 from ccgen.errors import InputError, OutputExistsError
+from ccgen.stopping import pid_alive, started_after
+
+log = logging.getLogger("ccgen")
+HOST = hashlib.sha1(socket.gethostname().encode()).hexdigest()[:6]  # noqa: S324 - a tag
+_TEMP = re.compile(r"^\..*\.ccgen~(?P<host>[0-9a-f]{6})-(?P<pid>\d{1,10})-[A-Za-z0-9_]{8}"
+                   r"(?:\.part|\.[A-Za-z0-9]{1,8})$", re.DOTALL)
+_CLEANED: set[tuple[int, str]] = set()
+
+
+def stale_temps(folder: Path) -> list[Path]:
+    """ccgen temporary files in `folder` left by a dead run on this host (see the module)."""
+    stale = []
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return []
+    for entry in entries:
+        match = _TEMP.match(entry.name)
+        if not match or match["host"] != HOST or not entry.is_file(follow_symlinks=False):
+            continue
+        pid = int(match["pid"])
+        if pid == os.getpid():
+            continue
+        try:
+            written = entry.stat(follow_symlinks=False).st_mtime
+        except OSError:
+            continue
+        if not pid_alive(pid) or started_after(pid, written):
+            stale.append(Path(entry.path))
+    return stale
+
+
+def clean_stale(folder: Path) -> None:
+    """Remove what :func:`stale_temps` finds, once per folder and process."""
+    key = (os.getpid(), os.path.abspath(folder))
+    if key in _CLEANED:
+        return
+    _CLEANED.add(key)
+    for path in stale_temps(folder):
+        with contextlib.suppress(OSError):
+            path.unlink()
+            log.info("removed %s, left by a ccgen run that was killed", path)
+
+
+def make_temp(target: Path, suffix: str = ".part") -> tuple[int, Path]:
+    """A new temporary file beside `target`, named as the module says: (fd, path)."""
+    folder = target.parent if str(target.parent) else Path(".")
+    clean_stale(folder)
+    # a short prefix: the temporary name must fit wherever the final name fits
+    fd, name = tempfile.mkstemp(prefix=f".{target.name[:24]}.ccgen~{HOST}-{os.getpid()}-",
+                                suffix=suffix, dir=folder)
+    return fd, Path(name)
 
 
 def check_writable(folder: Path) -> None:
@@ -30,6 +92,8 @@ def check_writable(folder: Path) -> None:
 
 
 def check_free(path: Path, force: bool) -> None:
+    if os.path.isdir(path):
+        raise InputError(f"{path}: is a folder; give a file name")
     try:
         exists = os.path.lexists(path)
         if not exists:
@@ -45,10 +109,8 @@ def check_free(path: Path, force: bool) -> None:
 def write_atomic(path: Path, content: str | bytes, force: bool = False) -> Path:
     data = content.encode("utf-8") if isinstance(content, str) else content
     check_free(path, force)
-    folder = path.parent if str(path.parent) else Path(".")
     try:
-        # a short prefix: the temporary name must fit wherever the final name fits
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name[:24]}.", suffix=".part", dir=folder)
+        fd, tmp = make_temp(path)
     except OSError as exc:
         raise InputError(f"{path}: cannot write ({exc.strerror})") from None
     try:

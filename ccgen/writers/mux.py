@@ -9,23 +9,42 @@ the output's suffix. Burn-in has to re-encode the picture; it renders an ASS fil
 
 Output is written next to the target under a temporary name and renamed into place, so a failed
 run leaves no half-written video, and an existing file is never replaced without ``force``.
+ffmpeg's exit code alone is not trusted: on a full disk ffmpeg 5 can fail to write the end of
+the file and still exit 0. So the temporary file is flushed to disk and read back (its streams
+and duration against the source's) before it takes the name; anything short is an error
+naming the file. ffmpeg runs with a parent-death signal: it never outlives ccgen.
+
+WebM cannot mark the track as meant for deaf and hard-of-hearing viewers: its muxer writes no
+such flag (only Matroska's does), so a WebM copy gets the language, the default flag and the
+title "SDH", with a warning; use .mkv or .mp4 where players must see the flag.
 """
 
 from __future__ import annotations
 
+import logging
 import os
+import re
 import shutil
 import subprocess
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 from ccgen.errors import CcgenError, InputError, OutputExistsError
 from ccgen.media.ffmpeg_bin import find_ffmpeg, media_url
+from ccgen.stopping import child_preexec
+from ccgen.writers.atomic import make_temp
+
+log = logging.getLogger("ccgen")
 
 # Text subtitle codec each container carries.
 CODECS = {".mp4": "mov_text", ".m4v": "mov_text", ".mov": "mov_text", ".mkv": "srt",
           ".webm": "webvtt"}
 TEXT_INPUTS = (".srt", ".vtt", ".ass", ".ssa")
+# Containers a burned-in copy can be written to (H.264 or, for WebM, VP9 video).
+BURN_SUFFIXES = (".mp4", ".m4v", ".mov", ".mkv", ".webm")
+# A copy may be this much shorter than its source (rounding, a last partial frame).
+SHORT_BY = 0.5
 # ISO 639-1 -> ISO 639-2/B, the code Matroska and MP4 players show in their track menus.
 ISO639_2 = {"en": "eng", "fr": "fre", "de": "ger", "es": "spa", "it": "ita", "pt": "por",
             "nl": "dut", "sv": "swe", "da": "dan", "no": "nor", "nb": "nob", "nn": "nno",
@@ -45,28 +64,133 @@ def language_code(language: str | None) -> str:
     return ISO639_2.get(base, "und")
 
 
-def _check_paths(video: Path, output: Path, force: bool) -> None:
-    if not video.is_file():
-        raise InputError(f"{video}: no such file")
-    if output.resolve() == video.resolve():
+def same_file(a: Path, b: Path) -> bool:
+    """Whether `a` and `b` name one file: the same path once links are followed, or the same
+    file by identity (a hard link, a symlink, another mount of it)."""
+    try:
+        if os.path.realpath(a) == os.path.realpath(b):
+            return True
+    except (OSError, RuntimeError):  # a symlink loop is nobody's other name
+        pass
+    try:
+        return os.path.samefile(a, b)
+    except (OSError, ValueError):
+        return False
+
+
+def check_target(video: Path, output: Path, force: bool, action: str = "mux") -> None:
+    """Everything about an output video that is known before any work: InputError if it is
+    the input, not a video container `action` ("mux" or "burn") can write, a folder, or
+    exists without `force`."""
+    suffix = output.suffix.lower()
+    allowed = tuple(CODECS) if action == "mux" else BURN_SUFFIXES
+    if suffix not in allowed:
+        flag = "--mux" if action == "mux" else "--burn-in"
+        raise InputError(f"{flag} {output}: cannot write {suffix or 'a file without suffix'}"
+                         f"; use one of {', '.join(allowed)}")
+    if same_file(video, output):
         raise InputError(f"{output}: the output must not be the input video")
-    if output.exists() and not force:
+    if os.path.isdir(output):
+        raise InputError(f"{output}: is a folder; give a file name")
+    if os.path.lexists(output) and not force:
         raise OutputExistsError(f"{output} exists; pass --force to replace it")
 
 
-def _run(args: list[str], output: Path, force: bool, hint: str = "") -> Path:
-    """Run ffmpeg writing to a temporary sibling of `output`, then rename it into place."""
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{output.stem}.", suffix=output.suffix,
-                                    dir=output.parent)
+def _check_paths(video: Path, output: Path, force: bool, action: str = "mux") -> None:
+    if not video.is_file():
+        raise InputError(f"{video}: no such file")
+    check_target(video, output, force, action)
+
+
+@dataclass(frozen=True)
+class Written:
+    """What a media file holds, as read back: stream counts by kind and the duration."""
+
+    streams: dict[str, int]
+    duration: float
+
+
+_STREAM = re.compile(r"Stream #\d+:\d+\S*: (Video|Audio|Subtitle):")
+_DURATION = re.compile(r"Duration: (\d+):(\d+):(\d+(?:\.\d+)?)")
+
+
+def read_back(path: Path, packets: bool = True) -> Written:
+    """Streams of `path` and how long it lasts; CcgenError when it cannot be read at all.
+
+    With `packets`, every packet is read (stream copy into ffmpeg's null muxer, which costs
+    I/O, not decoding) and the duration is the time of the last one, so a file cut short is
+    seen whatever its header claims; else the header's duration. Works with the static ffmpeg
+    too, which has no ffprobe.
+    """
+    cmd = [find_ffmpeg().ffmpeg, "-nostdin", "-hide_banner", "-i", media_url(path)]
+    if packets:
+        cmd += ["-map", "0:v?", "-map", "0:a?", "-map", "0:s?", "-c", "copy", "-f", "null",
+                "-", "-nostats", "-progress", "pipe:1"]
+    run = subprocess.run(cmd, capture_output=True, text=True, errors="replace",
+                         preexec_fn=child_preexec, check=False)
+    if "Input #0" not in run.stderr or (packets and run.returncode != 0):
+        raise CcgenError(f"{path.name}: unreadable ({_last(run.stderr)})")
+    report = run.stderr.split("Output #0", 1)[0]
+    counts: dict[str, int] = {}
+    for kind in _STREAM.findall(report):
+        counts[kind.lower()] = counts.get(kind.lower(), 0) + 1
+    if packets:
+        times = [int(t) for t in re.findall(r"^out_time_us=(\d+)$", run.stdout, re.M)]
+        return Written(counts, max(times, default=0) / 1e6)
+    match = _DURATION.search(report)
+    duration = (int(match[1]) * 3600 + int(match[2]) * 60 + float(match[3])) if match else 0.0
+    return Written(counts, duration)
+
+
+def _last(text: str | None) -> str:
+    lines = [ln.strip() for ln in (text or "").splitlines() if ln.strip()]
+    return lines[-1][:160] if lines else "no details"
+
+
+def _verify(tmp: Path, source: Path, output: Path, subtitle_tracks: int) -> None:
+    """Raise CcgenError naming `output` unless the file at `tmp` is all on disk and holds
+    the source's pictures and sound for the source's whole duration."""
+    try:
+        with open(tmp, "rb") as fh:  # a full disk shows here too (delayed allocation)
+            os.fsync(fh.fileno())
+    except OSError as exc:
+        raise CcgenError(f"could not write {output}: {exc.strerror}") from None
+    try:
+        got, want = read_back(tmp), read_back(source, packets=False)
+    except CcgenError as exc:
+        raise CcgenError(f"could not write {output}: what ffmpeg wrote is {exc}; "
+                         "is the disk full?") from None
+    for kind in ("video", "audio"):
+        if got.streams.get(kind, 0) < min(want.streams.get(kind, 0), 1 if kind == "video"
+                                          else want.streams.get(kind, 0)):
+            raise CcgenError(f"could not write {output}: it has no {kind} stream; "
+                             "is the disk full?")
+    if got.streams.get("subtitle", 0) < subtitle_tracks:
+        raise CcgenError(f"could not write {output}: it has no subtitle track; "
+                         "is the disk full?")
+    if want.duration and got.duration < want.duration - max(SHORT_BY, 0.02 * want.duration):
+        raise CcgenError(f"could not write {output}: it lasts {got.duration:.1f} s of the "
+                         f"source's {want.duration:.1f} s; is the disk full?")
+
+
+def _run(args: list[str], source: Path, output: Path, force: bool, hint: str = "",
+         subtitle_tracks: int = 0) -> Path:
+    """Run ffmpeg writing to a temporary sibling of `output`, check what it wrote, then
+    rename it into place."""
+    try:
+        fd, tmp = make_temp(output, suffix=output.suffix)
+    except OSError as exc:
+        raise InputError(f"{output}: cannot write ({exc.strerror})") from None
     os.close(fd)
-    tmp = Path(tmp_name)
     cmd = [find_ffmpeg().ffmpeg, "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
            *args, media_url(tmp)]
     try:
-        run = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        run = subprocess.run(cmd, capture_output=True, text=True, errors="replace",
+                             preexec_fn=child_preexec, check=False)
         if run.returncode != 0:
             last = (run.stderr.strip().splitlines() or ["(no message)"])[-1]
             raise CcgenError(f"ffmpeg could not write {output.name}: {last}{hint}")
+        _verify(tmp, source, output, subtitle_tracks)
         os.chmod(tmp, 0o644)  # mkstemp's 0600 would hide the copy from the rest of a team
         if force:
             os.replace(tmp, output)
@@ -95,10 +219,7 @@ def mux(video: str | Path, subtitles: str | Path, output: str | Path,
     """
     video, subtitles, output = Path(video), Path(subtitles), Path(output)
     _check_paths(video, output, force)
-    codec = CODECS.get(output.suffix.lower())
-    if codec is None:
-        raise InputError(f"cannot mux subtitles into {output.suffix or 'a file without suffix'}"
-                         f"; use one of {', '.join(CODECS)}")
+    codec = CODECS[output.suffix.lower()]
     if subtitles.suffix.lower() not in TEXT_INPUTS:
         raise InputError(f"{subtitles.name}: mux takes a text subtitle file "
                          f"({', '.join(TEXT_INPUTS)}), not {subtitles.suffix or 'this'}")
@@ -115,9 +236,14 @@ def mux(video: str | Path, subtitles: str | Path, output: str | Path,
             "-metadata:s:s:0", f"language={language_code(language)}",
             "-metadata:s:s:0", "title=SDH",
             "-disposition:s:0", "default+hearing_impaired"]
-    hint = ("; WebM holds only VP8/VP9/AV1 video and Opus/Vorbis audio, which mux copies "
-            "unchanged: use .mkv" if output.suffix.lower() == ".webm" else "")
-    return _run(args, output, force, hint)
+    hint = ""
+    if output.suffix.lower() == ".webm":
+        hint = ("; WebM holds only VP8/VP9/AV1 video and Opus/Vorbis audio, which mux copies "
+                "unchanged: use .mkv")
+        log.warning("%s: WebM cannot flag the track as hearing-impaired (its muxer has no "
+                    "such flag); the track is titled SDH. Use .mkv or .mp4 to carry the flag",
+                    output.name)
+    return _run(args, video, output, force, hint, subtitle_tracks=1)
 
 
 def burn_in(video: str | Path, subtitles: str | Path, output: str | Path,
@@ -128,7 +254,7 @@ def burn_in(video: str | Path, subtitles: str | Path, output: str | Path,
     in, so no character of the user's path can break the filter graph's quoting.
     """
     video, subtitles, output = Path(video), Path(subtitles), Path(output)
-    _check_paths(video, output, force)
+    _check_paths(video, output, force, "burn")
     if subtitles.suffix.lower() not in TEXT_INPUTS or not subtitles.is_file():
         raise InputError(f"{subtitles}: burn-in needs an existing .ass, .srt or .vtt file")
     vcodec = ["-c:v", "libvpx-vp9", "-b:v", "0", "-crf", "32"] \
@@ -139,4 +265,4 @@ def burn_in(video: str | Path, subtitles: str | Path, output: str | Path,
         shutil.copyfile(subtitles, local)
         args = ["-i", media_url(video), "-map", "0:v:0", "-map", "0:a?",
                 "-vf", f"subtitles=filename={local.as_posix()}", *vcodec, "-c:a", "copy"]
-        return _run(args, output.resolve(), force)
+        return _run(args, video, output.resolve(), force)

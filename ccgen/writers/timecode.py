@@ -65,6 +65,9 @@ class FrameRate:
         return self.label
 
 
+MAX_RATE = 240  # the highest rate any subtitle timecode is counted in (high frame rate video)
+
+
 def frame_rate(value: float | str | Fraction | None, drop: bool = False,
                default: float | None = None) -> FrameRate:
     """The exact rate nearest `value` (29.97, 29.97002997 and "30000/1001" are all NTSC 30).
@@ -82,6 +85,8 @@ def frame_rate(value: float | str | Fraction | None, drop: bool = False,
         raise InputError(f"frame rate {value!r} is not a number") from None
     if not math.isfinite(wanted):
         raise InputError(f"frame rate {value!r} is not a number")
+    if not 1 <= wanted <= MAX_RATE:  # 1e308 would overflow the arithmetic below
+        raise InputError(f"frame rate {value} fps is outside 1..{MAX_RATE}")
     for known in _KNOWN:
         if abs(float(known) - float(wanted)) < 0.01:
             return FrameRate(known, drop)

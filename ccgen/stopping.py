@@ -1,0 +1,148 @@
+"""Stopping cleanly: Ctrl-C and SIGTERM, and processes that never outlive ccgen.
+
+A broadcast pipeline runs unattended and is stopped by signals (``timeout`` sends SIGTERM and
+often a second one; a scheduler may send SIGINT twice within milliseconds). Whatever arrives,
+and however often, the run stops, its manifest is written, and it exits 130 (SIGINT) or 143
+(SIGTERM). So only the first signal counts: it raises :class:`Interrupted` (a
+KeyboardInterrupt, so every ``except KeyboardInterrupt`` path of the run treats SIGTERM like
+Ctrl-C); the ones after it are swallowed until the process exits, and cannot break the
+writing of the record.
+
+Children must die with ccgen even when ccgen itself is killed with SIGKILL and can run no
+code: worker processes and ffmpeg children ask Linux for a parent-death signal
+(``PR_SET_PDEATHSIG``), and workers also watch their parent, which covers the moment between
+their start and that request.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import os
+import signal
+import sys
+import threading
+from collections.abc import Iterator
+
+_PR_SET_PDEATHSIG = 1
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+class Interrupted(KeyboardInterrupt):  # noqa: N818 - it is a KeyboardInterrupt, named as one
+    """The run was stopped by a signal; `exit_code` is 128 + its number."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+        self.exit_code = 128 + signum
+
+
+class _State:
+    stopping: int | None = None  # the first signal's number, once one arrived
+
+
+def _on_signal(signum: int, _frame: object) -> None:
+    if _State.stopping is not None:  # a second signal: the first one is being handled
+        return
+    _State.stopping = signum
+    raise Interrupted(signum)
+
+
+def stopped_by() -> int | None:
+    """The signal that stopped this run, or None."""
+    return _State.stopping
+
+
+@contextlib.contextmanager
+def signals_stop_the_run() -> Iterator[None]:
+    """SIGINT and SIGTERM raise :class:`Interrupted` once; further ones are ignored.
+
+    Only in the main thread (signal handlers can be set nowhere else); the previous handlers
+    come back on exit, so a program that calls ccgen's ``main`` keeps its own.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {sig: signal.getsignal(sig) for sig in STOP_SIGNALS}
+    _State.stopping = None
+    for sig in STOP_SIGNALS:
+        signal.signal(sig, _on_signal)
+    try:
+        yield
+    finally:
+        if _State.stopping is None:  # after a stop, late signals stay swallowed until exit
+            for sig, handler in previous.items():
+                signal.signal(sig, handler if handler is not None else signal.SIG_DFL)
+
+
+def _libc() -> ctypes.CDLL | None:
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        return ctypes.CDLL(None, use_errno=True)
+    except OSError:
+        return None
+
+
+def die_with_parent(sig: int = signal.SIGKILL) -> bool:
+    """Ask Linux to send `sig` to this process when its parent dies; False where it cannot.
+
+    Safe as a ``subprocess`` ``preexec_fn`` (it only calls prctl), so an ffmpeg child dies
+    with the ccgen process that started it, even one killed with SIGKILL.
+    """
+    libc = _libc()
+    if libc is None:
+        return False
+    return libc.prctl(_PR_SET_PDEATHSIG, sig, 0, 0, 0) == 0
+
+
+def child_preexec() -> None:
+    """``preexec_fn`` for ffmpeg children: killed when ccgen dies."""
+    die_with_parent()
+
+
+def watch_parent(main: int, interval: float = 1.0) -> None:
+    """Exit this process at once when ccgen's main process `main` is gone, or this process was
+    adopted by another (its parent died): the fallback where no parent-death signal exists,
+    and the cover for a parent that died before :func:`die_with_parent` was called."""
+    parent = os.getppid()
+
+    def orphaned() -> bool:
+        return os.getppid() != parent or not pid_alive(main)
+
+    def watch() -> None:
+        while not orphaned():
+            threading.Event().wait(interval)
+        os._exit(1)
+
+    if orphaned():
+        os._exit(1)
+    threading.Thread(target=watch, name="ccgen-parent-watch", daemon=True).start()
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether a process `pid` exists on this machine (one we may not signal counts)."""
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def started_after(pid: int, when: float) -> bool:
+    """Whether process `pid` started after the wall-clock time `when` (so it cannot be the
+    process that wrote a file last changed at `when`: its number was reused). False where
+    this cannot be known."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+        ticks = int(fields[19])  # field 22 (starttime), counted after the ")" of the name
+        with open("/proc/stat", encoding="ascii") as fh:
+            boot = next(int(line.split()[1]) for line in fh if line.startswith("btime "))
+    except (OSError, ValueError, IndexError, StopIteration):
+        return False
+    return boot + ticks / os.sysconf("SC_CLK_TCK") > when + 1.0
