@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import difflib
+
 import pytest
 from test_demo import reference
 
 from ccgen.evaluation.metrics import word_error_rate
+from ccgen.evaluation.normalize import normalize_text
 from ccgen.media import load_audio, probe
 from ccgen.speech import FasterWhisperTranscriber, speech_regions
 from ccgen.speech.transcriber import windows
@@ -39,6 +42,17 @@ def test_windowed_transcription_keeps_the_words() -> None:
         heard = " ".join(w.text for w in transcript.words)
         assert word_error_rate(said, heard).wer <= 0.15, heard
     assert pieces.language == whole.language == "en"
-    assert len(pieces.words) == len(whole.words)
-    for a, b in zip(pieces.words, whole.words, strict=True):
-        assert a.start == pytest.approx(b.start, abs=0.3)
+    # The two readings say nearly the same words, and a word both say is heard at the same time
+    # (one more or one fewer word must not fail this; a shifted clock must).
+    a_words = [normalize_text(w.text) for w in whole.words]
+    b_words = [normalize_text(w.text) for w in pieces.words]
+    assert word_error_rate(" ".join(a_words), " ".join(b_words)).wer <= 0.1
+    matcher = difflib.SequenceMatcher(a=a_words, b=b_words, autojunk=False)
+    pairs = [(whole.words[block.a + k], pieces.words[block.b + k])
+             for block in matcher.get_matching_blocks() for k in range(block.size)]
+    assert len(pairs) >= 0.9 * len(whole.words)
+    for a, b in pairs:
+        assert b.start == pytest.approx(a.start, abs=0.3), (a, b)
+        assert b.end == pytest.approx(a.end, abs=0.3), (a, b)
+    starts = [w.start for w in pieces.words]
+    assert starts == sorted(starts) and pieces.words[-1].end <= audio.size / 16000 + 0.05
