@@ -23,6 +23,7 @@ from pathlib import Path
 
 from ccgen.errors import CcgenError, InputError
 from ccgen.pipeline import Captioner, Options
+from ccgen.stopping import die_with_parent, watch_parent
 
 log = logging.getLogger("ccgen")
 
@@ -91,13 +92,63 @@ class Job:
             found += there
         return found
 
+    def video_targets(self, src: Path) -> list[tuple[str, Path]]:
+        """("mux" or "burn", path) of each copy of the video this job writes for `src`."""
+        return [(action, dest) for action, dest in (
+            ("mux", self.video_path(self.mux, src, "sdh")),
+            ("burn", self.video_path(self.burn_in, src, "open-captions"))) if dest is not None]
+
+    def precheck(self, src: Path) -> None:
+        """What can be known about `src`'s outputs before it is captioned: InputError when
+        a --mux/--burn-in copy is the input, cannot be written in its container, exists
+        without --force, or --burn-in is asked of audio-only media (no SRT is left behind)."""
+        from ccgen.writers.mux import check_target
+
+        for action, dest in self.video_targets(src):
+            check_target(src, dest, self.force or self.skip_existing, action)
+        if self.burn_in is not None and src.is_file():
+            from ccgen.media.mediainfo import probe
+
+            if not probe(src).has_video:
+                raise InputError(f"--burn-in: {src} has no video to draw captions into")
+
+    def check_not_inputs(self, inputs: list[Path], language: str | None) -> None:
+        """No output may ever be an input: by path, or by identity (a hard link, a symlink
+        to it). Checked before any work; a name with the language still open (detected
+        later) is matched against the inputs with any language code in its place."""
+        from ccgen.writers.mux import same_file
+
+        ids, by_folder = {}, {}
+        for src in inputs:
+            with contextlib.suppress(OSError):
+                st = os.stat(src)
+                ids[(st.st_dev, st.st_ino)] = src
+            by_folder.setdefault(_real(src.parent), []).append(src)
+        for src in inputs:
+            for dest in self.all_outputs(src, language or ANY_LANGUAGE):
+                if ANY_LANGUAGE in dest.name:
+                    pattern = re.compile(re.escape(dest.name).replace(
+                        re.escape(ANY_LANGUAGE), r"[^.\s]+"))
+                    clash = [o for o in by_folder.get(_real(dest.parent), [])
+                             if pattern.fullmatch(o.name)]
+                else:
+                    clash = [o for o in by_folder.get(_real(dest.parent), [])
+                             if same_file(o, dest)]
+                    with contextlib.suppress(OSError):
+                        st = os.stat(dest)
+                        clash += [ids[(st.st_dev, st.st_ino)]] if (st.st_dev, st.st_ino) \
+                            in ids else []
+                if clash:
+                    raise InputError(f"{dest}: an output would replace the input {clash[0]}; "
+                                     "choose another name or folder")
+
     def check_collisions(self, inputs: list[Path], language: str | None) -> None:
         """Two inputs must not write one file (a.mp4 and a.mkv, or ep.mp4 from two folders
         into one -d): found before any work, not as an overwrite or a failure later."""
         owner: dict[Path, Path] = {}
         for src in inputs:
             for dest in self.all_outputs(src, language or "LANG"):
-                key = dest.resolve()
+                key = _real(dest)
                 if key in owner and owner[key] != src:
                     raise InputError(f"{owner[key]} and {src} would both write {dest}; "
                                      "caption them into different folders (-d)")
@@ -140,10 +191,18 @@ def expand_inputs(items: Iterable[str | Path]) -> list[Path]:
             found = sorted(Path(p) for p in glob.glob(str(item), recursive=True)
                            if Path(p).is_file() and not _ours(Path(p).name)) or found
         out += found
-    unique: dict[Path, Path] = {}
+    unique: dict[str, Path] = {}
     for path in out:  # one file named twice (relative and absolute) is captioned once
-        unique.setdefault(path.resolve(), path)
+        unique.setdefault(_real(path), path)
     return list(unique.values())
+
+
+def _real(path: Path) -> str:
+    """`path` with links followed; a symlink loop is itself (it fails as one input later)."""
+    try:
+        return os.path.realpath(path, strict=False)
+    except (OSError, RuntimeError, ValueError):
+        return os.path.abspath(path)
 
 
 def _ours(name: str) -> bool:
@@ -165,6 +224,7 @@ def caption_file(captioner: Captioner, src: Path, job: Job,
         if existing is not None:
             result.status, result.outputs = "skipped", [str(d) for d in existing]
             return result
+        job.precheck(src)
         for _, dest in job.targets(src, language or "en"):
             check_writable(dest.parent if str(dest.parent) else Path("."))
             if (language or job.output is not None) and not job.skip_existing:
@@ -174,6 +234,7 @@ def caption_file(captioner: Captioner, src: Path, job: Job,
         # --skip-existing resumes: what exists stays, only the missing outputs are written
         targets = [(fmt, dest) for fmt, dest in job.targets(src, timeline.language)
                    if not (job.skip_existing and dest.exists())]
+        job.check_not_inputs([src], timeline.language)
         for _, dest in targets:
             check_free(dest, job.force)
         report = job.report_path(src, timeline.language)
@@ -244,12 +305,19 @@ _WORKER: Captioner | None = None
 _START_ERROR: CcgenError | None = None
 
 
-def _init_worker(options: Options) -> None:
+def _init_worker(options: Options, main: int) -> None:
     global _WORKER, _START_ERROR
+    # A worker dies with ccgen's main process, however that one ends (SIGKILL too): a
+    # parent-death signal, and a watch on the parent for where there is none, or for a
+    # parent that died before this line. An orphan would go on captioning and writing.
+    die_with_parent()
+    watch_parent(main)
     # Ctrl-C is the parent's to handle: it stops the pool; a worker that caught it itself
     # would report the file as interrupted and carry on with the next one. (Workers stay in
     # the parent's process group, so a supervisor that kills the group stops them too.)
+    # SIGTERM to a worker ends it at once, not through the handler it inherited.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     try:
         _WORKER = Captioner(options)
     except CcgenError as exc:  # each file reports it, in one line, as with -j 1
@@ -279,6 +347,7 @@ def run_batch(inputs: list[Path], options: Options, job: Job, jobs: int = 1,
             raise InputError(f"{flag} FILE takes one input; give a folder for several")
     options.check()
     job.check_collisions(inputs, options.language)
+    job.check_not_inputs(inputs, options.language)
     results: dict[Path, FileResult] = {}
     if jobs <= 1 or len(inputs) <= 1:
         captioner = Captioner(options)
@@ -310,7 +379,8 @@ def _pool_round(inputs: list[Path], options: Options, job: Job, jobs: int,
                 results: dict[Path, FileResult],
                 on_result: Callable[[FileResult], None] | None) -> list[Path]:
     """Caption `inputs` in a pool of `jobs` workers; return those lost to a broken pool."""
-    pool = ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(options,))
+    pool = ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker,
+                               initargs=(options, os.getpid()))
     broken: list[Path] = []
     try:
         futures = {pool.submit(_work, src, job): src for src in inputs}
@@ -354,7 +424,9 @@ def check_manifest(path: Path, inputs: list[Path], job: Job) -> None:
 
     if path.suffix.lower() != ".json":
         raise InputError(f"--manifest {path}: the name must end in .json")
-    if any(path.resolve() == src.resolve() for src in inputs):
+    from ccgen.writers.mux import same_file
+
+    if any(same_file(path, src) for src in inputs):
         raise InputError(f"--manifest {path} is one of the inputs")
     check_writable(path.parent if str(path.parent) else Path("."))
     check_free(path, job.force or job.skip_existing)

@@ -1,7 +1,8 @@
 """The command line: a thin layer over :mod:`ccgen.pipeline` and :mod:`ccgen.writers`.
 
 Exit codes (design.md): 0 done, 1 failed while running, 2 bad usage or bad input, with a
-one-line reason on stderr and no traceback (``-v`` shows one for failures while running).
+one-line reason on stderr and no traceback (``-v`` shows one for failures while running);
+130 stopped by Ctrl-C (SIGINT), 143 by SIGTERM, in both cases with the manifest written.
 """
 
 from __future__ import annotations
@@ -86,6 +87,17 @@ def _load_config(ctx: click.Context, _param: click.Parameter, value: Path | None
     defaults = load_config(value, allowed)
     if defaults:
         ctx.default_map = {**(ctx.default_map or {}), **defaults}
+
+
+def _check_language(language: str | None) -> None:
+    """-l must be a language code the speech model knows: checked now, not after loading it."""
+    if language is None:
+        return
+    from faster_whisper.tokenizer import _LANGUAGE_CODES
+
+    if language not in _LANGUAGE_CODES:
+        raise InputError(f"-l {language}: not a language code the speech model knows; use a "
+                         "two-letter code such as en, fr, de, es, ja, or leave -l out to detect")
 
 
 def _summary(results: list) -> str:
@@ -217,6 +229,11 @@ def caption_cmd(inputs: tuple[str, ...], **o: Any) -> None:
         raise InputError(f"-o {output} writes one {output.suffix} file; drop -f, or use -d "
                          "for several formats")
     load_style(o["style"])  # a bad style is bad usage: say so before loading any model
+    _check_language(o["language"])
+    if output is not None and not o["skip_existing"]:
+        from ccgen.writers.atomic import check_free
+
+        check_free(output, o["force"])  # a folder, or a file kept without --force
     if o["output_dir"] is not None:
         check_writable(o["output_dir"])
     files = expand_inputs(inputs)
@@ -224,6 +241,9 @@ def caption_cmd(inputs: tuple[str, ...], **o: Any) -> None:
         raise InputError(f"no media files found in {', '.join(inputs)}")
     if output is not None and len(files) > 1:
         raise InputError("-o/--output takes one input; use -d/--output-dir for several")
+    job.check_not_inputs(files, o["language"])  # no output may ever be an input
+    if len(files) == 1:  # a batch fails such a file alone, still before captioning it
+        job.precheck(files[0])
     options = Options(cache=not o["no_cache"],
                       **{f.name: o[f.name] for f in fields(Options) if f.name in o})
     manifest = o["manifest"]
@@ -346,13 +366,16 @@ _attach_training(cli, _setup_logging)
 
 def main(argv: list[str] | None = None) -> None:
     """Console entry point: maps ccgen's errors to exit codes without tracebacks."""
+    from ccgen.stopping import signals_stop_the_run
+
     try:
-        cli.main(args=argv, prog_name="ccgen", standalone_mode=False)
+        with signals_stop_the_run():  # SIGTERM too: stop, write the manifest, exit 143
+            cli.main(args=argv, prog_name="ccgen", standalone_mode=False)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
-    except click.exceptions.Abort:
+    except click.exceptions.Abort as exc:
         click.echo("ccgen: interrupted", err=True)
-        sys.exit(130)
+        sys.exit(getattr(exc.__cause__, "exit_code", 130))
     except click.ClickException as exc:
         click.echo(f"ccgen: error: {exc.format_message()}", err=True)
         sys.exit(2)
@@ -361,9 +384,9 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(exc.exit_code)
     except SystemExit:
         raise
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         click.echo("ccgen: interrupted", err=True)
-        sys.exit(130)
+        sys.exit(getattr(exc, "exit_code", 130))
     except Exception as exc:  # noqa: BLE001 - last line of defence: one line, exit 1
         if "-v" in (argv or sys.argv) or "-vv" in (argv or sys.argv):
             raise

@@ -8,18 +8,17 @@ from __future__ import annotations
 
 import contextlib
 import os
-import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
-from conftest import make_tone, run_cli
 from test_broadcast import NETFLIX, timeline
 
 from ccgen.errors import CcgenError, InputError
 from ccgen.writers import render
+from conftest import make_tone
 
 
 @contextlib.contextmanager
@@ -118,3 +117,86 @@ def test_frame_rate_out_of_range_is_usage_error() -> None:
         with pytest.raises(InputError, match="outside"):
             frame_rate(bad)
     assert float(frame_rate(25).rate) == 25.0
+
+
+# --- bad usage: exit 2 before any work ----------------------------------------------------
+
+def _main(*args: object) -> tuple[int, str]:
+    """ccgen's console entry point in this process (no model is loaded on these paths)."""
+    import io
+    from contextlib import redirect_stderr
+
+    from ccgen.cli import main
+
+    err = io.StringIO()
+    with redirect_stderr(err), pytest.raises(SystemExit) as done:
+        main([str(a) for a in args])
+    return done.value.code, err.getvalue()
+
+
+def test_bad_usage_is_exit_2_before_any_work(tmp_path, demo_video) -> None:  # noqa: ANN001
+    video = tmp_path / "show.mp4"
+    video.write_bytes(demo_video.read_bytes())
+    audio = make_tone(tmp_path / "talk.wav", 0.5)
+    (tmp_path / "folder.srt").mkdir()
+    (tmp_path / "taken.mkv").write_bytes(b"keep")
+    cases = [((video, "-l", "xx"), "-l xx"),
+             ((video, "--frame-rate", "1e308", "-f", "ttml"), "outside 1..240"),
+             ((video, "-o", tmp_path / "folder.srt", "--force"), "is a folder"),
+             ((audio, "--burn-in", tmp_path / "b.mp4"), "no video"),
+             ((video, "--mux", tmp_path / "m.avi"), ".avi"),
+             ((video, "--burn-in", tmp_path / "b.srt"), ".srt"),
+             ((video, "--mux", tmp_path / "taken.mkv"), "exists"),
+             ((video, "--mux", video, "--force"), "replace the input")]
+    for args, message in cases:
+        code, err = _main(*args, "-d", tmp_path)
+        assert code == 2, (args, err)
+        assert message in err and len(err.strip().splitlines()) == 1, (args, err)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "folder.srt", "show.mp4", "taken.mkv", "talk.wav"]  # no SRT, nothing else left
+    assert (tmp_path / "taken.mkv").read_bytes() == b"keep"
+
+
+def test_no_output_may_be_the_input(tmp_path, demo_video) -> None:  # noqa: ANN001
+    """By path, through a symlink, or as a hard link: the source is never replaced."""
+    source = tmp_path / "x.srt"  # a media file with a subtitle's name
+    source.write_bytes(demo_video.read_bytes())
+    (tmp_path / "link.srt").symlink_to(source)
+    os.link(source, tmp_path / "hard.srt")
+    (tmp_path / "sub").mkdir()
+    for output in (source, tmp_path / "link.srt", tmp_path / "hard.srt",
+                   tmp_path / "sub" / ".." / "x.srt"):
+        code, err = _main(source, "-o", output, "--force")
+        assert code == 2 and "replace the input" in err, (output, err)
+    code, err = _main(tmp_path / "link.srt", "-o", source, "--force")
+    assert code == 2 and "replace the input" in err
+    assert source.read_bytes() == demo_video.read_bytes()
+    # a name whose language is still to be detected is matched with any language code
+    clip = tmp_path / "ep.fr.sdh.srt"
+    clip.write_bytes(demo_video.read_bytes())
+    from ccgen.batch import Job
+
+    with pytest.raises(InputError, match="replace the input"):
+        Job(["srt"], force=True).check_not_inputs([tmp_path / "ep.mp4", clip], None)
+
+
+def test_a_symlink_loop_is_one_failed_input(tmp_path) -> None:  # noqa: ANN001
+    from ccgen.batch import Job, check_manifest, expand_inputs
+
+    (tmp_path / "loop1").symlink_to(tmp_path / "loop2")
+    (tmp_path / "loop2").symlink_to(tmp_path / "loop1")
+    good = make_tone(tmp_path / "good.wav", 0.5)
+    files = expand_inputs([tmp_path / "loop1", good, tmp_path])
+    assert files[:2] == [tmp_path / "loop1", good] and len(files) == 2
+    job = Job(["srt"], output_dir=tmp_path / "out")
+    job.check_collisions(files, None)
+    job.check_not_inputs(files, None)
+    check_manifest(tmp_path / "m.json", files, job)
+    missing = tmp_path / "missing.wav"
+    code, err = _main(tmp_path / "loop1", missing, "--manifest", tmp_path / "m.json",
+                      "--describer", "none", "--diarizer", "none")
+    assert code == 1 and "Traceback" not in err
+    import json
+
+    record = json.loads((tmp_path / "m.json").read_text())["files"]
+    assert [f["status"] for f in record] == ["failed", "failed"]
