@@ -210,7 +210,7 @@ def test_lint_cues_checks_ccgen_output() -> None:
     ("notes.txt", b"just some words\nand more words\n", "no subtitle cues"),
     ("notes.md", b"just some words\nand more words\n", "not a readable subtitle file"),
     ("page.xml", b"<html><body>hello</body></html>", "not a readable subtitle file"),
-    ("empty.srt", b"", "no subtitle cues"),
+    ("blank.srt", b"\n\n1\nnot a time\n", "no subtitle cues"),
     ("caps.scc", b"Scenarist_SCC V1.0\n\n00:00:00:00\t9420 9420\n", "SCC"),
 ])
 def test_unreadable_input_is_a_one_line_input_error(tmp_path: Path, name: str, data: bytes,
@@ -270,3 +270,61 @@ def test_one_file_in_three_formats_lints_the_same() -> None:
     summaries = [lint_file(public(f"captions/pycaption_example.{ext}"), NETFLIX).summary()
                  for ext in ("srt", "vtt", "xml")]
     assert summaries[0] == summaries[1] == summaries[2]
+
+
+# Issue 19: bad frame rates, misread times, ccgen's own empty output.
+
+@pytest.mark.parametrize("rate", [0.0, -5.0, 1e308, float("inf"), float("nan")])
+def test_a_frame_rate_that_is_no_rate_is_an_input_error(tmp_path: Path, rate: float) -> None:
+    path = srt(tmp_path, (1.0, 3.0, "First."), (3.01, 5.0, "Too close."))
+    with pytest.raises(InputError, match="not a video frame rate"):
+        lint_file(path, NETFLIX, frame_rate=rate)
+    with pytest.raises(InputError, match="not a video frame rate"):
+        lint_cues([Cue(0, 1, "speech", "Hi.")], NETFLIX, frame_rate=rate)
+
+
+@pytest.mark.parametrize("rate", ["0", "-5", "1e308"])
+def test_the_cli_refuses_a_bad_frame_rate_in_one_line(tmp_path: Path, rate: str) -> None:
+    from conftest import run_cli
+
+    path = srt(tmp_path, (1.0, 3.0, "First."), (3.01, 5.0, "Too close."))
+    run = run_cli("lint", path, f"--frame-rate={rate}")
+    assert run.returncode == 2 and "frame rate" in run.stderr
+    assert len(run.stderr.strip().splitlines()) == 1 and "Traceback" not in run.stderr
+
+
+@pytest.mark.parametrize(("timing", "reason"), [
+    ("-00:00:01,000 --> 00:00:02,000", "negative time"),
+    ("00:00:01,000 --> -00:00:02,000", "negative time"),
+    ("123:00:01,000 --> 123:00:02,000", "3-digit hour"),
+])
+def test_a_negative_time_or_a_three_digit_hour_is_an_error(tmp_path: Path, timing: str,
+                                                           reason: str) -> None:
+    path = tmp_path / "t.srt"
+    path.write_text(f"1\n00:00:00,000 --> 00:00:00,900\nFine.\n\n2\n{timing}\nBad.\n\n",
+                    encoding="utf-8")
+    with pytest.raises(InputError, match=reason) as err:
+        lint_file(path, NETFLIX)
+    assert "line 6" in str(err.value)
+    ass = tmp_path / "t.ass"
+    ass.write_text("[Script Info]\nScriptType: v4.00+\n\n[Events]\nFormat: Layer, Start, End, "
+                   "Style, Name, MarginL, MarginR, MarginV, Effect, Text\n"
+                   "Dialogue: 0,-0:00:01.00,0:00:04.00,Default,,0,0,0,,Hello\n",
+                   encoding="utf-8")
+    with pytest.raises(InputError, match="negative time"):
+        lint_file(ass, NETFLIX)
+
+
+@pytest.mark.parametrize("fmt", ["srt", "vtt", "ass", "ttml"])
+def test_ccgen_output_for_silent_media_is_a_valid_empty_file(tmp_path: Path, fmt: str) -> None:
+    from ccgen.cues import Timeline
+    from ccgen.writers import write
+    from conftest import run_cli
+
+    path = write(Timeline("silence.wav", 3.0, "en", "netflix", []), tmp_path / f"s.{fmt}",
+                 NETFLIX)
+    report = lint_file(path, NETFLIX)
+    assert (report.cues, report.violations) == (0, 0)
+    run = run_cli("lint", path)
+    assert run.returncode == 0, run.stderr
+    assert "0 cues, no violations" in run.stdout

@@ -22,6 +22,14 @@ Rules (one finding per cue and rule; gap rules are reported on the later cue):
 - ``unbalanced-brackets``: ``[ ]`` or ``( )`` not paired, or an odd number of ``♪`` marks.
 - ``charset``: a character the style's display cannot show (``cea608``), or a control or
   replacement character (any style).
+- ``shot-change``: only when shot changes are given (``--media``, ``--shot-changes``): the
+  style's shot-change rules (:mod:`ccgen.captions.retime`; Netflix: in-cues within 12 frames
+  of a cut belong on it, out-cues within 12 frames end 2 frames before it; BBC: no caption
+  hanging over a cut by half a second or less).
+
+An empty file (ccgen's own output for silent media: an empty SRT, a bare ``WEBVTT``, ASS or
+TTML without events) is valid: 0 cues, 0 findings. A negative time or a 3-digit hour in a
+timing line is an error, not read as something else.
 
 JSON shape (``Report.to_dict()``, ``ccgen lint --json``); times in seconds, ``cue`` is the
 1-based position in the file, ``text`` the displayed text with ``\\n`` between lines::
@@ -40,18 +48,22 @@ are null for cues linted in memory (``format`` is pysubs2's name for what was re
 from __future__ import annotations
 
 import html
+import math
 import re
 import unicodedata
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ccgen.captions.retime import shot_problem
 from ccgen.captions.style import Style
 from ccgen.cues import Cue
 from ccgen.errors import InputError
 
 if TYPE_CHECKING:
     import pysubs2
+
+    from ccgen.media.shots import ShotChanges
 
 RULES: dict[str, str] = {
     "empty": "no visible text",
@@ -65,6 +77,7 @@ RULES: dict[str, str] = {
     "overlap": "starts before the previous cue ends",
     "unbalanced-brackets": "[ ] or ( ) not paired, or an odd number of ♪ marks",
     "charset": "a character outside the style's character set",
+    "shot-change": "timed against a shot change as the style forbids (given the shot changes)",
 }
 TOLERANCE = 1e-3  # seconds; a caption exactly at a limit passes
 
@@ -148,27 +161,56 @@ def visible_lines(text: str) -> list[str]:
     return [line.strip() for line in text.split("\n") if line.strip()]
 
 
-def lint_cues(cues: list[Cue], style: Style, frame_rate: float | None = None) -> Report:
-    """Lint ccgen's own display cues (any kind) in list order."""
+def check_frame_rate(frame_rate: float | None) -> None:
+    """A frame rate given by the user: InputError unless it is a real video rate (0, a
+    negative or 1e308 must not switch the gap rule off or fall back silently)."""
+    if frame_rate is None:
+        return
+    if not math.isfinite(frame_rate) or not 1.0 <= frame_rate <= 1000.0:
+        raise InputError(f"frame rate {frame_rate:g} is not a video frame rate (1-1000 fps)")
+
+
+def lint_cues(cues: list[Cue], style: Style, frame_rate: float | None = None,
+              shots: ShotChanges | None = None) -> Report:
+    """Lint ccgen's own display cues (any kind) in list order; `shots` adds the shot-change
+    rule."""
+    check_frame_rate(frame_rate)
     items = [_Item(i, c.start, c.end, visible_lines(c.text)) for i, c in enumerate(cues, 1)]
-    return _lint(items, style, frame_rate, file=None, fmt=None)
+    return _lint(items, style, frame_rate, file=None, fmt=None, shots=shots)
 
 
-def lint_file(path: str | Path, style: Style, frame_rate: float | None = None) -> Report:
+def lint_file(path: str | Path, style: Style, frame_rate: float | None = None,
+              shots: ShotChanges | None = None) -> Report:
     """Lint a subtitle file in any format pysubs2 reads (srt, vtt, ass/ssa, sami, ttml/dfxp,
     microdvd .sub, mpl2, tmp .txt, pysubs2 json).
 
     `frame_rate` sets the frame grid for the gap rule and for frame-based files (MicroDVD);
-    None uses the style's default. InputError (one line, naming the file) when it cannot be read.
+    None uses the shot changes' rate when given, else the style's default. `shots` adds the
+    shot-change rule. InputError (one line, naming the file) when it cannot be read.
     """
     path = Path(path)
-    subs = _read(path, frame_rate or style.default_frame_rate)
+    check_frame_rate(frame_rate)
+    if frame_rate is None and shots is not None:
+        frame_rate = float(shots.rate)
+    events, fmt = read_events(path, frame_rate or style.default_frame_rate)
+    items = [_Item(i, e.start / 1000, e.end / 1000, visible_lines(e.text))
+             for i, e in enumerate(events, 1)]
+    return _lint(items, style, frame_rate, file=str(path), fmt=fmt, shots=shots)
+
+
+def read_events(path: Path, fps: float) -> tuple[list[pysubs2.SSAEvent], str]:
+    """The cues of a subtitle file in file order (comments left out, SAMI's ends restored) and
+    pysubs2's name of its format."""
+    subs = _read(path, fps)
     events = [e for e in subs.events if not e.is_comment]
     if subs.format == "sami":
         events = _sami_events(events)
-    items = [_Item(i, e.start / 1000, e.end / 1000, visible_lines(e.text))
-             for i, e in enumerate(events, 1)]
-    return _lint(items, style, frame_rate, file=str(path), fmt=subs.format)
+    return events, subs.format
+
+
+# Formats whose empty file still says what it is (a header), so 0 cues is a valid file.
+_HEADED = ("vtt", "ass", "ssa", "ttml", "sami", "json")
+_TIME = re.compile(r"(?<![\d:.])(-?)(\d+):(\d{2}):(\d{2})[.,](\d+)")
 
 
 def _read(path: Path, fps: float) -> pysubs2.SSAFile:
@@ -186,6 +228,11 @@ def _read(path: Path, fps: float) -> pysubs2.SSAFile:
     from pysubs2.formats import FILE_EXTENSION_TO_FORMAT_IDENTIFIER
 
     fmt = FILE_EXTENSION_TO_FORMAT_IDENTIFIER.get(suffix)
+    if not text.strip() and fmt is not None:  # ccgen's SRT of silent media: 0 cues, valid
+        subs = pysubs2.SSAFile()
+        subs.format = fmt
+        return subs
+    _check_times(text, path)
     try:
         subs = pysubs2.SSAFile.from_string(text, format_=fmt, fps=fps)
     except Exception as exc:  # a third-party parser on untrusted input: any failure is bad input
@@ -195,9 +242,28 @@ def _read(path: Path, fps: float) -> pysubs2.SSAFile:
     # when the file says it is one.
     if subs.format == "tmp" and suffix != ".txt":
         raise InputError(f"{path}: not a readable subtitle file (unrecognised format)")
-    if not any(not e.is_comment for e in subs.events):
+    if not any(not e.is_comment for e in subs.events) and subs.format not in _HEADED:
         raise InputError(f"{path}: no subtitle cues found (read as {subs.format})")
     return subs
+
+
+def _check_times(text: str, path: Path) -> None:
+    """A negative time or an hour of 3+ digits in a timing line is an error: pysubs2 reads
+    "-00:00:01,000" as 1 s and "123:00:00,000" as 23 h."""
+    for number, line in enumerate(text.splitlines(), 1):
+        if "-->" in line:
+            timing = line
+        elif line.startswith(("Dialogue:", "Comment:")):
+            timing = ",".join(line.split(",")[:3])
+        else:
+            continue
+        for found in _TIME.finditer(timing):
+            if found[1]:
+                raise InputError(f"{path}: line {number}: negative time "
+                                 f"{found[0]!r}")
+            if len(found[2]) > 2:
+                raise InputError(f"{path}: line {number}: time {found[0]!r} has a "
+                                 f"{len(found[2])}-digit hour")
 
 
 def _decode(data: bytes, path: Path) -> str:
@@ -227,11 +293,16 @@ def _sami_events(events: list[pysubs2.SSAEvent]) -> list[pysubs2.SSAEvent]:
 
 
 def _lint(items: list[_Item], style: Style, frame_rate: float | None, *, file: str | None,
-          fmt: str | None) -> Report:
+          fmt: str | None, shots: ShotChanges | None = None) -> Report:
     rate = frame_rate or style.default_frame_rate
     findings: list[Finding] = []
     for item in items:
         findings.extend(_cue_findings(item, style))
+        if shots is not None and item.lines:
+            problem = shot_problem(item.start, item.end, style, shots)
+            if problem:
+                findings.append(Finding("shot-change", item.index, item.start, item.end,
+                                        item.text, problem))
     findings.extend(_timing_findings([i for i in items if i.lines], style, rate))
     order = {rule: n for n, rule in enumerate(RULES)}
     findings.sort(key=lambda f: (f.cue, order[f.rule]))

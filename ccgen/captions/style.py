@@ -87,6 +87,15 @@ class Style:
     # BBC-style chaining: a gap between captions shorter than this (seconds) should be closed
     # up entirely; 0 turns the rule off. Distinct from min_gap_frames, the smallest gap allowed.
     close_gap: float = 0.0
+    # Shot changes (ccgen.captions.retime), in frames of the media. An in-cue within
+    # shot_in_frames of a shot change moves onto it; an out-cue within shot_out_frames of one
+    # ends shot_out_gap_frames before it (Netflix: 12, 12, 2); a caption that straddles a shot
+    # change with at most shot_straddle_frames on one side is taken off it when it can still be
+    # read (BBC). 0 turns a rule off.
+    shot_in_frames: int = 12
+    shot_out_frames: int = 12
+    shot_out_gap_frames: int = 2
+    shot_straddle_frames: int = 0
 
     def min_gap(self, frame_rate: float | None) -> float:
         """The minimum gap between captions in seconds at the media's real frame rate."""
@@ -152,7 +161,8 @@ _RANGES = {
     "max_chars": (10, 80), "max_lines": (1, 4), "max_cps": (5.0, 60.0),
     "min_duration": (0.1, 10.0), "max_duration": (1.0, 30.0), "min_gap_frames": (0, 50),
     "default_frame_rate": (10.0, 120.0), "max_hang": (0.0, 5.0), "pause_split": (0.1, 10.0),
-    "close_gap": (0.0, 5.0),
+    "close_gap": (0.0, 5.0), "shot_in_frames": (0, 50), "shot_out_frames": (0, 50),
+    "shot_out_gap_frames": (0, 10), "shot_straddle_frames": (0, 50),
 }
 _CHOICES = {"sound_case": ("lower", "upper"), "charset": tuple(CHARSETS),
             "lyrics_marks": ("line", "caption")}
