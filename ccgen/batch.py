@@ -23,7 +23,7 @@ from pathlib import Path
 
 from ccgen.errors import CcgenError, InputError
 from ccgen.pipeline import Captioner, Options
-from ccgen.stopping import die_with_parent, watch_parent
+from ccgen.stopping import Interrupted, die_with_parent, stopped_by, watch_parent
 
 log = logging.getLogger("ccgen")
 
@@ -268,13 +268,23 @@ def caption_file(captioner: Captioner, src: Path, job: Job,
             result.cues[cue.kind] = result.cues.get(cue.kind, 0) + 1
         result.cached_stages = captioner.cache.hits[before:]
     except CcgenError as exc:
+        _still_running()
         result.error, result.exit_code = str(exc), exc.exit_code
     except Exception as exc:  # noqa: BLE001 - one file's crash must not stop a batch
+        _still_running()
         log.debug("failure on %s", src, exc_info=True)
         result.error, result.exit_code = f"{type(exc).__name__}: {exc}", 1
     finally:
         result.seconds = round(time.perf_counter() - started, 3)
     return result
+
+
+def _still_running() -> None:
+    """A library that turns Ctrl-C into its own error (an import that fails on it) must not
+    make the stop a failed file: the run is interrupted, and says so."""
+    signum = stopped_by()
+    if signum is not None:
+        raise Interrupted(signum) from None
 
 
 def _into_video(timeline, src: Path, job: Job, captioner: Captioner) -> list[str]:  # noqa: ANN001

@@ -70,9 +70,11 @@ def signals_stop_the_run() -> Iterator[None]:
     try:
         yield
     finally:
-        if _State.stopping is None:  # after a stop, late signals stay swallowed until exit
-            for sig, handler in previous.items():
-                signal.signal(sig, handler if handler is not None else signal.SIG_DFL)
+        for sig, handler in previous.items():
+            # after a stop, late signals are ignored until the process has exited (Python's
+            # shutdown would otherwise put the default back, and a late SIGINT kill it)
+            signal.signal(sig, signal.SIG_IGN if _State.stopping is not None else
+                          handler if handler is not None else signal.SIG_DFL)
 
 
 def _libc() -> ctypes.CDLL | None:

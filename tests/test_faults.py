@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -200,3 +201,168 @@ def test_a_symlink_loop_is_one_failed_input(tmp_path) -> None:  # noqa: ANN001
 
     record = json.loads((tmp_path / "m.json").read_text())["files"]
     assert [f["status"] for f in record] == ["failed", "failed"]
+
+
+# --- signals and killed processes ---------------------------------------------------------
+
+LINUX = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
+FAST = ("--describer", "none", "--diarizer", "none", "-q")
+
+
+def _ppid_state(pid: int) -> tuple[int, str] | None:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return int(fields[1]), fields[0]
+
+
+def _alive(pid: int) -> bool:
+    found = _ppid_state(pid)
+    return found is not None and found[1] not in ("Z", "X")
+
+
+def _children(pid: int, word: bytes = b"") -> list[int]:
+    """Live processes whose parent is `pid` and whose command line holds `word`."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        child = int(stat.parent.name)
+        state = _ppid_state(child)
+        if state and state[0] == pid and _alive(child):
+            with contextlib.suppress(OSError):
+                if word in Path(f"/proc/{child}/cmdline").read_bytes():
+                    found.append(child)
+    return found
+
+
+def _wait_for(check, seconds: float):  # noqa: ANN001, ANN202
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        found = check()
+        if found:
+            return found
+        time.sleep(0.05)
+    return check()
+
+
+def _batch(tmp_path: Path, count: int, *more: str) -> tuple[subprocess.Popen, Path, list[int]]:
+    """A -j 2 batch of `count` tones, started, with its two workers running."""
+    media, out = tmp_path / "in", tmp_path / "out"
+    media.mkdir()
+    out.mkdir()
+    for i in range(count):
+        make_tone(media / f"clip{i}.wav", 4.0, freq=300 + 100 * i)
+    proc = subprocess.Popen([sys.executable, "-m", "ccgen", str(media), "-d", str(out), "-j",
+                             "2", *FAST, *more], start_new_session=True,
+                            stderr=subprocess.PIPE, text=True)
+    workers = _wait_for(lambda: len(_children(proc.pid, b"ccgen")) >= 2 and
+                        _children(proc.pid, b"ccgen"), 120)
+    assert workers, "the batch started no workers"
+    time.sleep(1.0)  # at work: decoding, loading models
+    return proc, out, workers
+
+
+@LINUX
+def test_killing_the_main_process_takes_its_workers(tmp_path) -> None:  # noqa: ANN001
+    proc, out, workers = _batch(tmp_path, 6)
+    try:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.communicate(timeout=60)
+        _wait_for(lambda: not any(map(_alive, workers)), 10)
+        assert not any(map(_alive, workers)), "workers outlived the killed main process"
+        written = sorted(out.iterdir())
+        time.sleep(1.0)
+        assert sorted(out.iterdir()) == written  # nothing goes on writing
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+
+
+@LINUX
+def test_sigterm_stops_a_batch_like_ctrl_c(tmp_path) -> None:  # noqa: ANN001
+    import json
+
+    manifest = tmp_path / "run.json"
+    proc, _out, workers = _batch(tmp_path, 6, "--manifest", str(manifest))
+    try:
+        os.kill(proc.pid, signal.SIGTERM)  # the main process only, as a supervisor does
+        _, stderr = proc.communicate(timeout=60)
+        assert proc.returncode == 143, stderr
+        assert "Traceback" not in stderr
+        files = json.loads(manifest.read_text())["files"]
+        assert len(files) == 6 and any(f["status"] == "interrupted" for f in files)
+        assert _wait_for(lambda: not any(map(_alive, workers)), 10)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+
+
+@LINUX
+@pytest.mark.parametrize("apart", [0.002, 0.01, 0.03])
+def test_two_quick_ctrl_c_keep_the_record(tmp_path, demo_video, apart: float) -> None:  # noqa: ANN001
+    """As `timeout` and some schedulers do: a second signal milliseconds after the first
+    cannot lose the manifest or print a traceback."""
+    import json
+
+    manifest = tmp_path / "run.json"  # demo.mp4: speech, still being captioned at 2 s
+    proc = subprocess.Popen([sys.executable, "-m", "ccgen", str(demo_video), "-d", str(tmp_path),
+                             "--manifest", str(manifest), *FAST], start_new_session=True,
+                            stderr=subprocess.PIPE, text=True)
+    time.sleep(2.0)
+    os.killpg(proc.pid, signal.SIGINT)
+    time.sleep(apart)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGINT)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, stderr
+    assert "Traceback" not in stderr
+    assert json.loads(manifest.read_text())["files"][0]["status"] == "interrupted"
+
+
+def test_later_signals_cannot_break_the_writing_of_the_record(tmp_path) -> None:  # noqa: ANN001
+    """The mechanism alone: signals during a slow write of the record are swallowed."""
+    record = tmp_path / "record"
+    script = ("import sys, time\nfrom ccgen.stopping import signals_stop_the_run\n"
+              "try:\n    with signals_stop_the_run():\n        try:\n"
+              "            print('ready', flush=True)\n            time.sleep(60)\n"
+              "        finally:\n            time.sleep(0.5)\n"
+              f"            open({str(record)!r}, 'w').write('kept')\n"
+              "except KeyboardInterrupt as exc:\n    sys.exit(exc.exit_code)\n")
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "ready"
+    proc.send_signal(signal.SIGTERM)
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGINT):
+        time.sleep(0.005)
+        proc.send_signal(sig)
+    _, stderr = proc.communicate(timeout=30)
+    assert proc.returncode == 143 and "Traceback" not in stderr, stderr
+    assert record.read_text() == "kept"
+
+
+@LINUX
+def test_sigkill_during_burn_in_leaves_no_ffmpeg_and_the_next_run_cleans_up(  # noqa: ANN001
+        tmp_path, demo_video) -> None:
+    from ccgen.writers.atomic import write_atomic
+
+    ass = tmp_path / "captions.ass"
+    ass.write_text(render(timeline(), "ass", NETFLIX), encoding="utf-8")
+    out = tmp_path / "out"
+    out.mkdir()
+    script = "import sys\nfrom ccgen.writers.mux import burn_in\nburn_in(*sys.argv[1:])\n"
+    proc = subprocess.Popen([sys.executable, "-c", script, str(demo_video), str(ass),
+                             str(out / "burned.mp4")])
+    try:
+        ffmpeg = _wait_for(lambda: _children(proc.pid, b"subtitles="), 60)
+        assert ffmpeg, "ffmpeg did not start"
+        time.sleep(0.5)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+        assert _wait_for(lambda: not any(map(_alive, ffmpeg)), 10), "ffmpeg outlived ccgen"
+        left = [p.name for p in out.iterdir()]
+        assert len(left) == 1 and left[0].startswith(".burned.mp4.ccgen~"), left
+        write_atomic(out / "next.srt", "1\n")  # the next run writing into the folder
+        assert [p.name for p in out.iterdir()] == ["next.srt"]
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(proc.pid, signal.SIGKILL)
