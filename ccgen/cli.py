@@ -156,6 +156,9 @@ def _summary(results: list) -> str:
               help="Name speakers in captions: auto = only when --speaker-names is given.")
 @click.option("--speaker-names", default=None, metavar="S1=ANNA,S2=BEN",
               help="Names for the diarizer's speaker ids, used in labels.")
+@click.option("--shot-changes", default="auto", show_default=True, metavar="auto|none|FILE",
+              help="Time captions to the video's shot changes per the style: detect them "
+                   "(auto; nothing for audio-only input), none, or a list / CMX3600 EDL.")
 @click.option("--audio-stream", default=0, show_default=True, type=int,
               help="Which audio stream to caption (0 = first).")
 @click.option("--device", default="auto", show_default=True,
@@ -241,6 +244,8 @@ def caption_cmd(inputs: tuple[str, ...], **o: Any) -> None:
         raise InputError(f"no media files found in {', '.join(inputs)}")
     if output is not None and len(files) > 1:
         raise InputError("-o/--output takes one input; use -d/--output-dir for several")
+    if o["shot_changes"] not in ("auto", "none") and len(files) > 1:
+        raise InputError("--shot-changes FILE is one video's list; use auto for several inputs")
     job.check_not_inputs(files, o["language"])  # no output may ever be an input
     if len(files) == 1:  # a batch fails such a file alone, still before captioning it
         job.precheck(files[0])
@@ -311,14 +316,46 @@ def caption_cmd(inputs: tuple[str, ...], **o: Any) -> None:
 @click.option("-s", "--style", default="netflix", show_default=True,
               help="House style to check against: a preset name or a .toml style file.")
 @click.option("--frame-rate", type=float, default=None,
-              help="Frame rate for the gap rule (default: the style's).")
+              help="Frame rate for the gap rule (default: the media's, else the style's).")
+@click.option("--media", type=click.Path(path_type=Path),
+              help="The video: its shot changes are detected and checked (shot-change rule).")
+@click.option("--shot-changes", "shot_list", type=click.Path(path_type=Path),
+              help="Shot changes from a list (seconds or timecodes per line) or a CMX3600 EDL.")
+@click.option("--fix", is_flag=True,
+              help="Write a retimed copy (-o OUT): gaps, durations, reading speed, shot "
+                   "changes; text and order never change.")
+@click.option("-o", "--output", type=click.Path(path_type=Path),
+              help="Where --fix writes (same format as FILE).")
+@click.option("--rewrap", is_flag=True, help="With --fix: re-break lines that are too long.")
+@click.option("--force", is_flag=True, help="With --fix: overwrite OUT (or FILE itself).")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable report on stdout.")
-def lint_cmd(file: Path, style: str, frame_rate: float | None, as_json: bool) -> None:
-    """SDH quality check of any subtitle file; exit 1 when there is any violation."""
+def lint_cmd(file: Path, style: str, frame_rate: float | None, media: Path | None,
+             shot_list: Path | None, fix: bool, output: Path | None, rewrap: bool,
+             force: bool, as_json: bool) -> None:
+    """SDH quality check of any subtitle file; exit 1 when there is any violation (with --fix:
+    any left after fixing)."""
     from ccgen.captions import load_style
-    from ccgen.captions.lint import format_text, lint_file
+    from ccgen.captions.lint import check_frame_rate, format_text, lint_file
+    from ccgen.media.shots import lint_shot_changes
 
-    report = lint_file(file, load_style(style), frame_rate)
+    if (output is not None or rewrap) and not fix:
+        raise InputError("-o and --rewrap go with --fix")
+    if fix and output is None and not force:
+        raise InputError("--fix writes a copy: give -o OUT (or --force to rewrite FILE)")
+    check_frame_rate(frame_rate)
+    the_style = load_style(style)
+    shots, rate = lint_shot_changes(media, shot_list, frame_rate, the_style.default_frame_rate)
+    if fix:
+        from ccgen.captions.lintfix import fix_file
+
+        result = fix_file(file, the_style, output or file, frame_rate=rate, shots=shots,
+                          rewrap=rewrap, force=force)
+        report = result.after
+        click.echo(f"{result.output}: {result.retimed} cues retimed, {result.rewrapped} "
+                   f"rewrapped; violations {result.before.violations} -> "
+                   f"{report.violations}", err=True)
+    else:
+        report = lint_file(file, the_style, rate, shots)
     click.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False) if as_json
                else format_text(report))
     if not report.ok:

@@ -17,10 +17,12 @@ from pathlib import Path
 from ccgen import events, speakers
 from ccgen.cache import StageCache, file_digest
 from ccgen.captions import build_captions, load_style
+from ccgen.captions.retime import shot_pass
 from ccgen.captions.speakers import SpeakerMarks, parse_names
 from ccgen.cues import Cue, Timeline, Word
 from ccgen.errors import InputError
 from ccgen.media import load_audio, probe
+from ccgen.media.shots import check_option
 from ccgen.speech import FasterWhisperTranscriber, VadSettings, speech_regions
 
 log = logging.getLogger("ccgen")
@@ -48,6 +50,7 @@ class Options:
     max_speakers: int | None = None
     speaker_labels: str = "auto"
     speaker_names: str | None = None  # "S1=ANNA,S2=BEN"
+    shot_changes: str | None = "auto"  # auto (detect in the video), none, or a list/EDL file
 
     def check(self) -> None:
         """The usage errors found without loading a model (a batch's workers would each hit
@@ -62,6 +65,7 @@ class Options:
             raise InputError(f"unknown device {self.device!r}; choose auto, cpu or cuda")
         check_counts(self.num_speakers, self.min_speakers, self.max_speakers)
         SpeakerMarks(self.speaker_labels, parse_names(self.speaker_names))
+        check_option(self.shot_changes)
 
 
 def _device(requested: str) -> str:
@@ -206,6 +210,7 @@ class Captioner:
         sounds = [Cue(**c) for c in sounds_data]
         step("formatting captions")
         cues = build_captions(words, sounds, self.style, info.frame_rate, duration, self.marks)
+        cues = shot_pass(cues, self.style, self.options.shot_changes, path, info, step)
         asr_label = self._asr_label()
         for cue in cues:
             if cue.kind == "speech":

@@ -21,13 +21,23 @@ media's exact rate (29.97 is 30000/1001: no drift, drop-frame lists included).
 from __future__ import annotations
 
 import bisect
+import logging
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from fractions import Fraction
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ccgen.captions.style import Style
 from ccgen.cues import Cue
-from ccgen.media.shots import ShotChanges
+from ccgen.errors import InputError
+from ccgen.media.shots import ShotChanges, shot_changes_for
+
+if TYPE_CHECKING:
+    from ccgen.media.mediainfo import MediaInfo
+
+log = logging.getLogger("ccgen")
 
 TOLERANCE = 1e-3  # seconds, as lint: a time exactly at a limit passes
 TIMING_RULES = ("min-duration", "max-duration", "cps", "gap", "close-gap", "overlap",
@@ -104,7 +114,7 @@ class _Search:
                             key=lambda i: (self.s[i], self.e[i], i))
         self.pos = {i: k for k, i in enumerate(self.order)}
         self.min_gap = style.min_gap_frames / float(self.rate)
-        self.gap_u = math.ceil(self.min_gap / unit - 1e-6)
+        self.gap_u = max(0, math.ceil((self.min_gap - TOLERANCE) / unit - 1e-9))
         self.max_u = math.floor(style.max_duration / unit + 1e-6)
 
     def _units(self, frame: int) -> int:
@@ -280,3 +290,36 @@ def apply_shot_changes(cues: list[Cue], style: Style, shots: ShotChanges | None)
     return [replace(c, start=t.start, end=t.end, speakers=list(c.speakers)) if t is not old
             else replace(c, speakers=list(c.speakers))
             for c, t, old in zip(cues, fixed, timings, strict=True)]
+
+
+def shot_pass(cues: list[Cue], style: Style, option: str | None, media: str | Path,
+              info: MediaInfo, step: Callable[..., None] | None = None) -> list[Cue]:
+    """The pipeline's pass after the engine: `--shot-changes auto|none|FILE` for one input.
+
+    Audio-only media has no shot changes and gets its cues back unchanged. A video whose
+    picture cannot be decoded (audio fine) keeps its captions and says so in a warning:
+    the captions are right without the snapping, and the run should not fail for it.
+    """
+    if option in (None, "none") or not info.has_video:
+        return [replace(c, speakers=list(c.speakers)) for c in cues]
+    if step is not None:
+        step("finding shot changes")
+
+    def progress(done: float, total: float) -> None:
+        if step is not None:
+            step("finding shot changes", done, total)
+
+    try:
+        shots = shot_changes_for(option, media, info.frame_rate, info.duration, progress)
+    except InputError as exc:
+        if option != "auto":
+            raise
+        log.warning("no shot changes for %s: %s", Path(media).name, exc)
+        shots = None
+    fixed = apply_shot_changes(cues, style, shots)
+    if shots is not None:
+        moved = sum((a.start, a.end) != (b.start, b.end) for a, b in zip(cues, fixed,
+                                                                         strict=True))
+        log.info("%s: %d shot changes (%s), %d captions retimed to them", Path(media).name,
+                 len(shots.frames), shots.source, moved)
+    return fixed

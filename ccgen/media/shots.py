@@ -237,6 +237,28 @@ def _read_edl(path: Path, lines: list[str], rate: Fraction, drop: bool | None) -
 
 # --- the --shot-changes option -----------------------------------------------------------
 
+def video_rate(path: str | Path) -> float | None:
+    """The frame rate of the first video stream (cover art is no video), None if it has none.
+
+    Its own small probe, not :func:`ccgen.media.probe`, which requires an audio stream: a
+    picture-only proxy is a fine thing to lint against."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{path}: no such media file")
+    tools = find_ffmpeg()
+    cmd = [tools.ffmpeg, "-nostdin", "-hide_banner", "-i", media_url(path)]
+    run = subprocess.run(cmd, capture_output=True, text=True, errors="replace")
+    if "Input #0" not in run.stderr:
+        lines = [ln.strip() for ln in run.stderr.splitlines() if ln.strip()]
+        raise InputError(f"{path}: not a readable media file ({lines[-1] if lines else '?'})")
+    for line in run.stderr.splitlines():
+        if "Video:" in line and "attached pic" not in line:
+            found = re.search(r"([\d.]+) fps", line) or re.search(r"([\d.]+) tbr", line)
+            if found:
+                return float(found.group(1))
+    return None
+
+
 def check_option(value: str | None) -> None:
     """`--shot-changes auto|none|FILE`: a FILE must exist (checked before any model loads)."""
     if value in (None, "auto", "none"):
@@ -256,3 +278,24 @@ def shot_changes_for(value: str | None, media: str | Path, rate: float | None,
     if value == "auto":
         return detect(media, rate, duration, progress=progress)
     return read_list(value, rate)
+
+
+def lint_shot_changes(media: Path | None, shot_list: Path | None, frame_rate: float | None,
+                      default_rate: float) -> tuple[ShotChanges | None, float | None]:
+    """`ccgen lint --media VIDEO | --shot-changes FILE`: the shot changes and the frame rate
+    to lint at (None: the style's). Media without video has no shot changes."""
+    if media is not None and shot_list is not None:
+        raise InputError("give --media or --shot-changes, not both")
+    if media is not None:
+        rate = video_rate(media)
+        if rate is None:
+            return None, frame_rate
+        if frame_rate is not None and abs(frame_rate - rate) > 0.01:
+            raise InputError(f"--frame-rate {frame_rate:g} is not the rate of {media} "
+                             f"({rate:g} fps)")
+        shots = detect(media, rate)
+        return shots, float(shots.rate)
+    if shot_list is not None:
+        shots = read_list(shot_list, frame_rate or default_rate)
+        return shots, float(shots.rate)
+    return None, frame_rate
