@@ -328,3 +328,134 @@ def test_ccgen_output_for_silent_media_is_a_valid_empty_file(tmp_path: Path, fmt
     run = run_cli("lint", path)
     assert run.returncode == 0, run.stderr
     assert "0 cues, no violations" in run.stdout
+
+
+# ccgen lint --fix (issue 17): a retimed copy, the words untouched.
+
+HUMAN = ["babelsubs_Timed_en.srt", "pycaption_example.srt", "pycaption_example.vtt",
+         "pycaption_example.xml", "ableplayer_blocks4all_captions_en.vtt",
+         "ableplayer_paulallen_en.vtt", "ableplayer_wwa_captions_en.vtt"]
+_TIMES = re.compile(r"\d+:\d{2}:\d{2}[,.]\d{1,3}|\d{2}:\d{2}\.\d{3}")
+
+
+def _without_times(path: Path) -> bytes:
+    return _TIMES.sub("T", path.read_bytes().decode("utf-8-sig")).encode("utf-8")
+
+
+def _need(style, event) -> float:  # noqa: ANN001
+    from ccgen.captions.lint import visible_lines
+
+    chars = sum(len(line) for line in visible_lines(event.text))
+    return max(style.min_duration, chars / style.max_cps)
+
+
+@pytest.mark.parametrize("name", HUMAN)
+@pytest.mark.parametrize("style_name", ["netflix", "bbc"])
+def test_fix_keeps_the_words_and_leaves_only_what_the_time_cannot_allow(
+        tmp_path: Path, name: str, style_name: str) -> None:
+    import pysubs2
+
+    from ccgen.captions.lint import read_events
+    from ccgen.captions.lintfix import fix_file
+
+    style = load_style(style_name)
+    source = public(f"captions/{name}")
+    out = tmp_path / f"fixed{source.suffix}"
+    result = fix_file(source, style, out)
+    assert _without_times(out) == _without_times(source)  # every other byte as it was
+    before, after = result.before.summary(), result.after.summary()
+    timing = ("min-duration", "max-duration", "cps", "gap", "close-gap", "overlap")
+    fixable = sum(before.get(rule, 0) for rule in timing)
+    assert result.after.violations < result.before.violations or not fixable
+    assert set(after) <= set(before) and "max-duration" not in after
+    for rule in ("min-duration", "gap", "overlap", "close-gap", "cps"):
+        assert after.get(rule, 0) <= before.get(rule, 0)
+    events, fmt = read_events(out, 24.0)
+    assert fmt == pysubs2.SSAFile.from_string(source.read_text("utf-8-sig")).format
+    gap = style.min_gap(24.0)
+    order = sorted(range(len(events)), key=lambda i: (events[i].start, events[i].end, i))
+    where = {i: k for k, i in enumerate(order)}
+    for finding in result.after.findings:
+        k = where[finding.cue - 1]
+        event = events[finding.cue - 1]
+        prev = events[order[k - 1]] if k else None
+        after_ = events[order[k + 1]] if k + 1 < len(order) else None
+        lo = prev.end / 1000 + gap if prev else 0.0
+        hi = after_.start / 1000 - gap if after_ else float("inf")
+        if finding.rule in ("min-duration", "cps"):
+            # even all the free time around it is not enough
+            assert hi - lo < _need(style, event) + 0.01, finding
+        elif finding.rule in ("gap", "overlap"):
+            # closing it would leave the cue before (or this one) too short to read
+            assert (event.start / 1000 - gap - prev.start / 1000 < _need(style, prev) - 0.001
+                    or event.end / 1000 - (prev.end / 1000 + gap) < _need(style, event)
+                    or event.start / 1000 + 0.5 < prev.end / 1000 + gap), finding
+
+
+def test_fix_writes_the_same_format_back(tmp_path: Path) -> None:
+    import pysubs2
+
+    from ccgen.captions.lintfix import fix_file
+
+    cues = [(1.0, 1.4, "Short."), (1.43, 4.0, "Too close to the one before."),
+            (6.0, 14.0, "On screen far too long."), (20.0, 21.0, "A line far too long to read "
+                                                    "in one second.")]
+    source = srt(tmp_path, *cues)
+    for fmt in ("srt", "vtt", "ass", "ttml"):
+        path = tmp_path / f"in.{fmt}"
+        subs = pysubs2.load(str(source))
+        path.write_text(subs.to_string(fmt), encoding="utf-8")
+        out = tmp_path / f"out.{fmt}"
+        result = fix_file(path, NETFLIX, out)
+        assert result.before.summary() == {"min-duration": 1, "max-duration": 1, "cps": 1,
+                                           "gap": 1}, fmt
+        assert result.after.ok, (fmt, result.after.findings)
+        fixed = pysubs2.load(str(out))
+        assert fixed.format == fmt
+        assert [e.text for e in fixed] == [e.text for e in subs]
+        assert lint_file(out, NETFLIX).ok
+        assert _without_times(out) == _without_times(path)
+
+
+def test_fix_never_overwrites_its_input_without_force(tmp_path: Path) -> None:
+    from conftest import run_cli
+
+    path = srt(tmp_path, (1.0, 1.3, "Too short."), (5.0, 7.0, "Fine."))
+    original = path.read_bytes()
+    for args in (["--fix"], ["--fix", "-o", path], ["--fix", "-o", tmp_path / "." / "t.srt"]):
+        run = run_cli("lint", path, *args)
+        assert run.returncode == 2 and len(run.stderr.strip().splitlines()) == 1, run.stderr
+        assert path.read_bytes() == original
+    taken = tmp_path / "taken.srt"
+    taken.write_text("keep me", encoding="utf-8")
+    assert run_cli("lint", path, "--fix", "-o", taken).returncode == 2
+    assert taken.read_text(encoding="utf-8") == "keep me"
+    run = run_cli("lint", path, "--fix", "--force")
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert path.read_bytes() != original and lint_file(path, NETFLIX).ok
+    assert run_cli("lint", path, "-o", taken).returncode == 2  # -o only with --fix
+
+
+def test_fix_exit_code_says_what_remains_and_rewrap_is_opt_in(tmp_path: Path) -> None:
+    from conftest import run_cli
+
+    long = "This line is much longer than forty-two characters"
+    path = srt(tmp_path, (1.0, 4.0, long), (4.03, 6.0, "Chained too tight."))
+    out = tmp_path / "out.srt"
+    run = run_cli("lint", path, "--fix", "-o", out)
+    assert run.returncode == 1 and "line-length" in run.stdout and "gap" not in run.stdout
+    assert long in out.read_text(encoding="utf-8")
+    run = run_cli("lint", path, "--fix", "--rewrap", "-o", out, "--force")
+    assert run.returncode == 0, run.stdout
+    lines = [e.text for e in __import__("pysubs2").load(str(out))][0].split("\\N")
+    assert " ".join(lines) == long and len(lines) == 2
+
+
+def test_fix_refuses_formats_it_cannot_write_back(tmp_path: Path) -> None:
+    from ccgen.captions.lintfix import fix_file
+
+    path = tmp_path / "t.smi"
+    path.write_text('<SAMI><BODY><SYNC start="1000"><P class="ENCC">Hi.</P></SYNC>'
+                    '</BODY></SAMI>\n', encoding="utf-8")
+    with pytest.raises(InputError, match="lint --fix writes srt"):
+        fix_file(path, NETFLIX, tmp_path / "o.smi")

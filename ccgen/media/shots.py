@@ -220,7 +220,7 @@ def _read_edl(path: Path, lines: list[str], rate: Fraction, drop: bool | None) -
         rec_out = _timecode_frames(event[8], rate, drop, where)
         if rec_out < rec_in:
             raise InputError(f"{where}: record out {event[8]} is before record in {event[7]}")
-        if "V" in channels:
+        if "V" in channels and rec_out > rec_in:  # zero length: a transition's outgoing side
             events.append((rec_in, rec_out, transition))
     if not events:
         raise InputError(f"EDL {path}: no video events in it")
