@@ -111,18 +111,94 @@ def test_every_audioset_class_has_a_row() -> None:
     assert table["Music"].kind == "music"
 
 
-@pytest.mark.parametrize(("clip", "phrase"), [
-    ("events/esc50_1-100032-A-0_dog.flac", "dog barking"),
-    ("events/esc50_cat.flac", "cat meowing"),
-    ("events/librosa_sorohanro_-_solo-trumpet-06.ogg", "trumpet playing"),
-    ("events/esc50_5-156999-C-19_thunderstorm.flac", "thunderstorm"),
+@pytest.mark.parametrize(("clip", "phrase", "concept"), [
+    ("events/esc50_1-100032-A-0_dog.flac", "dog barking", "dog"),
+    ("events/esc50_cat.flac", "cat meowing", "cat"),
+    ("events/librosa_sorohanro_-_solo-trumpet-06.ogg", "trumpet playing", "music"),
+    ("events/esc50_5-156999-C-19_thunderstorm.flac", "thunderstorm", "thunderstorm"),
+    ("events/esc50_clapping.flac", "clapping", "clapping"),
+    ("events/librosa_456440__inspectorj__bird-whistling-robin-single-13.ogg", "birds chirping",
+     "bird"),
 ])
-def test_real_event_clips_are_named(tagger: TaggerDescriber, clip: str, phrase: str) -> None:
+def test_real_event_clips_are_named_once_and_rightly(tagger: TaggerDescriber, clip: str,
+                                                     phrase: str, concept: str) -> None:
+    from ccgen.evaluation.metrics import load_synonyms, match_events
+
     cues = tagger.describe(_audio(public(clip)), [])
     assert phrase in [c.text for c in cues]
     for cue in cues:
         assert cue.kind in ("sound", "music") and 0 < cue.confidence <= 1
         assert cue.source == "yamnet"
+    # precision: no second guess beside the right name ("popping" in the thunder, "tapping")
+    found = match_events([{"kind": c.kind, "text": c.text} for c in cues], concept,
+                         load_synonyms())
+    assert found.hit and found.naming_cues == found.sound_cues, [c.text for c in cues]
+
+
+@pytest.mark.parametrize("clip", ["events/speechcommands_running_tap_15s.flac",
+                                  "events/librosa_Kevin_MacLeod_-_Dance_of_the_Sugar_Plum_Fairy.ogg"])
+def test_a_sustained_real_source_is_at_most_one_caption(tagger: TaggerDescriber, clip: str
+                                                         ) -> None:
+    """15 s of a running tap (which YAMNet hears as frying, ratchet, rain in turn) and two
+    minutes of one piece of music: one caption or none, never a list of guesses."""
+    assert len(tagger.describe(_audio(public(clip)), [])) <= 1
+
+
+def _scores(tagger: TaggerDescriber, windows: int, **tracks: np.ndarray | float
+            ) -> tuple[np.ndarray, np.ndarray]:
+    """A score matrix (background 0.01) with the named classes' tracks, and a loud mel."""
+    scores = np.full((windows, len(tagger.model.classes)), 0.01, dtype=np.float32)
+    for name, value in tracks.items():
+        scores[:, tagger.model.classes.index(name)] = value
+    mel = np.zeros((windows * 48 + 48, 64), dtype=np.float32)  # steady, far above silence
+    return scores, mel
+
+
+def test_a_sustained_source_with_flickering_guesses_is_one_cue(tagger: TaggerDescriber) -> None:
+    """A dog howling for 30 s; single windows look like plopping, sneezing or a cat."""
+    n = 62
+    howl = np.full(n, 0.7)
+    flicker = {"Plop": np.zeros(n), "Sneeze": np.zeros(n), "Meow": np.zeros(n)}
+    for i, name in zip(range(4, n - 4, 7), ["Plop", "Sneeze", "Meow", "Plop"] * 3,
+                       strict=False):
+        flicker[name][i], howl[i] = 0.85, 0.35
+    scores, mel = _scores(tagger, n, Howl=howl, Animal=0.5, **flicker)
+    cues = tagger.events_from_scores(scores, mel, [])
+    assert [c.text for c in cues] == ["howling"]
+    assert cues[0].start < 0.5 and cues[0].end > n * 0.48
+
+
+def test_two_sources_in_turn_are_two_cues(tagger: TaggerDescriber) -> None:
+    n = 40
+    first = (np.arange(n) < 20).astype(np.float32)
+    scores, mel = _scores(tagger, n, Bark=0.8 * first, Animal=0.6 * first,
+                          Siren=0.8 * (1 - first), Vehicle=0.3 * (1 - first))
+    cues = tagger.events_from_scores(scores, mel, [])
+    assert [c.text for c in cues] == ["dog barking", "siren wailing"]
+    assert cues[0].end <= cues[1].start + 0.5
+
+
+def test_a_low_confidence_generic_guess_is_dropped(tagger: TaggerDescriber) -> None:
+    n = 12
+    unsure = np.full(n, 0.2)
+    unsure[5] = 0.32  # one window reaches the onset: heard, but never believed
+    scores, mel = _scores(tagger, n, Animal=unsure)
+    assert tagger.events_from_scores(scores, mel, []) == []
+    scores, mel = _scores(tagger, n, Animal=0.7)  # the same class, believed: named
+    assert [c.text for c in tagger.events_from_scores(scores, mel, [])] == ["animal noises"]
+    scores, mel = _scores(tagger, n, **{"Silence": 0.95, "Inside, small room": 0.9})
+    assert tagger.events_from_scores(scores, mel, []) == []
+
+
+def test_window_scores_api(tagger: TaggerDescriber) -> None:
+    """The per-window scores other stages read (the speech guard): shape, times, tracks."""
+    audio = _audio(public("events/esc50_1-100032-A-0_dog.flac"))
+    ws = tagger.window_scores(audio)
+    assert ws.scores.shape == (len(ws.times()), 521) and ws.classes[0] == "Speech"
+    assert ws.times()[1].tolist() == pytest.approx([0.48, 1.44])
+    bark = ws.track("Bark", "Bow-wow", "Dog")
+    assert bark.shape == (ws.scores.shape[0],) and bark.max() > 0.5
+    assert ws.track("no such class").max() == 0.0
 
 
 def test_dog_bark_is_placed_where_it_barks(tagger: TaggerDescriber) -> None:

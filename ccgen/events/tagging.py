@@ -1,27 +1,45 @@
-"""From AudioSet frame scores to timed sound cues.
+"""From AudioSet window scores to timed sound cues: the sounds that matter, named once.
+
+Scores for other stages: :meth:`TaggerDescriber.window_scores` (or
+:func:`window_scores` with a :class:`~ccgen.events.yamnet.YamnetModel`) returns a
+:class:`WindowScores`: YAMNet's per-window class probabilities, ``scores[i, k]`` for window
+``i`` (``[0.48 i, 0.48 i + 0.96]`` s) and class ``classes[k]``, with ``track(*names)`` for the
+best of some classes per window (``track("Speech")``, ``track("Music", "Singing")``). That API
+is stable; the caption rules below may change.
 
 The rules, in order (numbers are :class:`TaggerSettings` fields):
 1. Each class is looked up in ``templates/sounds/audioset.tsv``: its caption phrase, its kind
    (``sound``, ``music``, ``speech`` or ``skip``) and its rank (1 specific, 2 generic). Classes
    marked skip ("Silence", "Inside, small room"...) are never captioned; speech is left to ASR.
-2. Per phrase, a run of patches starts where its score reaches ``onset`` and lasts while it
-   stays above ``sustain``; up to ``bridge`` weaker patches (0.48 s each) may interrupt it.
-   Hysteresis and bridging keep one knock sequence, or one stretch of music, one caption.
-3. Of overlapping sound phrases only the strongest is kept, a specific class (rank 1) counting
-   ``specific_weight`` times its score against a generic one, so a knock is ``[knocking]``,
-   not also ``[wood]`` and ``[door]``. Music is a bed, not a list of instruments: music runs
-   closer than ``music_bridge`` seconds join into one stretch, named by the specific phrase
-   that covers at least half of it (``[trumpet playing]``), else by the most present one.
-   A music stretch shorter than ``min_music`` is dropped: a second of "music" between other
-   sounds is nearly always a resonant sound mistaken for an instrument. A sound lying mostly
-   inside a music stretch is kept only when strong (peak ≥ ``under_music``): bells, chimes
-   and jingles inside a piece are the music, not events.
-4. A run that lies mostly inside speech is dropped unless it is loud (max score ≥
-   ``under_speech``): that is the "loud events under speech" rule. Others are trimmed to the
-   pause they sit in.
-5. Onset and offset are refined from the patch grid (0.48 s) to 10 ms frames: the span keeps
+2. Per phrase, a run of windows starts where its score reaches ``onset`` and lasts while it
+   stays above ``sustain``; up to ``bridge`` weaker windows (0.48 s each) may interrupt it.
+   Runs only say *where* something is heard; they do not name it.
+3. Sounds are named per event, not per window. Sound runs that overlap form one event. In an
+   event each candidate phrase is scored per window (a specific class counts
+   ``specific_weight`` times), the scores are smoothed over ``smooth`` windows and the event is
+   cut only where the best phrase changes for at least ``min_segment`` windows: a dog howling
+   for 30 s with a window that looks like "plopping" stays one event. Each piece is then named
+   by its phrase scores pooled (mean) over all its windows, and neighbours with the same name
+   join, so one sustained source is one caption.
+4. A specific name is kept only when its pooled score reaches ``min_score``, a generic one
+   (rank 2: "animal noises", "vehicle passing") only when it reaches ``generic_score``: a
+   guess the model is unsure of helps no viewer. (Leave-one-clip-out put the generic bar
+   lower: the model spreads its belief over a family's specific classes, so a generic name
+   that wins at all is rarely wrong by much; a specific name must be sure.)
+5. Music is a bed, not a list of instruments: music runs closer than ``music_bridge`` seconds
+   join into one stretch, named by the specific phrase that covers at least half of it
+   (``[trumpet playing]``), else by the most present one. A stretch shorter than
+   ``min_music`` is dropped. A sound lying mostly inside a music stretch is kept only when
+   strong (peak ≥ ``under_music``): bells and chimes inside a piece are the music.
+6. An event that lies mostly inside speech is dropped unless it is loud (peak ≥
+   ``under_speech``): the "loud events under speech" rule. Others are trimmed to the pause
+   they sit in.
+7. Onset and offset are refined from the window grid (0.48 s) to 10 ms frames: the span keeps
    the frames within ``energy_db`` of the event's loudest frame.
-6. Events shorter than ``min_duration`` after trimming are dropped.
+8. Events shorter than ``min_duration`` after trimming are dropped.
+
+The thresholds of rules 3-4 were chosen by leave-one-clip-out on the shared event clips
+(bench/tagger_loo.py; its held-out numbers are in bench/RESULTS.md).
 """
 
 from __future__ import annotations
@@ -54,13 +72,20 @@ class TaggerSettings:
     min_duration: float = 0.1
     bridge: int = 3
     specific_weight: float = 1.5
+    smooth: int = 3
+    min_segment: int = 6
+    same_source: float = 0.7
+    peak_weight: float = 0.25
+    join_gap: float = 3.0
+    min_score: float = 0.4
+    generic_score: float = 0.3
     music_bridge: float = 3.0
     min_music: float = 2.0
     under_music: float = 0.75
     silence_dbfs: float = -60.0
 
 
-@dataclass
+@dataclass(frozen=True)
 class ClassInfo:
     phrase: str
     kind: str
@@ -76,6 +101,33 @@ def sound_table() -> dict[str, ClassInfo]:
     }
 
 
+@dataclass(frozen=True)
+class WindowScores:
+    """YAMNet's class probabilities per window: row i covers [hop * i, hop * i + length] s."""
+
+    scores: np.ndarray  # (windows, classes) float32 in [0, 1]
+    classes: tuple[str, ...]
+    hop: float = PATCH_HOP_SECONDS
+    length: float = PATCH_SECONDS
+
+    def track(self, *names: str) -> np.ndarray:
+        """Per window, the best score of the named AudioSet classes (zeros if none match)."""
+        idx = [self.classes.index(n) for n in names if n in self.classes]
+        if not idx:
+            return np.zeros(self.scores.shape[0], dtype=np.float32)
+        return self.scores[:, idx].max(axis=1)
+
+    def times(self) -> np.ndarray:
+        """(windows, 2) start and end of each window in seconds."""
+        start = np.arange(self.scores.shape[0]) * self.hop
+        return np.stack([start, start + self.length], axis=1)
+
+
+def window_scores(model: YamnetModel, audio: np.ndarray) -> WindowScores:
+    """Per-window class scores of `audio` (16 kHz mono float32) from a loaded YAMNet."""
+    return WindowScores(model.scores(audio), tuple(model.classes))
+
+
 @dataclass
 class _Run:
     phrase: str
@@ -84,6 +136,7 @@ class _Run:
     first: int
     last: int
     scores: list[float]
+    pooled: float = 0.0  # the event's pooled score for its phrase (rule 3)
 
     @property
     def span(self) -> tuple[float, float]:
@@ -104,6 +157,15 @@ class TaggerDescriber:
         self.model = YamnetModel(threads=threads)
         table = sound_table()
         self.info = [table.get(name, ClassInfo("", "skip", 0)) for name in self.model.classes]
+        self.phrases: dict[str, tuple[str, int, list[int]]] = {}
+        for idx, info in enumerate(self.info):
+            if info.kind in ("sound", "music") and info.phrase:
+                kind, rank, idxs = self.phrases.get(info.phrase, (info.kind, info.rank, []))
+                self.phrases[info.phrase] = (kind, min(rank, info.rank), [*idxs, idx])
+
+    def window_scores(self, audio: np.ndarray) -> WindowScores:
+        """Per-window AudioSet scores (see :class:`WindowScores`), for other stages."""
+        return window_scores(self.model, audio)
 
     def describe(self, audio: np.ndarray, speech: list[tuple[float, float]]) -> list[Cue]:
         if audio.size == 0:
@@ -113,16 +175,18 @@ class TaggerDescriber:
 
     def events_from_scores(self, scores: np.ndarray, mel: np.ndarray,
                            speech: list[tuple[float, float]]) -> list[Cue]:
-        runs = self._runs(scores)
+        tracks = {phrase: scores[:, idxs].max(axis=1)
+                  for phrase, (_, _, idxs) in self.phrases.items()}
+        runs = self._runs(tracks)
         music = self._music([r for r in runs if r.kind == "music"])
         beds = [r.span for r in music]
-        sounds = [r for r in self._resolve([r for r in runs if r.kind != "music"])
+        sounds = [r for r in self._name_events([r for r in runs if r.kind != "music"], tracks,
+                                                 scores)
                   if r.peak >= self.settings.under_music
                   or sum(overlap(r.span, b) for b in beds) <= 0.5 * (r.span[1] - r.span[0])]
-        runs = sounds + music
         energy = _frame_energy_db(mel)
         cues: list[Cue] = []
-        for run in runs:
+        for run in sounds + music:
             span = self._place(run, speech)
             if span is None:
                 continue
@@ -131,19 +195,15 @@ class TaggerDescriber:
                 continue
             cues.append(Cue(span[0], span[1], "music" if run.kind == "music" else "sound",
                             run.phrase, source=self.name,
-                            confidence=float(np.mean(run.scores))))
+                            confidence=run.pooled or float(np.mean(run.scores))))
         return sorted(cues, key=lambda c: (c.start, c.end))
 
-    def _runs(self, scores: np.ndarray) -> list[_Run]:
+    def _runs(self, tracks: dict[str, np.ndarray]) -> list[_Run]:
+        """Rule 2: hysteresis runs per phrase (where something is heard)."""
         s = self.settings
-        phrases: dict[str, tuple[str, int, list[int]]] = {}
-        for idx, info in enumerate(self.info):
-            if info.kind in ("sound", "music") and info.phrase:
-                kind, rank, idxs = phrases.get(info.phrase, (info.kind, info.rank, []))
-                phrases[info.phrase] = (kind, min(rank, info.rank), [*idxs, idx])
         runs: list[_Run] = []
-        for phrase, (kind, rank, idxs) in phrases.items():
-            track = scores[:, idxs].max(axis=1)
+        for phrase, track in tracks.items():
+            kind, rank, _ = self.phrases[phrase]
             if track.max(initial=0.0) < s.onset:
                 continue
             current: _Run | None = None
@@ -165,16 +225,57 @@ class TaggerDescriber:
                 runs.append(current)
         return runs
 
-    def _resolve(self, runs: list[_Run]) -> list[_Run]:
-        """Rule 3 for sounds: the strongest of overlapping phrases wins."""
-        weight = self.settings.specific_weight
-        order = sorted(runs, key=lambda r: -r.peak * (weight if r.rank == 1 else 1.0))
-        kept: list[_Run] = []
-        for run in order:
-            length = run.span[1] - run.span[0]
-            if not any(overlap(run.span, o.span) > 0.5 * length for o in kept):
-                kept.append(run)
-        return kept
+    def _name_events(self, runs: list[_Run], tracks: dict[str, np.ndarray],
+                     scores: np.ndarray) -> list[_Run]:
+        """Rules 3-4: overlapping sound runs are one event, cut where the source changes,
+        each piece named once by its pooled scores; vague or unsure names are dropped."""
+        s = self.settings
+        pieces: list[np.ndarray] = []  # window indices of each piece, in time order
+        for group in _overlapping(runs, s.bridge):
+            first, last = min(r.first for r in group), max(r.last for r in group)
+            phrases = sorted({r.phrase for r in group})
+            weight = np.array([self._weight(p) for p in phrases])
+            table = np.stack([tracks[p][first:last + 1] for p in phrases], axis=1)
+            labels = _smoothed(table * weight, s.smooth).argmax(axis=1)
+            for a, b in _segments(labels, s.min_segment):
+                pieces.append(np.arange(first + a, first + b + 1))
+        gap = int(round(s.join_gap / PATCH_HOP_SECONDS))
+        sources: list[np.ndarray] = []
+        for piece in pieces:  # neighbours heard alike are one source heard two ways
+            if sources and piece[0] - sources[-1][-1] <= gap and _cosine(
+                    scores[sources[-1]].mean(axis=0), scores[piece].mean(axis=0)
+            ) >= s.same_source:
+                sources[-1] = np.concatenate([sources[-1], piece])
+            else:
+                sources.append(piece)
+        candidates = sorted({r.phrase for r in runs})
+        weight = np.array([self._weight(p) for p in candidates])
+        events: list[_Run] = []
+        for windows in sources:
+            table = np.stack([tracks[p][windows] for p in candidates], axis=1)
+            pooled = self._pooled(table)
+            best = int((pooled * weight).argmax())
+            kind, rank, _ = self.phrases[candidates[best]]
+            run = _Run(candidates[best], kind, rank, int(windows[0]), int(windows[-1]),
+                       [float(x) for x in table[:, best]], float(pooled[best]))
+            prev = next((e for e in reversed(events) if e.phrase == run.phrase), None)
+            if prev is not None and run.span[0] - prev.span[1] <= s.join_gap:
+                prev.last = run.last  # one sustained source, one caption
+                prev.scores.extend(run.scores)
+                prev.pooled = max(prev.pooled, run.pooled)
+            else:
+                events.append(run)
+        return [e for e in events
+                if e.pooled >= (s.min_score if e.rank == 1 else s.generic_score)]
+
+    def _weight(self, phrase: str) -> float:
+        return self.settings.specific_weight if self.phrases[phrase][1] == 1 else 1.0
+
+    def _pooled(self, table: np.ndarray) -> np.ndarray:
+        """Scores over an event's windows: a mix of their mean (what lasts) and their
+        maximum (what stands out), so a few loud claps count as much as a steady hum."""
+        w = self.settings.peak_weight
+        return (1.0 - w) * table.mean(axis=0) + w * table.max(axis=0)
 
     def _music(self, runs: list[_Run]) -> list[_Run]:
         """Rule 3 for music: one run per stretch, named by its dominant phrase."""
@@ -255,3 +356,46 @@ def _gaps(span: tuple[float, float], regions: list[tuple[float, float]]
                 nxt.append((r1, b))
         pieces = nxt
     return pieces
+
+
+def _overlapping(runs: list, bridge: int) -> list[list]:
+    """Runs grouped so that runs at most `bridge` windows apart are in one group."""
+    groups: list[list] = []
+    for run in sorted(runs, key=lambda r: r.first):
+        if groups and run.first <= max(r.last for r in groups[-1]) + 1 + bridge:
+            groups[-1].append(run)
+        else:
+            groups.append([run])
+    return groups
+
+
+def _smoothed(table: np.ndarray, width: int) -> np.ndarray:
+    """Moving mean over `width` windows along time (edges use the windows there are)."""
+    if width <= 1 or table.shape[0] <= 1:
+        return table
+    kernel = np.ones(width) / width
+    ones = np.convolve(np.ones(table.shape[0]), kernel, mode="same")
+    return np.stack([np.convolve(col, kernel, mode="same") / ones for col in table.T], axis=1)
+
+
+def _segments(labels: np.ndarray, min_length: int) -> list[tuple[int, int]]:
+    """Index ranges of constant label; a range shorter than `min_length` joins a neighbour
+    (the longer one), so a one-window flicker never cuts an event."""
+    bounds = [0, *(np.flatnonzero(np.diff(labels)) + 1).tolist(), labels.size]
+    pieces = [(bounds[i], bounds[i + 1] - 1) for i in range(len(bounds) - 1)]
+    while len(pieces) > 1:
+        lengths = [b - a + 1 for a, b in pieces]
+        short = min(range(len(pieces)), key=lambda i: lengths[i])
+        if lengths[short] >= min_length:
+            break
+        left = lengths[short - 1] if short > 0 else -1
+        right = lengths[short + 1] if short + 1 < len(pieces) else -1
+        other = short - 1 if left >= right else short + 1
+        a, b = min(pieces[short][0], pieces[other][0]), max(pieces[short][1], pieces[other][1])
+        pieces[min(short, other)] = (a, b)
+        del pieces[max(short, other)]
+    return pieces
+
+
+def _cosine(u: np.ndarray, v: np.ndarray) -> float:
+    return float(u @ v / max(float(np.linalg.norm(u) * np.linalg.norm(v)), 1e-12))
