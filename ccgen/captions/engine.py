@@ -27,6 +27,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from ccgen.captions.layout import BINDING, CLAUSE_END, SENTENCE_END, break_lines
+from ccgen.captions.readability import MAX_DELAY, fits, rebalance
 from ccgen.captions.speakers import SpeakerMarks, add_labels, join_dialogue
 from ccgen.captions.style import Style
 from ccgen.cues import Cue, Word
@@ -53,11 +54,7 @@ def _blocks(words: list[Word], style: Style) -> list[list[Word]]:
     return blocks
 
 
-def _fits(words: list[Word], style: Style) -> bool:
-    if words[-1].end - words[0].start > style.max_duration:
-        return False
-    return break_lines(" ".join(w.text for w in words), style.max_chars,
-                       style.max_lines) is not None
+_fits = fits
 
 
 def _sentence_ahead(block: list[Word], i: int) -> list[Word]:
@@ -142,18 +139,19 @@ def _own_lines(words: list[Word], style: Style) -> list[str] | None:
     return None
 
 
-def _speech_cues(words: list[Word], style: Style) -> list[Cue]:
+def _speech_cues(words: list[Word], style: Style, gap: float,
+                 duration: float | None) -> list[Cue]:
+    drafts = [d.words for block in _blocks(words, style) for d in _cut_block(block, style)]
     cues = []
-    for block in _blocks(words, style):
-        for draft in _cut_block(block, style):
-            lines = _own_lines(draft.words, style) if len(_sentences(draft.words)) > 1 else None
-            lines = lines or break_lines(draft.text, style.max_chars, style.max_lines)
-            if lines is None:  # a single word longer than a line: keep it, lint will flag it
-                lines = [draft.text]
-            confidence = min(w.probability for w in draft.words)
-            cues.append(Cue(draft.words[0].start, draft.words[-1].end, "speech",
-                            "\n".join(lines), speaker=draft.words[0].speaker,
-                            source="", confidence=confidence))
+    for draft in rebalance(drafts, style, gap, duration):
+        text = " ".join(w.text for w in draft)
+        lines = _own_lines(list(draft), style) if len(_sentences(list(draft))) > 1 else None
+        lines = lines or break_lines(text, style.max_chars, style.max_lines)
+        if lines is None:  # a single word longer than a line: keep it, lint will flag it
+            lines = [text]
+        confidence = min(w.probability for w in draft)
+        cues.append(Cue(draft[0].start, draft[-1].end, "speech", "\n".join(lines),
+                        speaker=draft[0].speaker, source="", confidence=confidence))
     return cues
 
 
@@ -296,10 +294,6 @@ def _merge_close_sounds(cues: list[Cue], style: Style, gap: float) -> list[Cue]:
 
 SONG_GAP = 2.0  # lyrics closer than this (seconds) are lines of one song
 
-# How late a caption may start to give the one before it reading time (minimum durations
-# still win beyond this: a caption nobody can read is worse than one that is late).
-MAX_DELAY = 0.5
-
 
 def _settle(cues: list[Cue], style: Style, gap: float, duration: float | None) -> list[Cue]:
     """Rules 3 and 5: hang, minimum duration, reading speed, maximum duration, gaps.
@@ -338,16 +332,50 @@ def _settle(cues: list[Cue], style: Style, gap: float, duration: float | None) -
     return [c for c in cues if c.end > c.start]
 
 
+def _end_with_media(cues: list[Cue], style: Style, gap: float,
+                    duration: float | None) -> list[Cue]:
+    """When the media ends mid-speech, its last caption would flash (0.2 s, 300 cps) or, pushed
+    late, start after the end: it starts earlier instead, into the gap before it, and the
+    captions before it give up time beyond their own reading time, so the last one gets its
+    reading time (at least the minimum duration) where the time is there. Returns new cues."""
+    if not cues or not duration or duration <= 0:
+        return cues
+    out = list(cues)
+    bound = duration
+    for k in range(len(out) - 1, -1, -1):
+        cue = out[k]
+        wanted = min(_reading_time(cue.text, style), style.max_duration)
+        short = cue.end - cue.start < wanted - 1e-6
+        if cue.end <= bound + 1e-9 and not (k == len(out) - 1 and short
+                                            and cue.end >= bound - 1e-6):
+            break
+        end = min(cue.end, bound)
+        # only the last caption starts earlier for its reading time; one before it ends
+        # earlier, and starts earlier only when it would otherwise start after the end
+        start = min(cue.start, end - (wanted if k == len(out) - 1 or cue.start > end - 1e-3
+                                      else 0.0))
+        if k:  # the caption before keeps its reading time; short of room, both share it
+            prev = out[k - 1]
+            keeps = min(prev.end - prev.start, _reading_time(prev.text, style))
+            room = end - prev.start - gap
+            share = keeps * min(1.0, room / (keeps + wanted)) if room > 0 else 0.0
+            start = max(start, prev.start + share + gap)
+        start = min(max(start, 0.0), end - 1e-3)  # no text is dropped, however short its time
+        out[k] = replace(cue, start=start, end=end)
+        bound = start - gap
+    return out
+
+
 def build_captions(words: list[Word], sounds: list[Cue], style: Style,
                    frame_rate: float | None = None, duration: float | None = None,
                    marks: SpeakerMarks | None = None) -> list[Cue]:
     """Display cues (speech and sound) under `style`; see the module docstring for the rules."""
     gap = style.min_gap(frame_rate)
-    speech = _speech_cues(sorted(words, key=lambda w: (w.start, w.end)), style)
+    speech = _speech_cues(sorted(words, key=lambda w: (w.start, w.end)), style, gap, duration)
     speech = join_dialogue(speech, style, sounds)
     add_labels(speech, style, marks or SpeakerMarks())
     ordered = sorted(sounds, key=lambda c: (c.start, c.end))
     ends = _song_ends(ordered)
     rendered = [part for i, s in enumerate(ordered) for part in _render_sound(s, style, i in ends)]
     cues = _merge_close_sounds(_place_sounds(speech, rendered, style, gap), style, gap)
-    return _settle(cues, style, gap, duration)
+    return _end_with_media(_settle(cues, style, gap, duration), style, gap, duration)

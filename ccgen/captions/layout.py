@@ -24,8 +24,9 @@ SENTENCE_END = (".", "?", "!", "…", '."', '?"', '!"')
 CLAUSE_END = (",", ";", ":", "—", "–")
 
 
-def _break_cost(before: str, after: str) -> float:
-    """Penalty for breaking a line between the words `before` and `after`."""
+def break_cost(before: str, after: str) -> float:
+    """Penalty for breaking a line (or a caption) between the words `before` and `after`;
+    negative where a break helps the reader (after a sentence or clause)."""
     if before.endswith(SENTENCE_END):
         return -30.0
     if before.endswith(CLAUSE_END):
@@ -82,7 +83,7 @@ def _split(words: tuple[str, ...], max_chars: int, lines: int) -> list[str] | No
                     continue
                 c = cost[k - 1][j] + abs(len(line) - target)
                 if i < n:
-                    c += _break_cost(words[i - 1], words[i])
+                    c += break_cost(words[i - 1], words[i])
                 if k == 1 and lines > 1 and len(line) > target + 1:
                     c += 4.0  # prefer the bottom-heavy shape
                 if c < cost[k][i]:
