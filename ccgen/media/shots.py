@@ -94,15 +94,17 @@ _PROGRESS = re.compile(r"^out_time_us=(\d+)")
 
 def detect(path: str | Path, rate: float | Fraction, duration: float | None = None,
            threshold: float = SCENE_THRESHOLD,
-           progress: Callable[[float, float], None] | None = None) -> ShotChanges:
+           progress: Callable[[float, float], None] | None = None,
+           width: int | None = SCALE_WIDTH) -> ShotChanges:
     """Detect the cuts in the first video stream of `path` with ffmpeg's scene score.
 
     `progress(done, total)` is called with seconds of video as ffmpeg goes (when `duration` is
-    known). Raises InputError when ffmpeg cannot read the video.
+    known). `width` None scores full-size frames (bench/shots.py compares). Raises InputError
+    when ffmpeg cannot read the video.
     """
     exact = exact_rate(rate)
-    scale = (f"scale='min({SCALE_WIDTH},iw)':-2:flags=area+accurate_rnd+bitexact,"
-             f"select='gt(scene,{threshold})',showinfo")
+    scale = (f"scale='min({width},iw)':-2:flags=area+accurate_rnd+bitexact," if width else "")
+    scale += f"select='gt(scene,{threshold})',showinfo"
     cmd = [find_ffmpeg().ffmpeg, "-nostdin", "-hide_banner", "-nostats", "-i",
            media_url(Path(path)), "-map", "0:v:0", "-an", "-sn", "-dn", "-vf", scale,
            "-progress", "pipe:2", "-f", "null", "-"]
