@@ -54,11 +54,12 @@ class Clip:
 
     rel: str
     path: Path
-    section: str                  # "speech" or "events"
+    section: str                  # "speech", "events" or "songs"
     label: str | None = None      # MANIFEST label text (events)
     no_speech: bool = False       # must produce no speech cues
     txt: Path | None = None
     rttm: Path | None = None
+    lyrics: Path | None = None    # human lyric captions of a song (section "songs")
 
     @property
     def key(self) -> str:
@@ -99,6 +100,14 @@ def discover(data: Path) -> tuple[list[Clip], list[Path], list[str]]:
         path, section = data / rel, rel.split("/", 1)[0]
         if not path.exists():
             notes.append(f"{rel}: listed but missing, skipped")
+        elif section == "captions" and path.suffix.lower() in MEDIA:
+            # a song with its human lyric captions (MANIFEST reference, else a sibling file)
+            named = data / ref.split()[0] if ref.strip() else None
+            subs = [named] if named and named.exists() else sorted(
+                p for p in path.parent.glob(path.stem.split("_mono")[0] + "*")
+                if p.suffix.lower() in (".vtt", ".srt"))
+            clips.append(Clip(rel, path, "songs", label=ref or None, no_speech=False,
+                              lyrics=subs[0] if subs else None))
         elif section == "captions":
             captions.append(path)
         elif path.suffix.lower() in MEDIA and section in ("speech", "events"):
@@ -295,6 +304,41 @@ def events_section(clips: list[Clip], runs: dict[str, Run]) -> list[str]:
     return lines
 
 
+def lyrics_section(clips: list[Clip], runs: dict[str, Run]) -> list[str]:
+    """A song must come out as ♪ lyrics, not dialogue: per song, cues by kind, the share of
+    lyric captions marked with ♪, the lyrics' WER against the human lyric captions, and how
+    much of the human captions' time the lyric captions cover (and the reverse)."""
+    import pysubs2
+
+    rows = []
+    for c in (c for c in clips if c.section == "songs"):
+        run = runs[c.rel]
+        if not run.ok or c.lyrics is None:
+            rows.append([c.rel, "", "", "", "", "", run.reason or "no human lyric captions"])
+            continue
+        ref = [e for e in pysubs2.load(str(c.lyrics)) if e.plaintext.strip()]
+        ref_spans = [(e.start / 1000, e.end / 1000) for e in ref]
+        sung = cues_of(run, "lyrics")
+        spans = [(float(x["start"]), float(x["end"])) for x in sung]
+        marked = sum("♪" in str(x.get("text", "")) for x in sung)
+        said = " ".join(e.plaintext.replace("\n", " ") for e in ref)
+        heard = " ".join(strip_caption_markup(str(x.get("text", ""))).replace("♪", " ")
+                         for x in sorted(sung, key=lambda x: float(x["start"])))
+        w = M.word_error_rate(said, heard)
+
+        def covered(a: list[tuple[float, float]], b: list[tuple[float, float]]) -> float:
+            total = sum(e - s for s, e in a)
+            inside = sum(max(0.0, min(e, f) - max(s, g)) for s, e in a for g, f in b)
+            return inside / total if total else 0.0
+
+        rows.append([c.rel, f"{len(sung)}/{len(cues_of(run, 'speech'))}",
+                     f"{marked}/{len(sung)}", pct(w.wer),
+                     pct(covered(ref_spans, spans)), pct(covered(spans, ref_spans)),
+                     c.lyrics.name])
+    return table(["song", "lyrics/speech cues", "lyrics with ♪", "lyrics WER",
+                  "human lyric time covered", "lyric time inside human", "reference"], rows)
+
+
 def style_section(items: list[tuple[str, list[dict[str, Any]] | Path | str]]) -> list[str]:
     """`ccgen lint` (Netflix preset) per file: cues from a ccgen timeline, or a subtitle file
     lint reads itself; a str is a skip reason."""
@@ -344,7 +388,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("data_dir", type=Path)
     ap.add_argument("--out", type=Path, default=REPO / "bench" / "RESULTS.md")
     ap.add_argument("--asr-model", help="passed to ccgen --asr-model and used for the baseline")
-    ap.add_argument("--only", choices=["speech", "events", "captions"])
+    ap.add_argument("--only", choices=["speech", "events", "captions", "songs"])
     ap.add_argument("--timeout", type=float, default=3600, help="seconds per clip (default 3600)")
     ap.add_argument("--no-baseline", action="store_true", help="skip bare faster-whisper")
     ap.add_argument("--ccgen", default="", help="ccgen command (default: .venv/bin/ccgen)")
@@ -399,6 +443,8 @@ def main(argv: list[str] | None = None) -> int:
                      ("Diarization (DER)", der_section(clips, runs, args.keep))]
     if any(c.no_speech for c in clips):
         sections.append(("Sound events and invented speech", events_section(clips, runs)))
+    if any(c.section == "songs" for c in clips):
+        sections.append(("Songs: lyrics against human lyric captions", lyrics_section(clips, runs)))
     if clips:
         produced = [(c.rel, cues_of(runs[c.rel]) if runs[c.rel].ok else "ccgen failed")
                     for c in clips]

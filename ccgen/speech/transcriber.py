@@ -21,11 +21,32 @@ from ccgen.speech.models import resolve_model
 from ccgen.speech.vad import VadSettings
 
 
+@dataclass(frozen=True)
+class Segment:
+    """One of Whisper's segments: how sure Whisper was that it heard speech at all.
+
+    `no_speech_prob` is Whisper's own probability that the segment holds no speech, and
+    `avg_logprob` the mean log-probability of its tokens; with the words' probabilities they
+    are the evidence :mod:`ccgen.speech.guard` weighs against the sound tagger, because
+    Whisper writes fluent words over a bark or a violin. `first`/`last` index its words
+    (last exclusive) in :attr:`Transcript.words`.
+    """
+
+    start: float
+    end: float
+    no_speech_prob: float
+    avg_logprob: float
+    compression_ratio: float
+    first: int
+    last: int
+
+
 @dataclass
 class Transcript:
     words: list[Word] = field(default_factory=list)
     language: str | None = None
     language_probability: float = 0.0
+    segments: list[Segment] = field(default_factory=list)
 
 
 class Transcriber(Protocol):
@@ -35,7 +56,8 @@ class Transcriber(Protocol):
 
     def transcribe(self, audio: np.ndarray, language: str | None = None,
                    on_progress: Callable[[float, float], None] | None = None,
-                   regions: list[tuple[float, float]] | None = None) -> Transcript: ...
+                   regions: list[tuple[float, float]] | None = None,
+                   vad: VadSettings | None = None) -> Transcript: ...
 
 
 def _threads() -> int:
@@ -71,8 +93,11 @@ class FasterWhisperTranscriber:
 
     def transcribe(self, audio: np.ndarray, language: str | None = None,
                    on_progress: Callable[[float, float], None] | None = None,
-                   regions: list[tuple[float, float]] | None = None) -> Transcript:
+                   regions: list[tuple[float, float]] | None = None,
+                   vad: VadSettings | None = None) -> Transcript:
         """Words of `audio`; `on_progress(seconds done, seconds total)` after each segment.
+        `vad` replaces the transcriber's VAD settings for this call (the speech guard looks
+        for sung vocals in music with a lower threshold).
 
         Long audio is transcribed in windows of about ``window`` seconds cut in pauses between
         `regions` (the VAD's speech regions): faster-whisper computes its features for a whole
@@ -84,6 +109,7 @@ class FasterWhisperTranscriber:
                              f"choose a multilingual --asr-model for --language {language}")
         total = audio.size / SAMPLE_RATE
         words: list[Word] = []
+        found: list[Segment] = []
         detected, probability = language, 1.0 if language else 0.0
         for start, end in windows(total, regions or [], self.window):
             piece = audio[int(start * SAMPLE_RATE):int(end * SAMPLE_RATE)]
@@ -93,7 +119,7 @@ class FasterWhisperTranscriber:
                 beam_size=self.beam_size,
                 word_timestamps=True,
                 vad_filter=True,
-                vad_parameters=asdict(self.vad),
+                vad_parameters=asdict(vad or self.vad),
                 # Each VAD chunk stands alone: conditioning on earlier text is what makes
                 # Whisper repeat itself or hallucinate over pauses.
                 condition_on_previous_text=False,
@@ -101,14 +127,20 @@ class FasterWhisperTranscriber:
             for segment in segments:
                 if on_progress is not None:
                     on_progress(min(start + float(segment.end), total), total)
+                first = len(words)
                 for w in segment.words or []:
                     text = w.word.strip()
                     if text:
                         words.append(Word(start + float(w.start), start + float(w.end), text,
                                           float(w.probability)))
+                if len(words) > first:
+                    found.append(Segment(
+                        start + float(segment.start), start + float(segment.end),
+                        float(segment.no_speech_prob), float(segment.avg_logprob),
+                        float(segment.compression_ratio), first, len(words)))
             if detected is None and words:  # a window without speech detects nothing useful
                 detected, probability = info.language, float(info.language_probability)
-        return Transcript(words, detected, probability)
+        return Transcript(words, detected, probability, found)
 
 
 def windows(total: float, regions: list[tuple[float, float]], size: float

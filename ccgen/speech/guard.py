@@ -1,0 +1,353 @@
+"""Cross-check of the speech recogniser: no invented dialogue, songs become lyrics.
+
+Whisper writes fluent words over anything it is given: "Yes, yes, yes!" over a dog barking,
+"[music] You" over an orchestra, and sung verses as if they were dialogue. The VAD alone does
+not stop it (on some CPUs a bark or a violin passes Silero's threshold), and it misses most
+singing, so a song came out as one line of "speech". Each Whisper segment is therefore weighed
+against independent witnesses before its words become captions:
+
+- the sound tagger (YAMNet) over the segment: how much it hears speech, singing and music,
+  and the strongest other sound (Dog, Bark...);
+- Whisper's own doubt: the segment's ``no_speech_prob`` and its words' mean probability;
+- the VAD: Silero's mean speech probability over the segment's words (speech over a music
+  bed keeps it high; sung vocals give it middling values, instruments low ones).
+
+Rules, in order (numbers are :class:`GuardSettings` fields):
+1. Whisper's own annotations ("[music]", "(applause)", "♪") are never dialogue.
+2. A segment in which the tagger hears singing at least as much as speech is **lyrics**.
+3. One where it hears speech (``speech_floor``) is **speech**.
+4. Over music (``music_floor``): **speech** when Silero is sure of a voice (``vad_speech``) and
+   Whisper is confident; else **lyrics** when Whisper is confident enough for sung words
+   (``lyrics_no_speech``, ``lyrics_word_prob``, at least ``lyrics_words`` words); else dropped.
+5. Elsewhere: **speech** when Whisper is confident (``max_no_speech``, ``min_word_prob``) and
+   no other sound is louder to the tagger than speech (``rival_margin``); else dropped.
+
+Songs also need their words found: where the tagger hears music for a while, vocals the VAD
+missed are looked for with a lower Silero threshold (``vocal_threshold``) and transcribed in a
+second pass (:func:`vocal_spans`); rules 1-5 then judge those segments like any other.
+The thresholds were chosen by leave-one-clip-out on the shared clips
+(``bench/guard_thresholds.py``; held-out results in bench/RESULTS.md).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from ccgen.cues import Cue, Word
+from ccgen.media.audio import SAMPLE_RATE
+from ccgen.speech.transcriber import Segment, Transcript
+from ccgen.speech.vad import VadSettings, speech_regions
+
+log = logging.getLogger("ccgen")
+
+# YAMNet display names (its 521 AudioSet classes). YAMNet has no "Male speech" classes.
+SPEECH = ("Speech", "Child speech, kid speaking", "Conversation", "Narration, monologue")
+SINGING = ("Singing", "Choir", "Yodeling", "Chant", "Mantra", "Child singing",
+           "Synthetic singing", "Rapping", "Humming", "Opera", "Vocal music", "A capella")
+MUSIC = ("Music",)
+# Classes that say nothing against speech: the room, silence, and speech's own variants.
+NEUTRAL = ("Silence", "Inside, small room", "Inside, large room or hall", "Inside, public space",
+           "Outside, urban or manmade", "Outside, rural or natural", "Babbling",
+           "Speech synthesizer", "Shout", "Yell", "Whispering", "Laughter", "Giggle",
+           "Chuckle, chortle", "Breathing", "Sigh", "Cough", "Sniff", "Throat clearing",
+           "Hubbub, speech noise, speech babble", "Echo", "Reverberation", "Noise",
+           "Static", "Hum", "Mains hum", "White noise", "Pink noise", "Field recording",
+           "Television", "Radio", "Environmental noise")
+PATCH_SECONDS, PATCH_HOP_SECONDS = 0.96, 0.48
+SILERO_FRAME = 512  # samples per Silero probability
+_ANNOTATION = re.compile(r"^[\[(♪*#].*[\])♪*#]$|^[♪*#]+$|^\[|\]$")
+
+
+@dataclass(frozen=True)
+class GuardSettings:
+    """Thresholds (see the module docstring; chosen by leave-one-clip-out)."""
+
+    speech_floor: float = 0.5       # tagger speech score that alone makes a segment speech
+    max_no_speech: float = 0.5      # Whisper's no-speech probability above which it doubts
+    min_word_prob: float = 0.6      # mean word probability below which Whisper doubts
+    rival_margin: float = 1.0       # another sound x this > speech: speech is contested
+    min_singing: float = 0.1        # tagger singing score below which nothing is lyrics
+    music_floor: float = 0.5        # tagger music score from which a segment is over music
+    vad_speech: float = 0.7         # Silero's mean probability that says speech over music
+    lyrics_no_speech: float = 0.5   # Whisper's doubt above which sung words are not trusted
+    lyrics_word_prob: float = 0.4   # mean word probability below which sung words are not
+    lyrics_words: int = 3           # fewer words than this over music is not a sung line
+    vocal_threshold: float = 0.1    # Silero threshold for vocals inside music
+    min_music: float = 4.0          # seconds of music before vocals are looked for in it
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What the witnesses say about one Whisper segment (tagger scores are means over its
+    patches of the best class in each group; `other` is the strongest sound that is neither
+    speech, singing, music nor neutral)."""
+
+    start: float
+    end: float
+    text: str
+    words: int
+    speech: float
+    singing: float
+    music: float
+    other: float
+    other_name: str
+    no_speech_prob: float
+    word_prob: float
+    vad: float
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The guard's result: words kept as speech, sung lines as lyrics cues, and what was
+    dropped with the reason (for the log and the benchmark)."""
+
+    words: list[Word]
+    lyrics: list[Cue] = field(default_factory=list)
+    dropped: list[tuple[str, str]] = field(default_factory=list)
+
+
+class ClassGroups:
+    """Column indices of each class group in the tagger's score matrix."""
+
+    def __init__(self, classes: Sequence[str]) -> None:
+        index = {name: i for i, name in enumerate(classes)}
+        self.names = list(classes)
+        self.speech = [index[n] for n in SPEECH if n in index]
+        self.singing = [index[n] for n in SINGING if n in index]
+        self.music = [index[n] for n in MUSIC if n in index]
+        taken = set(self.speech + self.singing + self.music)
+        taken |= {index[n] for n in NEUTRAL if n in index}
+        self.other = [i for i in range(len(classes)) if i not in taken]
+
+
+def annotation(text: str) -> bool:
+    """Whisper's non-speech annotations: "[music]", "(applause)", "♪", "*laughs*"."""
+    return bool(_ANNOTATION.search(text.strip()))
+
+
+def span_rows(scores: np.ndarray, start: float, end: float) -> np.ndarray:
+    """Rows of `scores` (a patch every 0.48 s from 0) whose 0.96 s window overlaps
+    [start, end]; at least the nearest row."""
+    if scores.shape[0] == 0:
+        return scores
+    times = np.arange(scores.shape[0]) * PATCH_HOP_SECONDS
+    rows = np.flatnonzero((times < end) & (times + PATCH_SECONDS > start))
+    if rows.size == 0:
+        rows = np.array([int(np.argmin(np.abs(times + PATCH_SECONDS / 2 - (start + end) / 2)))])
+    return scores[rows]
+
+
+def silero_probs(audio: np.ndarray) -> np.ndarray:
+    """Silero's speech probability for every 32 ms of `audio` (the model the VAD uses)."""
+    if audio.size == 0:
+        return np.zeros(0, dtype=np.float32)
+    from faster_whisper.vad import get_vad_model
+
+    padded = np.pad(audio, (0, SILERO_FRAME - audio.size % SILERO_FRAME))
+    return np.asarray(get_vad_model()(padded), dtype=np.float32).reshape(-1)
+
+
+def weigh(words: Sequence[Word], segment: Segment | None, scores: np.ndarray | None,
+          groups: ClassGroups | None, probs: np.ndarray) -> Evidence:
+    """The evidence for one segment's words; `scores` is None without a tagger."""
+    start, end = words[0].start, words[-1].end
+    speech = singing = music = other = 0.0
+    other_name = ""
+    if scores is not None and groups is not None and scores.size:
+        rows = span_rows(scores, start, end)
+
+        def group(cols: list[int]) -> float:
+            return float(rows[:, cols].max(axis=1).mean()) if cols else 0.0
+
+        speech, singing, music = group(groups.speech), group(groups.singing), group(groups.music)
+        if groups.other:
+            means = rows[:, groups.other].mean(axis=0)
+            best = int(np.argmax(means))
+            other, other_name = float(means[best]), groups.names[groups.other[best]]
+    # Silero inside the words only: the pauses between them say nothing about the voice.
+    per = SAMPLE_RATE / SILERO_FRAME
+    frames = np.concatenate([probs[int(w.start * per):max(int(w.start * per) + 1,
+                                                          int(np.ceil(w.end * per)))]
+                             for w in words]) if probs.size else probs
+    return Evidence(
+        start, end, " ".join(w.text for w in words), len(words), speech, singing, music,
+        other, other_name, segment.no_speech_prob if segment else 0.0,
+        float(np.mean([w.probability for w in words])),
+        float(frames.mean()) if frames.size else 0.0)
+
+
+def judge(e: Evidence, s: GuardSettings, tagger: bool = True) -> str:
+    """'speech', 'lyrics' or the reason to drop the segment (rules 2-5 of the docstring)."""
+    confident = e.no_speech_prob <= s.max_no_speech and e.word_prob >= s.min_word_prob
+    sung = (e.no_speech_prob <= s.lyrics_no_speech and e.word_prob >= s.lyrics_word_prob
+            and e.words >= s.lyrics_words)
+    if tagger and e.singing >= s.min_singing and e.singing >= e.speech:
+        return "lyrics" if sung else _doubt("sung words", e)
+    if tagger and e.speech >= s.speech_floor:
+        return "speech"
+    if tagger and e.music >= s.music_floor:
+        if e.vad >= s.vad_speech and confident:
+            return "speech"
+        return "lyrics" if sung else _doubt("words over music", e)
+    if not confident:
+        return _doubt("speech", e)
+    if tagger and e.other * s.rival_margin > e.speech:
+        return f"the tagger hears {e.other_name} ({e.other:.2f}) over speech ({e.speech:.2f})"
+    return "speech"
+
+
+def _doubt(what: str, e: Evidence) -> str:
+    return (f"{what} Whisper doubts (no-speech {e.no_speech_prob:.2f}, words "
+            f"{e.word_prob:.2f}, {e.words} words, VAD {e.vad:.2f})")
+
+
+def evidence_of(words: Sequence[Word], segments: Sequence[Segment], scores: np.ndarray | None,
+                classes: Sequence[str], probs: np.ndarray) -> list[tuple[Evidence, list[Word]]]:
+    """Each segment's evidence with its words, Whisper's annotations left out (rule 1)."""
+    groups = ClassGroups(classes) if scores is not None else None
+    out = []
+    for seg in segments:
+        own = [w for w in words[seg.first:seg.last] if not annotation(w.text)]
+        if own:
+            out.append((weigh(own, seg, scores, groups, probs), own))
+    return out
+
+
+def cross_check(words: Sequence[Word], segments: Sequence[Segment], scores: np.ndarray | None,
+                classes: Sequence[str], probs: np.ndarray,
+                settings: GuardSettings | None = None) -> Verdict:
+    """Judge every segment; returns new words (kept speech) and lyrics cues. `scores` is the
+    tagger's (patches, classes) matrix for the whole file, None when there is no tagger (then
+    only Whisper and the VAD are weighed and nothing becomes lyrics)."""
+    s = settings or GuardSettings()
+    kept: list[Word] = []
+    lyrics: list[Cue] = []
+    dropped: list[tuple[str, str]] = []
+    annotations = [w.text for w in words if annotation(w.text)]
+    if annotations:
+        dropped.append((" ".join(annotations), "Whisper's own annotations, not dialogue"))
+    for evidence, own in evidence_of(words, segments, scores, classes, probs):
+        verdict = judge(evidence, s, scores is not None)
+        if verdict == "speech":
+            kept.extend(Word(w.start, w.end, w.text, w.probability, w.speaker) for w in own)
+        elif verdict == "lyrics":
+            lyrics.append(Cue(evidence.start, evidence.end, "lyrics", evidence.text,
+                              confidence=evidence.word_prob))
+        else:
+            dropped.append((evidence.text, verdict))
+    return Verdict(kept, lyrics, dropped)
+
+
+def music_stretches(scores: np.ndarray, classes: Sequence[str], s: GuardSettings
+                    ) -> list[tuple[float, float]]:
+    """Where the tagger hears music for at least ``min_music`` seconds (gaps under 2 s
+    bridged): the only places where sung vocals are looked for."""
+    cols = ClassGroups(classes).music
+    if scores.size == 0 or not cols:
+        return []
+    loud = np.flatnonzero(scores[:, cols].max(axis=1) >= s.music_floor)
+    spans: list[list[float]] = []
+    for i in loud:
+        a, b = i * PATCH_HOP_SECONDS, i * PATCH_HOP_SECONDS + PATCH_SECONDS
+        if spans and a - spans[-1][1] <= 2.0:
+            spans[-1][1] = b
+        else:
+            spans.append([a, b])
+    return [(a, b) for a, b in spans if b - a >= s.min_music]
+
+
+def vocal_spans(audio: np.ndarray, scores: np.ndarray, classes: Sequence[str],
+                regions: Sequence[tuple[float, float]], s: GuardSettings
+                ) -> list[tuple[float, float]]:
+    """Parts of music stretches where Silero, at the lower ``vocal_threshold``, hears a
+    voice, outside the speech regions already transcribed."""
+    stretches = music_stretches(scores, classes, s)
+    if not stretches:
+        return []
+    low = speech_regions(audio, VadSettings(threshold=s.vocal_threshold))
+    out = []
+    for a, b in low:
+        for m0, m1 in stretches:
+            lo, hi = max(a, m0), min(b, m1)
+            if hi - lo > 0.5 and not any(min(hi, r1) > max(lo, r0) for r0, r1 in regions):
+                out.append((lo, hi))
+    return out
+
+
+def masked(audio: np.ndarray, spans: Sequence[tuple[float, float]]) -> np.ndarray:
+    """`audio` with everything outside `spans` silenced (times kept): the second pass
+    transcribes only the vocal candidates, on the file's own clock."""
+    out = np.zeros_like(audio)
+    for a, b in spans:
+        i, j = int(a * SAMPLE_RATE), int(b * SAMPLE_RATE)
+        out[i:j] = audio[i:j]
+    return out
+
+
+@dataclass
+class Heard:
+    """Everything the guard weighs for one file: Whisper's words and segments (both passes),
+    the tagger's scores for the whole file (None without a tagger) and Silero's
+    probabilities."""
+
+    words: list[Word]
+    segments: list[Segment]
+    scores: np.ndarray | None
+    classes: list[str]
+    probs: np.ndarray
+
+
+def listen(data: dict, regions: Sequence[tuple[float, float]], samples: np.ndarray,
+           tagger: object | None,
+           transcribe: Callable[[np.ndarray, VadSettings], Transcript] | None,
+           s: GuardSettings) -> Heard:
+    """Gather the evidence: score the file, and run the vocal pass in its music stretches."""
+    words = [Word(**w) for w in data.get("words", [])]
+    segments = [Segment(**g) for g in data.get("segments", [])]
+    if words and not segments:  # a transcriber without segments: its words are all we have
+        segments = [Segment(words[0].start, words[-1].end, 0.0, 0.0, 1.0, 0, len(words))]
+    scores = tagger.scores(samples) if tagger is not None else None  # type: ignore[attr-defined]
+    classes = list(getattr(tagger, "classes", []))
+    if scores is not None and transcribe is not None:
+        spans = vocal_spans(samples, scores, classes, regions, s)
+        if spans:
+            sung = transcribe(masked(samples, spans), VadSettings(threshold=s.vocal_threshold))
+            shift = len(words)
+            words += sung.words
+            segments += [Segment(g.start, g.end, g.no_speech_prob, g.avg_logprob,
+                                 g.compression_ratio, g.first + shift, g.last + shift)
+                         for g in sung.segments]
+    return Heard(words, segments, scores, classes,
+                 silero_probs(samples) if words else np.zeros(0, dtype=np.float32))
+
+
+def check_transcript(data: dict, regions: Sequence[tuple[float, float]],
+                     audio: Callable[[], np.ndarray], tagger: object | None,
+                     transcribe: Callable[[np.ndarray, VadSettings], Transcript] | None,
+                     settings: GuardSettings | None = None) -> dict:
+    """The pipeline's stage: the transcriber's output (``words``, ``segments``) in, the
+    verdict out as plain data for the stage cache (``words``, ``lyrics``, ``dropped``).
+
+    `audio` is called only when there is something to check; `tagger` is a loaded YAMNet
+    (``scores(audio)`` and ``classes``) or None; `transcribe(audio, vad)` runs the second,
+    vocal pass (None: no second pass).
+    """
+    s = settings or GuardSettings()
+    if tagger is None and not data.get("words"):
+        return {"words": [], "lyrics": [], "dropped": []}
+    heard = listen(data, regions, audio(), tagger, transcribe, s)
+    if not heard.words:
+        return {"words": [], "lyrics": [], "dropped": []}
+    verdict = cross_check(heard.words, heard.segments, heard.scores, heard.classes,
+                          heard.probs, s)
+    for text, reason in verdict.dropped:
+        log.info("not speech, dropped: %r (%s)", text[:60], reason)
+    lyrics = sorted(verdict.lyrics, key=lambda c: c.start)
+    return {"words": [asdict(w) for w in sorted(verdict.words, key=lambda w: w.start)],
+            "lyrics": [asdict(c) for c in lyrics],
+            "dropped": [list(d) for d in verdict.dropped]}

@@ -1,0 +1,165 @@
+"""The speech guard: no invented dialogue over barks and music, songs become lyrics, and real
+speech over music survives. Real clips from ../shared, real Whisper and YAMNet."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ccgen.cues import Word
+from ccgen.evaluation.metrics import word_error_rate
+from ccgen.media import load_audio, probe
+from ccgen.speech import FasterWhisperTranscriber, VadSettings, speech_regions
+from ccgen.speech.guard import (
+    Evidence,
+    GuardSettings,
+    annotation,
+    check_transcript,
+    cross_check,
+    judge,
+    span_rows,
+)
+from ccgen.speech.transcriber import Segment
+from conftest import ffmpeg, public
+
+DOG = "events/esc50_1-100032-A-0_dog.flac"
+ORCHESTRA = "events/librosa_Kevin_MacLeod_-_Dance_of_the_Sugar_Plum_Fairy.ogg"
+SONG = "captions/ableplayer_paulallen_mono48k.mp3"
+FILM = "events/caption_inspector_BigBuckBunny_160x90-24fps.mov"
+
+
+def evidence(**kw: float | str) -> Evidence:
+    base = dict(start=0.0, end=2.0, text="hello there you", words=3, speech=0.0, singing=0.0,
+                music=0.0, other=0.0, other_name="", no_speech_prob=0.1, word_prob=0.9, vad=0.9)
+    return Evidence(**{**base, **kw})  # type: ignore[arg-type]
+
+
+def test_each_witness_can_decide() -> None:
+    s = GuardSettings()
+    assert judge(evidence(speech=0.9, music=0.9), s) == "speech"  # the tagger hears speech
+    assert judge(evidence(speech=0.2, singing=0.5, music=0.8), s) == "lyrics"
+    # Over music the tagger may not hear a voice at all: Silero decides speech or song.
+    assert judge(evidence(speech=0.0, music=0.9, vad=0.9), s) == "speech"
+    assert judge(evidence(speech=0.0, music=0.9, vad=0.3), s) == "lyrics"
+    one_word = judge(evidence(speech=0.0, music=0.9, vad=0.3, text="You", words=1), s)
+    assert one_word not in ("speech", "lyrics")
+    barking = judge(evidence(speech=0.05, other=0.8, other_name="Dog"), s)
+    assert barking not in ("speech", "lyrics") and "Dog" in barking
+    doubt = judge(evidence(speech=0.05, no_speech_prob=0.95), s)
+    assert doubt not in ("speech", "lyrics") and "Whisper" in doubt
+    # Without a tagger only Whisper and the VAD speak, and nothing is called lyrics.
+    assert judge(evidence(singing=0.9, music=0.9), s, tagger=False) == "speech"
+    assert judge(evidence(no_speech_prob=0.9), s, tagger=False) != "speech"
+
+
+def test_whisper_annotations_are_not_dialogue() -> None:
+    assert all(annotation(t) for t in ("[music]", "(applause)", "♪", "[Music", "*laughs*"))
+    assert not any(annotation(t) for t in ("You", "Yes,", "don't", "10", "hello"))
+
+
+def test_span_rows_pick_the_patches_that_overlap() -> None:
+    scores = np.arange(10, dtype=np.float32)[:, None]  # patch i covers [0.48 i, 0.48 i + 0.96]
+    assert span_rows(scores, 1.0, 1.5)[:, 0].tolist() == [1.0, 2.0, 3.0]
+    assert span_rows(scores, 100.0, 101.0)[:, 0].tolist() == [9.0]
+
+
+def test_cross_check_returns_new_values() -> None:
+    words = [Word(0.0, 0.5, "la"), Word(0.5, 0.8, "la"), Word(0.8, 1.0, "la"),
+             Word(2.0, 2.5, "[music]"), Word(2.6, 3.0, "Hi.")]
+    segments = [Segment(0.0, 1.0, 0.1, -0.2, 1.0, 0, 3), Segment(2.0, 3.0, 0.1, -0.2, 1.0, 3, 5)]
+    classes = ["Speech", "Singing", "Music", "Dog"]
+    scores = np.zeros((7, 4), dtype=np.float32)
+    scores[:3, 1:3] = 0.8   # 0-1.9 s: singing and music
+    scores[4:, 0] = 0.9     # from 1.9 s: speech
+    probs = np.full(100, 0.9, dtype=np.float32)
+    verdict = cross_check(words, segments, scores, classes, probs)
+    assert [c.text for c in verdict.lyrics] == ["la la la"] and verdict.lyrics[0].kind == "lyrics"
+    assert [w.text for w in verdict.words] == ["Hi."]
+    assert verdict.words[0] is not words[4] and words[0].text == "la"
+    assert verdict.dropped == [("[music]", "Whisper's own annotations, not dialogue")]
+
+
+@lru_cache(maxsize=1)
+def _whisper() -> FasterWhisperTranscriber:
+    return FasterWhisperTranscriber()
+
+
+def _tagger():  # noqa: ANN202
+    from ccgen.events.yamnet import YamnetModel
+
+    return YamnetModel()
+
+
+def _guarded(path: Path, vad: VadSettings | None = None) -> tuple[dict, dict]:
+    """(Whisper's own output, the guard's verdict) for a real file, as the pipeline runs it;
+    `vad` replaces the VAD settings (a low threshold: a VAD that fires on anything)."""
+    audio = load_audio(path, probe(path))
+    vad = vad or VadSettings()
+    regions = speech_regions(audio, vad)
+    whisper = _whisper()
+    got = whisper.transcribe(audio, None, None, regions, vad)
+    data = {"words": [asdict(w) for w in got.words],
+            "segments": [asdict(g) for g in got.segments]}
+    return data, check_transcript(data, regions, lambda: audio, _tagger(),
+                                  lambda a, v: whisper.transcribe(a, got.language, None, None, v))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("rel", [DOG, ORCHESTRA, FILM])
+def test_no_invented_speech_even_when_the_vad_fires(rel: str) -> None:
+    """Non-speech clips, with the VAD made to fire on them (as it does on some CPUs): Whisper
+    writes words there, and none of them may become a caption."""
+    heard, verdict = _guarded(public(rel), VadSettings(threshold=0.1))
+    for seg in heard["segments"]:  # Whisper's segments index its words and say how sure
+        assert 0 <= seg["first"] < seg["last"] <= len(heard["words"])
+        assert 0.0 <= seg["no_speech_prob"] <= 1.0
+    assert verdict["words"] == [] and verdict["lyrics"] == [], verdict
+
+
+@pytest.mark.slow
+def _rms(path: Path, skip: float = 0.0) -> float:
+    audio = load_audio(path, probe(path))[int(skip * 16000):]
+    return float(np.sqrt(np.mean(audio.astype(np.float64) ** 2)))
+
+
+@pytest.mark.slow
+def test_speech_over_music_survives(tmp_path: Path) -> None:
+    """JFK over the orchestra (ffmpeg amix; the music from 30 s, where it plays, 10 dB under
+    the speech as in a film's mix): every word stays speech."""
+    speech, music = public("speech/jfk.flac"), public(ORCHESTRA)
+    gain = _rms(speech) / _rms(music, 30.0) * 10 ** (-10 / 20)
+    mixed = tmp_path / "jfk+music.flac"
+    ffmpeg("-i", str(speech), "-ss", "30", "-i", str(music), "-filter_complex",
+           f"[1:a]volume={gain:.4f}[m];[0:a][m]amix=inputs=2:duration=first:normalize=0",
+           "-ac", "1", "-ar", "16000", str(mixed))
+    heard, verdict = _guarded(mixed)
+    said = speech.with_suffix(".txt").read_text(encoding="utf-8")
+    kept = " ".join(w["text"] for w in verdict["words"])
+    assert verdict["lyrics"] == []
+    assert word_error_rate(said, kept).wer <= 0.1, verdict["dropped"]
+    assert len(verdict["words"]) == len(heard["words"])
+
+
+@pytest.mark.slow
+def test_a_song_is_captioned_as_lyrics(tmp_path: Path) -> None:
+    """The first verse of the shared song: ♪ lyrics, not dialogue."""
+    from conftest import run_cli
+
+    verse = tmp_path / "verse.mp3"
+    ffmpeg("-i", str(public(SONG)), "-t", "34", "-c", "copy", str(verse))
+    result = run_cli(verse, "-f", "json,srt", "-d", tmp_path, "--diarizer", "none")
+    assert result.returncode == 0, result.stderr
+    import json
+
+    timeline = json.loads(next(tmp_path.glob("verse.*.json")).read_text())
+    kinds = [c["kind"] for c in timeline["cues"]]
+    assert kinds.count("lyrics") >= 3 and "speech" not in kinds, timeline["cues"]
+    srt = next(tmp_path.glob("verse.*.srt")).read_text()
+    assert srt.count("♪") >= 6
+    lyrics = " ".join(c["text"] for c in timeline["cues"] if c["kind"] == "lyrics")
+    assert word_error_rate("I put in 15 hours of work today and I'll work 17 tomorrow",
+                           lyrics).wer < 0.7
