@@ -130,10 +130,11 @@ def _summary(results: list) -> str:
               help="faster-whisper model name or local CTranslate2 folder "
                    "(default: the bundled offline model).")
 @click.option("--diarizer", default="auto", show_default=True,
-              type=click.Choice(["auto", "pyannote", "embedded", "none"]),
-              help="Speaker diarization: embedded (offline, Resemblyzer voices + clustering), "
-                   "pyannote (pyannote.audio pipeline; HF id or local folder via "
-                   "--diarizer-model), none. auto = embedded.")
+              type=click.Choice(["auto", "campplus", "pyannote", "embedded", "none"]),
+              help="Speaker diarization: campplus (offline pyannote pipeline: segmentation-3.0"
+                   " + CAM++ voices), embedded (offline, faster, weaker: Resemblyzer voices + "
+                   "clustering), pyannote (pyannote.audio pipeline; HF id or local folder via "
+                   "--diarizer-model), none. auto = campplus, else embedded.")
 @click.option("--diarizer-model", default=None,
               help="pyannote pipeline: hub id (token from HF_TOKEN) or local folder "
                    "(default pyannote/speaker-diarization-community-1).")
@@ -196,6 +197,10 @@ def caption_cmd(inputs: tuple[str, ...], **o: Any) -> None:
     """
     quiet, log_json, output, report = o["quiet"], o["log_json"], o["output"], o["report"]
     _setup_logging(quiet, o["verbose"], log_json)
+    from ccgen import stopping
+
+    if o["manifest"] is not None:  # a stop while starting ends with the record too
+        stopping.hold()
     from dataclasses import fields
 
     from ccgen.batch import Job, check_manifest, expand_inputs, run_batch, write_manifest
@@ -294,6 +299,7 @@ def caption_cmd(inputs: tuple[str, ...], **o: Any) -> None:
 
     ran = False
     try:
+        stopping.release()
         results = run_batch(files, options, job, o["jobs"], on_file, on_stage)
         ran = True
     except KeyboardInterrupt:

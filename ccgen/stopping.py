@@ -39,13 +39,29 @@ class Interrupted(KeyboardInterrupt):  # noqa: N818 - it is a KeyboardInterrupt,
 
 class _State:
     stopping: int | None = None  # the first signal's number, once one arrived
+    held = False  # a stop is remembered, not raised (see hold)
 
 
 def _on_signal(signum: int, _frame: object) -> None:
     if _State.stopping is not None:  # a second signal: the first one is being handled
         return
     _State.stopping = signum
-    raise Interrupted(signum)
+    if not _State.held:
+        raise Interrupted(signum)
+
+
+def hold() -> None:
+    """Until :func:`release`, a stop signal is remembered, not raised: while a run starts
+    (imports, finding the inputs) its record cannot be written yet, and a stop then must
+    still end with one."""
+    _State.held = True
+
+
+def release() -> None:
+    """Stop now (raise :class:`Interrupted`) if a signal came while held; else go on."""
+    _State.held = False
+    if _State.stopping is not None:
+        raise Interrupted(_State.stopping)
 
 
 def stopped_by() -> int | None:
@@ -57,15 +73,17 @@ def stopped_by() -> int | None:
 def signals_stop_the_run() -> Iterator[None]:
     """SIGINT and SIGTERM raise :class:`Interrupted` once; further ones are ignored.
 
-    Only in the main thread (signal handlers can be set nowhere else); the previous handlers
+    Only in the main thread (signal handlers can be set nowhere else), and not for a signal
+    ccgen was started ignoring (``nohup``, a shell's background job); the previous handlers
     come back on exit, so a program that calls ccgen's ``main`` keeps its own.
     """
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous = {sig: signal.getsignal(sig) for sig in STOP_SIGNALS}
-    _State.stopping = None
-    for sig in STOP_SIGNALS:
+    previous = {sig: signal.getsignal(sig) for sig in STOP_SIGNALS
+                if signal.getsignal(sig) is not signal.SIG_IGN}
+    _State.stopping, _State.held = None, False
+    for sig in previous:
         signal.signal(sig, _on_signal)
     try:
         yield

@@ -366,3 +366,23 @@ def test_sigkill_during_burn_in_leaves_no_ffmpeg_and_the_next_run_cleans_up(  # 
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.kill(proc.pid, signal.SIGKILL)
+
+
+def test_a_stop_while_starting_waits_for_the_record(tmp_path) -> None:  # noqa: ANN001
+    """With --manifest, a signal before the inputs are known is held until the run can end
+    with its record (the first second of a run: imports, finding the inputs)."""
+    record = tmp_path / "record"
+    script = ("import sys, time\nfrom ccgen import stopping\n"
+              "try:\n    with stopping.signals_stop_the_run():\n        stopping.hold()\n"
+              "        print('ready', flush=True)\n        time.sleep(0.5)\n"
+              "        print('started', flush=True)\n        try:\n"
+              "            stopping.release()\n            time.sleep(60)\n        finally:\n"
+              f"            open({str(record)!r}, 'w').write('kept')\n"
+              "except KeyboardInterrupt as exc:\n    sys.exit(exc.exit_code)\n")
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "ready"
+    proc.send_signal(signal.SIGINT)
+    out, stderr = proc.communicate(timeout=30)
+    assert proc.returncode == 130 and "Traceback" not in stderr, stderr
+    assert out.strip() == "started" and record.read_text() == "kept"
