@@ -40,11 +40,26 @@ class Interrupted(KeyboardInterrupt):  # noqa: N818 - it is a KeyboardInterrupt,
 class _State:
     stopping: int | None = None  # the first signal's number, once one arrived
     held = False  # a stop is remembered, not raised (see hold)
+    arrivals: int | None = None  # read end of the wakeup pipe: signal numbers in order
+
+
+def _first_arrived(signum: int) -> int:
+    """The signal that arrived first. Python runs pending handlers in signal-number order,
+    so SIGTERM then SIGINT a few ms apart, during a long C call, would look like SIGINT
+    first; the wakeup pipe has them in the order the kernel delivered them."""
+    if _State.arrivals is None:
+        return signum
+    try:
+        got = os.read(_State.arrivals, 64)
+    except OSError:
+        return signum
+    return next((n for n in got if n in STOP_SIGNALS), signum)
 
 
 def _on_signal(signum: int, _frame: object) -> None:
     if _State.stopping is not None:  # a second signal: the first one is being handled
         return
+    signum = _first_arrived(signum)
     _State.stopping = signum
     if not _State.held:
         raise Interrupted(signum)
@@ -83,11 +98,24 @@ def signals_stop_the_run() -> Iterator[None]:
     previous = {sig: signal.getsignal(sig) for sig in STOP_SIGNALS
                 if signal.getsignal(sig) is not signal.SIG_IGN}
     _State.stopping, _State.held = None, False
+    read, write = os.pipe()
+    os.set_blocking(read, False)
+    os.set_blocking(write, False)
+    try:
+        wakeup = signal.set_wakeup_fd(write, warn_on_full_buffer=False)
+    except ValueError:  # not the main interpreter
+        wakeup = None
+    _State.arrivals = read if wakeup is not None else None
     for sig in previous:
         signal.signal(sig, _on_signal)
     try:
         yield
     finally:
+        if wakeup is not None:
+            signal.set_wakeup_fd(wakeup)
+        _State.arrivals = None
+        os.close(read)
+        os.close(write)
         for sig, handler in previous.items():
             # after a stop, late signals are ignored until the process has exited (Python's
             # shutdown would otherwise put the default back, and a late SIGINT kill it)
