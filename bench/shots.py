@@ -91,13 +91,14 @@ def run(python: str, code: str, video: Path, *args: str) -> tuple[float, list[in
     return time.perf_counter() - start, json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def scores(video: Path) -> dict[int, float]:
-    """ffmpeg's scene score of every frame, on the frames ccgen scores (160 px)."""
+def scores(video: Path, scale: bool = True) -> dict[int, float]:
+    """ffmpeg's scene score of every frame, on the frames ccgen scores (160 px) or full-size."""
     with tempfile.TemporaryDirectory() as tmp:
         log = Path(tmp) / "scores.txt"
         subprocess.run([find_ffmpeg().ffmpeg, "-nostdin", "-loglevel", "error", "-i",
                         str(video), "-an", "-vf",
-                        "scale='min(160,iw)':-2:flags=area+accurate_rnd+bitexact,"
+                        ("scale='min(160,iw)':-2:flags=area+accurate_rnd+bitexact,"
+                         if scale else "") +
                         f"select='gte(scene,0)',metadata=print:file={log}", "-f", "null", "-"],
                        check=True)
         text = log.read_text()
@@ -128,7 +129,7 @@ def main() -> None:
                        "content"),
                       ("PySceneDetect AdaptiveDetector", args.scenedetect_python, SCENEDETECT,
                        "adaptive")]
-    rows, margins = [], {}
+    rows, margins, full = [], {}, {}
     started = {name: startup(python, code, args.runs) for name, python, code, _ in detectors}
     with tempfile.TemporaryDirectory() as tmp:
         synthetic = Path(tmp) / "synthetic720.mp4"
@@ -152,6 +153,9 @@ def main() -> None:
             cut_low = min(s[c] for c in truth)
             other_high = max(v for f, v in s.items() if f not in truth)
             margins[label] = (cut_low, other_high)
+            s = scores(video, scale=False)
+            full[label] = (min(s[c] for c in truth), max(v for f, v in s.items()
+                                                         if f not in truth))
     lines = [f"Measured {date.today()} on {machine()}; median of {args.runs} runs, each a "
              "fresh process (start-up included), side by side in one run.", "",
              "| video | detector | wall | s per minute of video | without start-up | cuts "
@@ -170,7 +174,8 @@ def main() -> None:
     names = list(margins)
     lines += ["", "Scene scores at 160 px (the real cuts' lowest; the highest of every other "
               "frame): " + "; ".join(f"{k}: {lo:.3f} / {hi:.3f}" for k, (lo, hi) in
-                                     margins.items()) + ".",
+                                     margins.items()) + "; on full-size frames: " + "; ".join(
+                  f"{k}: {lo:.3f} / {hi:.3f}" for k, (lo, hi) in full.items()) + ".",
               f"Leave-one-clip-out: the threshold from the {names[0]} alone ({pick_a:.3f}) "
               f"{'separates' if b_high < pick_a < b_low else 'does NOT separate'} the "
               f"{names[1]}; from the {names[1]} alone ({pick_b:.3f}) "

@@ -8,18 +8,21 @@ Detection runs ffmpeg's ``scene`` score (``select='gt(scene,T)'``) on frames sca
 the shared film clip (Big Buck Bunny, 691 frames, 3 hard cuts checked by eye) and on a 720p
 synthetic video with 5 cuts at known frames (bench/shots.py, bench/RESULTS.md):
 
-- both found every cut on the exact frame, with no false cut (fades and fast motion included);
-- ffmpeg on full-size frames missed one synthetic cut: its score is damped after a shot full of
-  motion (it subtracts the previous frame's difference), 0.17 against 0.62 when scaled down,
-  so the frames are scaled first; real cuts then score >= 0.31 and non-cuts <= 0.072 on both
-  videos, and the threshold (0.15) is the geometric middle of that margin (held out: each video
-  alone gives a threshold that is right on the other);
-- speed is the same order (decoding dominates): ~0.9x PySceneDetect's time on 720p;
+- all of them found every cut on its exact frame, with no false cut (a fade from black, a
+  fade-in title, fast motion, a shot of pure motion);
+- ffmpeg's score on full-size frames has no margin: after a shot full of motion it is damped
+  (it subtracts the previous frame's difference), so a real cut scored 0.173 while a frame
+  after another cut scored 0.199. On 160-px frames the real cuts score >= 0.33 and every other
+  frame <= 0.072 on both videos; the threshold, 0.15, is the geometric middle of that margin
+  (leave-one-clip-out: each video's own middle is right on the other);
+- speed is the same order, decoding dominates: 7-9 s per minute of 720p for each on 2 busy
+  cores, ccgen's 0.8-1.2x PySceneDetect's from run to run;
 - PySceneDetect needs OpenCV (opencv-python, ~60 MB and libGL), ffmpeg is already required.
 
 So ffmpeg it is. The scaler runs with ``bitexact`` so every CPU sees the same pixels (H.264
 decoding is bit-exact by itself), and times come from integer pts and the stream's time base,
-not showinfo's rounded seconds, so a cut two hours in is still on its frame.
+not showinfo's rounded seconds, so a cut two hours in is still on its frame. A "cut" less than
+a quarter second after another is a flash, not a new shot, and is dropped.
 
 Lists: one time per line, in seconds (``12.5417``), clock time (``00:00:12.542``, ``,`` too) or
 SMPTE timecode (``00:00:12:13``; ``;`` before the frames means drop-frame), as subtitle editors
