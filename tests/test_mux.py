@@ -87,3 +87,20 @@ def test_burn_in_draws_captions_and_copies_audio(tmp_path, demo_video) -> None: 
     diff = [abs(a - b) for a, b in zip(plain, burned, strict=True)]
     top, bottom = diff[: 64 * 12], diff[64 * 24:]
     assert sum(bottom) / len(bottom) > 4 * (sum(top) / len(top) + 0.5)
+
+
+def test_webm_says_it_cannot_carry_the_hearing_impaired_flag(tmp_path, caplog) -> None:  # noqa: ANN001
+    """FFmpeg's WebM muxer writes no hearing-impaired flag: the copy still gets its track
+    (default, language, titled SDH) and the run warns, instead of promising the flag."""
+    from ccgen.writers.mux import mux
+    from conftest import ffmpeg
+
+    video = tmp_path / "clip.webm"
+    ffmpeg("-f", "lavfi", "-i", "testsrc=size=64x64:rate=10:duration=2", "-f", "lavfi", "-i",
+           "sine=duration=2", "-c:v", "libvpx-vp9", "-c:a", "libopus", "-shortest", str(video))
+    with caplog.at_level("WARNING", logger="ccgen"):
+        out = mux(video, _srt(tmp_path), tmp_path / "out.webm", language="en")
+    assert "hearing-impaired" in caplog.text
+    (sub,) = [s for s in _streams(out) if s["codec_type"] == "subtitle"]
+    assert sub["disposition"]["default"] == 1 and sub["tags"]["language"] == "eng"
+    assert sub["disposition"]["hearing_impaired"] == 0  # if FFmpeg learns it, drop the warning
