@@ -70,6 +70,8 @@ def test_read_back_sees_a_truncated_copy(tmp_path, demo_video) -> None:  # noqa:
     with pytest.raises(CcgenError, match="out.mkv"):
         _verify(cut, demo_video, tmp_path / "out.mkv", subtitle_tracks=1)
     _verify(full, demo_video, tmp_path / "out.mkv", subtitle_tracks=1)  # a whole one passes
+    # a source cut short itself (its header claims 33 s, it holds 16) is copied as it is
+    assert mux(cut, _srt(tmp_path), tmp_path / "from-cut.mp4").exists()
 
 
 def test_stale_temp_files_of_a_dead_run_are_removed_and_nothing_else(tmp_path) -> None:  # noqa: ANN001
