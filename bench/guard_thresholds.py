@@ -46,10 +46,12 @@ GRID = {
     "max_no_speech": (0.3, 0.5, 0.7),
     "min_word_prob": (0.4, 0.5, 0.6),
     "music_floor": (0.3, 0.5, 0.7),
-    "vad_speech": (0.3, 0.4, 0.45, 0.5, 0.6, 0.7),
-    "lyrics_no_speech": (0.3, 0.5, 0.7),
-    "lyrics_word_prob": (0.3, 0.4, 0.5),
-    "lyrics_words": (2, 3, 4),
+    "vad_speech": (0.3, 0.4, 0.5),
+    "music_no_speech": (0.15, 0.2, 0.3),
+    "music_word_prob": (0.6, 0.7, 0.8),
+    "lyrics_no_speech": (0.3, 0.5),
+    "lyrics_word_prob": (0.1, 0.2, 0.3, 0.4),
+    "lyrics_words": (2, 3),
 }
 
 

@@ -22,6 +22,7 @@ from ccgen.speech.guard import (
     cross_check,
     judge,
     span_rows,
+    sung_lines,
 )
 from ccgen.speech.transcriber import Segment
 from conftest import ffmpeg, public
@@ -29,7 +30,7 @@ from conftest import ffmpeg, public
 DOG = "events/esc50_1-100032-A-0_dog.flac"
 ORCHESTRA = "events/librosa_Kevin_MacLeod_-_Dance_of_the_Sugar_Plum_Fairy.ogg"
 SONG = "captions/ableplayer_paulallen_mono48k.mp3"
-FILM = "events/caption_inspector_BigBuckBunny_160x90-24fps.mov"
+THUNDER = "events/esc50_5-156999-C-19_thunderstorm.flac"
 
 
 def evidence(**kw: float | str) -> Evidence:
@@ -83,6 +84,15 @@ def test_cross_check_returns_new_values() -> None:
     assert verdict.dropped == [("[music]", "Whisper's own annotations, not dialogue")]
 
 
+def test_a_long_sung_segment_becomes_lines() -> None:
+    words = [Word(i * 0.4, i * 0.4 + 0.3, f"w{i}") for i in range(12)]  # 12 words, 4.7 s
+    words += [Word(6.0, 6.3, "after"), Word(6.4, 6.6, "pause")]  # 1.3 s later
+    lines = sung_lines(words)
+    assert [len(line) for line in lines] == [8, 4, 2]
+    assert all(line[-1].end - line[0].start <= 4.0 for line in lines)
+    assert [w for line in lines for w in line] == words
+
+
 @lru_cache(maxsize=1)
 def _whisper() -> FasterWhisperTranscriber:
     return FasterWhisperTranscriber()
@@ -109,18 +119,35 @@ def _guarded(path: Path, vad: VadSettings | None = None) -> tuple[dict, dict]:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("rel", [DOG, ORCHESTRA, FILM])
+@pytest.mark.parametrize("rel", [ORCHESTRA, THUNDER])
 def test_no_invented_speech_even_when_the_vad_fires(rel: str) -> None:
     """Non-speech clips, with the VAD made to fire on them (as it does on some CPUs): Whisper
     writes words there, and none of them may become a caption."""
     heard, verdict = _guarded(public(rel), VadSettings(threshold=0.1))
+    assert heard["words"], "Whisper wrote nothing here: the clip no longer tests the guard"
     for seg in heard["segments"]:  # Whisper's segments index its words and say how sure
         assert 0 <= seg["first"] < seg["last"] <= len(heard["words"])
         assert 0.0 <= seg["no_speech_prob"] <= 1.0
     assert verdict["words"] == [] and verdict["lyrics"] == [], verdict
 
 
-@pytest.mark.slow
+@pytest.mark.parametrize(("rel", "said"), [(DOG, ["Yes,", "yes,", "yes!"]),
+                                           (ORCHESTRA, ["[music]", "You"])])
+def test_the_reported_inventions_are_dropped(rel: str, said: list[str]) -> None:
+    """What Whisper wrote on the reporter's machine, over the real bark and orchestra, even
+    with Whisper confident (no-speech 0.1, words 0.9): the tagger and Silero overrule it."""
+    path = public(rel)
+    audio = load_audio(path, probe(path))
+    at = {DOG: 1.0, ORCHESTRA: 40.0}[rel]
+    words = [asdict(Word(at + 0.4 * i, at + 0.4 * i + 0.3, w, 0.9)) for i, w in enumerate(said)]
+    data = {"words": words,
+            "segments": [asdict(Segment(at, at + 0.4 * len(said), 0.1, -0.2, 1.0, 0,
+                                        len(said)))]}
+    verdict = check_transcript(data, [(at, at + 2.0)], lambda: audio, _tagger(), None)
+    assert verdict["words"] == [] and verdict["lyrics"] == [], verdict
+    assert len(verdict["dropped"]) >= 1
+
+
 def _rms(path: Path, skip: float = 0.0) -> float:
     audio = load_audio(path, probe(path))[int(skip * 16000):]
     return float(np.sqrt(np.mean(audio.astype(np.float64) ** 2)))
@@ -160,6 +187,8 @@ def test_a_song_is_captioned_as_lyrics(tmp_path: Path) -> None:
     assert kinds.count("lyrics") >= 3 and "speech" not in kinds, timeline["cues"]
     srt = next(tmp_path.glob("verse.*.srt")).read_text()
     assert srt.count("♪") >= 6
-    lyrics = " ".join(c["text"] for c in timeline["cues"] if c["kind"] == "lyrics")
-    assert word_error_rate("I put in 15 hours of work today and I'll work 17 tomorrow",
-                           lyrics).wer < 0.7
+    # Sung where the human lyric captions say a line is sung (they start at 8 s). What Whisper
+    # makes of the words is measured, not asserted (bench/RESULTS.md: lyrics WER).
+    human = [(8.0, 34.0)]
+    for cue in (c for c in timeline["cues"] if c["kind"] == "lyrics"):
+        assert any(a - 1.0 <= cue["start"] and cue["end"] <= b + 1.0 for a, b in human), cue

@@ -16,9 +16,11 @@ Rules, in order (numbers are :class:`GuardSettings` fields):
 1. Whisper's own annotations ("[music]", "(applause)", "♪") are never dialogue.
 2. A segment in which the tagger hears singing at least as much as speech is **lyrics**.
 3. One where it hears speech (``speech_floor``) is **speech**.
-4. Over music (``music_floor``): **speech** when Silero is sure of a voice (``vad_speech``) and
-   Whisper is confident; else **lyrics** when Whisper is confident enough for sung words
-   (``lyrics_no_speech``, ``lyrics_word_prob``, at least ``lyrics_words`` words); else dropped.
+4. Over music (``music_floor``): **speech** when Silero hears a voice (``vad_speech``) and
+   Whisper is sure of its words (``music_no_speech``, ``music_word_prob``: Whisper transcribes
+   a voice over a music bed confidently, a sung one much less so); else **lyrics** when Whisper
+   is confident enough for sung words (``lyrics_no_speech``, ``lyrics_word_prob``, at least
+   ``lyrics_words`` words); else dropped.
 5. Elsewhere: **speech** when Whisper is confident (``max_no_speech``, ``min_word_prob``) and
    no other sound is louder to the tagger than speech (``rival_margin``); else dropped.
 
@@ -69,13 +71,15 @@ class GuardSettings:
 
     speech_floor: float = 0.5       # tagger speech score that alone makes a segment speech
     max_no_speech: float = 0.5      # Whisper's no-speech probability above which it doubts
-    min_word_prob: float = 0.6      # mean word probability below which Whisper doubts
+    min_word_prob: float = 0.5      # mean word probability below which Whisper doubts
     rival_margin: float = 1.0       # another sound x this > speech: speech is contested
     min_singing: float = 0.1        # tagger singing score below which nothing is lyrics
     music_floor: float = 0.5        # tagger music score from which a segment is over music
-    vad_speech: float = 0.7         # Silero's mean probability that says speech over music
+    vad_speech: float = 0.4         # Silero's mean probability that says speech over music
+    music_no_speech: float = 0.2    # over music, speech needs Whisper this sure (no-speech)
+    music_word_prob: float = 0.7    # ... and its words this sure (sung words come out less so)
     lyrics_no_speech: float = 0.5   # Whisper's doubt above which sung words are not trusted
-    lyrics_word_prob: float = 0.4   # mean word probability below which sung words are not
+    lyrics_word_prob: float = 0.2   # mean word probability below which sung words are not
     lyrics_words: int = 3           # fewer words than this over music is not a sung line
     vocal_threshold: float = 0.1    # Silero threshold for vocals inside music
     min_music: float = 4.0          # seconds of music before vocals are looked for in it
@@ -191,7 +195,8 @@ def judge(e: Evidence, s: GuardSettings, tagger: bool = True) -> str:
     if tagger and e.speech >= s.speech_floor:
         return "speech"
     if tagger and e.music >= s.music_floor:
-        if e.vad >= s.vad_speech and confident:
+        if (e.vad >= s.vad_speech and e.no_speech_prob <= s.music_no_speech
+                and e.word_prob >= s.music_word_prob):
             return "speech"
         return "lyrics" if sung else _doubt("words over music", e)
     if not confident:
@@ -236,11 +241,28 @@ def cross_check(words: Sequence[Word], segments: Sequence[Segment], scores: np.n
         if verdict == "speech":
             kept.extend(Word(w.start, w.end, w.text, w.probability, w.speaker) for w in own)
         elif verdict == "lyrics":
-            lyrics.append(Cue(evidence.start, evidence.end, "lyrics", evidence.text,
-                              confidence=evidence.word_prob))
+            lyrics.extend(Cue(line[0].start, line[-1].end, "lyrics",
+                              " ".join(w.text for w in line), confidence=evidence.word_prob)
+                          for line in sung_lines(own))
         else:
             dropped.append((evidence.text, verdict))
     return Verdict(kept, lyrics, dropped)
+
+
+def sung_lines(words: Sequence[Word], max_words: int = 8, max_seconds: float = 4.0,
+               pause: float = 1.0) -> list[list[Word]]:
+    """A sung segment cut into lines, as lyric captions show a song: at a pause, or when a
+    line would pass `max_words` words or `max_seconds` (Whisper's segments of a song run for
+    10-25 s, more than any caption may stay)."""
+    lines: list[list[Word]] = []
+    for w in words:
+        if lines and not (w.start - lines[-1][-1].end >= pause
+                          or len(lines[-1]) >= max_words
+                          or w.end - lines[-1][0].start > max_seconds):
+            lines[-1].append(w)
+        else:
+            lines.append([w])
+    return lines
 
 
 def music_stretches(scores: np.ndarray, classes: Sequence[str], s: GuardSettings
