@@ -14,13 +14,17 @@ The rules, in order (numbers are :class:`TaggerSettings` fields):
 2. Per phrase, a run of windows starts where its score reaches ``onset`` and lasts while it
    stays above ``sustain``; up to ``bridge`` weaker windows (0.48 s each) may interrupt it.
    Runs only say *where* something is heard; they do not name it.
-3. Sounds are named per event, not per window. Sound runs that overlap form one event. In an
-   event each candidate phrase is scored per window (a specific class counts
-   ``specific_weight`` times), the scores are smoothed over ``smooth`` windows and the event is
-   cut only where the best phrase changes for at least ``min_segment`` windows: a dog howling
-   for 30 s with a window that looks like "plopping" stays one event. Each piece is then named
-   by its phrase scores pooled (mean) over all its windows, and neighbours with the same name
-   join, so one sustained source is one caption.
+3. Sounds are named per event, not per window. Sound runs at most ``bridge`` windows apart
+   form one event. In an event each candidate phrase is scored per window (a specific class
+   counts ``specific_weight`` times), the scores are smoothed over ``smooth`` windows and the
+   event is cut only where the best phrase changes for at least ``min_segment`` windows: a dog
+   howling for 30 s with a window that looks like "plopping" stays one event. Neighbouring
+   pieces (within ``join_gap`` s) whose mean score vectors over all classes are alike (cosine
+   ≥ ``same_source``) are one source heard two ways (a tap as "frying", then "ratchet") and
+   join again. Each piece is then named by its phrase scores pooled over all its windows
+   (``1 - peak_weight`` of the mean plus ``peak_weight`` of the maximum: what lasts and what
+   stands out), and neighbours with the same name join, so one sustained source is one
+   caption. The cost: two sources heard at once are one caption, named by the stronger.
 4. A specific name is kept only when its pooled score reaches ``min_score``, a generic one
    (rank 2: "animal noises", "vehicle passing") only when it reaches ``generic_score``: a
    guess the model is unsure of helps no viewer. (Leave-one-clip-out put the generic bar
