@@ -365,6 +365,7 @@ def main() -> None:
             except Exception as exc:  # noqa: BLE001 - a case that breaks did not hold
                 ok, detail = False, f"{type(exc).__name__}: {exc}"
             seconds = time.perf_counter() - started
+            detail = detail.replace(str(work) + "/", "")
             mark = "skipped" if ok is None else "held" if ok else "NOT HELD"
             held += ok is True
             skipped += ok is None
@@ -379,8 +380,12 @@ def main() -> None:
                   for n, m, s, d in rows]
         write_section(args.out, "faults", "\n".join([
             "<!-- faults:begin -->", "## Faults (`python bench/faults.py`)", "",
-            f"Measured {date.today()} on {machine()}, as root (the full-disk cases mount a "
-            f"small tmpfs). **{summary}.**", "", *table, "<!-- faults:end -->"]))
+            f"Measured {date.today()} on {machine()}, "
+            + ("as root (the full-disk cases mount a small tmpfs)" if os.geteuid() == 0 else
+               "not as root (the full-disk cases are skipped)")
+            + f". **{summary}.** Each case's promise is in bench/faults.py; the signal cases "
+            "caption samples/demo.mp4 without the cache and signal the process group at the "
+            "given moment.", "", *table, "<!-- faults:end -->"]))
     sys.exit(0 if held == total else 1)
 
 
