@@ -22,7 +22,7 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 _PR_SET_PDEATHSIG = 1
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
@@ -123,30 +123,36 @@ def signals_stop_the_run() -> Iterator[None]:
                           handler if handler is not None else signal.SIG_DFL)
 
 
-def _libc() -> ctypes.CDLL | None:
+def _find_prctl() -> Callable[..., int] | None:
     if not sys.platform.startswith("linux"):
         return None
     try:
-        return ctypes.CDLL(None, use_errno=True)
-    except OSError:
+        return ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
         return None
+
+
+# Looked up once, here: a child between fork and exec must not load libraries (dlopen in a
+# forked copy of a threaded process can deadlock); it only calls this.
+_PRCTL = _find_prctl()
 
 
 def die_with_parent(sig: int = signal.SIGKILL) -> bool:
     """Ask Linux to send `sig` to this process when its parent dies; False where it cannot.
 
-    Safe as a ``subprocess`` ``preexec_fn`` (it only calls prctl), so an ffmpeg child dies
+    Fit for a ``subprocess`` ``preexec_fn`` (it only calls prctl), so an ffmpeg child dies
     with the ccgen process that started it, even one killed with SIGKILL.
     """
-    libc = _libc()
-    if libc is None:
-        return False
-    return libc.prctl(_PR_SET_PDEATHSIG, sig, 0, 0, 0) == 0
+    return _PRCTL is not None and _PRCTL(_PR_SET_PDEATHSIG, sig, 0, 0, 0) == 0
 
 
-def child_preexec() -> None:
-    """``preexec_fn`` for ffmpeg children: killed when ccgen dies."""
+def _child_preexec() -> None:
     die_with_parent()
+
+
+# ``preexec_fn`` for ffmpeg children (killed when ccgen dies); None where there is no prctl
+# (and Windows, where subprocess refuses any preexec_fn).
+child_preexec: Callable[[], None] | None = _child_preexec if _PRCTL is not None else None
 
 
 def watch_parent(main: int, interval: float = 1.0) -> None:
