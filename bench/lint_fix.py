@@ -3,9 +3,10 @@
     python bench/lint_fix.py [--styles netflix,bbc] [--out bench/RESULTS.md]
 
 For every subtitle file of ../shared/data/public/captions that --fix can write back (SRT,
-WebVTT, TTML), under each style: the lint findings per timing rule before and after, what is
+WebVTT, TTML, SCC), under each style: the lint findings per timing rule before and after, what is
 left of them that the surrounding free time could have allowed (should be 0), and whether
-every byte but the times is unchanged. Output files go to a temporary folder.
+every byte but the times is unchanged (SCC: every caption's text). Output files go to a
+temporary folder.
 """
 
 from __future__ import annotations
@@ -34,6 +35,10 @@ _TIMES = re.compile(r"\d+:\d{2}:\d{2}[,.]\d{1,3}|\d{2}:\d{2}\.\d{3}")
 
 
 def without_times(path: Path) -> bytes:
+    """Every byte but the times; for SCC (whose times are line labels, and whose words move
+    between lines) the decoded text of each caption."""
+    if path.suffix == ".scc":
+        return "\0".join(e.text for e in read_events(path, 29.97)[0]).encode("utf-8")
     return _TIMES.sub("T", path.read_bytes().decode("utf-8-sig")).encode("utf-8")
 
 
@@ -64,7 +69,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     files = sorted(p for p in (PUBLIC / "captions").iterdir()
-                   if p.suffix in (".srt", ".vtt", ".xml"))
+                   if p.suffix in (".srt", ".vtt", ".xml", ".scc"))
     head = ("| file | style | cues | timing findings before | after | of which the free time "
             "allowed | all findings before -> after | other bytes identical | time |")
     lines = [f"Measured {date.today()} on {machine()}.", "",

@@ -211,7 +211,9 @@ def test_lint_cues_checks_ccgen_output() -> None:
     ("notes.md", b"just some words\nand more words\n", "not a readable subtitle file"),
     ("page.xml", b"<html><body>hello</body></html>", "not a readable subtitle file"),
     ("blank.srt", b"\n\n1\nnot a time\n", "no subtitle cues"),
-    ("caps.scc", b"Scenarist_SCC V1.0\n\n00:00:00:00\t9420 9420\n", "SCC"),
+    ("caps.scc", b"Scenarist_SCC V1.0\n\n00:00:00:00\t9425 9425 94ad 94ad 9470 c8e9\n",
+     "roll-up"),
+    ("caps.stl", b"\x00" * 1024, "EBU STL"),
 ])
 def test_unreadable_input_is_a_one_line_input_error(tmp_path: Path, name: str, data: bytes,
                                                     reason: str) -> None:
@@ -229,11 +231,6 @@ def test_a_missing_file_is_an_input_error(tmp_path: Path) -> None:
 
 
 # Real human SDH files (read in place from the shared data folder, never copied).
-
-def test_shared_scc_is_refused_with_a_reason() -> None:
-    with pytest.raises(InputError, match="SCC"):
-        lint_file(public("captions/pycaption_example.scc"), NETFLIX)
-
 
 @pytest.mark.parametrize("name", [
     "pycaption_example.srt", "pycaption_example.vtt", "pycaption_example.xml",
@@ -459,3 +456,67 @@ def test_fix_refuses_formats_it_cannot_write_back(tmp_path: Path) -> None:
                     '</BODY></SAMI>\n', encoding="utf-8")
     with pytest.raises(InputError, match="lint --fix writes srt"):
         fix_file(path, NETFLIX, tmp_path / "o.smi")
+
+
+# SCC: pop-on captions read by ccgen (pycaption, a test dependency, is the independent reader).
+
+def test_the_shared_scc_is_read_as_pycaption_reads_it() -> None:
+    from pycaption import SCCReader
+
+    path = public("captions/pycaption_example.scc")
+    report = lint_file(path, NETFLIX)
+    assert report.format == "scc" and report.cues == 3 and report.frame_rate == pytest.approx(
+        29.97, abs=0.001)
+    theirs = SCCReader().read(path.read_text(encoding="utf-8")).get_captions("en-US")
+    from ccgen.captions.lint import read_events
+
+    ours, _ = read_events(path, 29.97)
+    for mine, other in zip(ours, theirs, strict=True):
+        assert mine.start == pytest.approx(other.start / 1000, abs=1)
+        # pycaption ends a caption at the next EOC; ccgen at the EDM that erases it, which
+        # in this file comes one frame earlier for the second caption
+        assert -1 <= other.end / 1000 - mine.end <= 34
+        words = " ".join(other.get_text().replace("\xa0", " ").split())
+        assert " ".join(mine.text.replace("\\N", " ").split()) == words
+
+
+def test_fix_retimes_scc_by_moving_its_words(tmp_path: Path) -> None:
+    from pycaption import SCCReader
+
+    from ccgen.captions.lintfix import fix_file
+    from ccgen.cues import Timeline
+    from ccgen.writers import write
+
+    cues = [Cue(1.0, 1.3, "speech", "Too short."),
+            Cue(5.0, 6.0, "speech", "A caption with too many words\nfor one second."),
+            Cue(9.0, 17.0, "speech", "On screen too long.")]
+    path = write(Timeline("x.mp4", 20.0, "en", "netflix", cues), tmp_path / "in.scc", NETFLIX)
+    result = fix_file(path, NETFLIX, tmp_path / "out.scc")
+    assert result.before.summary() == {"min-duration": 1, "cps": 1, "max-duration": 1}
+    assert result.after.ok and result.retimed == 3
+    before = SCCReader().read(path.read_text()).get_captions("en-US")
+    after = SCCReader().read((tmp_path / "out.scc").read_text()).get_captions("en-US")
+    assert [c.get_text() for c in after] == [c.get_text() for c in before]
+    durations = [(c.end - c.start) / 1e6 for c in after]
+    assert durations[0] >= NETFLIX.min_duration - 0.034 and durations[2] <= 7.0
+    assert durations[1] >= 44 / 20 - 0.034  # 44 characters at 20 per second
+    assert fix_file(path, NETFLIX, tmp_path / "again.scc").before.summary() == \
+        result.before.summary()  # the input was not touched
+
+
+def test_fix_on_the_shared_scc_moves_words_and_keeps_the_text(tmp_path: Path) -> None:
+    from pycaption import SCCReader
+
+    from ccgen.captions.lintfix import fix_file
+
+    path = public("captions/pycaption_example.scc")
+    result = fix_file(path, NETFLIX, tmp_path / "fixed.scc")
+    timing = {"gap", "cps", "min-duration", "max-duration", "overlap"}
+    assert set(result.before.summary()) & timing and not set(result.after.summary()) & timing
+    before = SCCReader().read(path.read_text(encoding="utf-8")).get_captions("en-US")
+    after = SCCReader().read((tmp_path / "fixed.scc").read_text()).get_captions("en-US")
+    assert [c.get_text() for c in after] == [c.get_text() for c in before]
+    words = [w for line in path.read_text().splitlines()[1:] for w in line.split()[1:]]
+    fixed = [w for line in (tmp_path / "fixed.scc").read_text().splitlines()[1:]
+             for w in line.split()[1:]]
+    assert sorted(words) == sorted(fixed)  # the same words, moved (here no EDM was added)

@@ -82,9 +82,9 @@ RULES: dict[str, str] = {
 TOLERANCE = 1e-3  # seconds; a caption exactly at a limit passes
 
 # Formats lint cannot read, with what they are, so the message can say so.
-_UNREADABLE = {".scc": "SCC (Scenarist) caption data", ".stl": "EBU STL binary subtitles",
-               ".cap": "Cheetah CAP captions", ".mcc": "MacCaption MCC data",
-               ".sup": "Blu-ray PGS image subtitles", ".idx": "VobSub image subtitles"}
+_UNREADABLE = {".stl": "EBU STL binary subtitles", ".cap": "Cheetah CAP captions",
+               ".mcc": "MacCaption MCC data", ".sup": "Blu-ray PGS image subtitles",
+               ".idx": "VobSub image subtitles"}
 
 _ASS_TAG = re.compile(r"\{\\[^}]*\}")
 _MARKUP_TAG = re.compile(r"</?[A-Za-z][^<>]*>|<\d[\d:.]*>")
@@ -182,7 +182,7 @@ def lint_cues(cues: list[Cue], style: Style, frame_rate: float | None = None,
 def lint_file(path: str | Path, style: Style, frame_rate: float | None = None,
               shots: ShotChanges | None = None) -> Report:
     """Lint a subtitle file in any format pysubs2 reads (srt, vtt, ass/ssa, sami, ttml/dfxp,
-    microdvd .sub, mpl2, tmp .txt, pysubs2 json).
+    microdvd .sub, mpl2, tmp .txt, pysubs2 json), and pop-on Scenarist SCC.
 
     `frame_rate` sets the frame grid for the gap rule and for frame-based files (MicroDVD);
     None uses the shot changes' rate when given, else the style's default. `shots` adds the
@@ -192,6 +192,8 @@ def lint_file(path: str | Path, style: Style, frame_rate: float | None = None,
     check_frame_rate(frame_rate)
     if frame_rate is None and shots is not None:
         frame_rate = float(shots.rate)
+    if frame_rate is None and path.suffix.lower() == ".scc":
+        frame_rate = 30000 / 1001  # line 21's own frame rate
     events, fmt = read_events(path, frame_rate or style.default_frame_rate)
     items = [_Item(i, e.start / 1000, e.end / 1000, visible_lines(e.text))
              for i, e in enumerate(events, 1)]
@@ -200,7 +202,16 @@ def lint_file(path: str | Path, style: Style, frame_rate: float | None = None,
 
 def read_events(path: Path, fps: float) -> tuple[list[pysubs2.SSAEvent], str]:
     """The cues of a subtitle file in file order (comments left out, SAMI's ends restored) and
-    pysubs2's name of its format."""
+    pysubs2's name of its format ("scc" for Scenarist SCC, read by ccgen.captions.sccfile)."""
+    if path.suffix.lower() == ".scc" and path.is_file():
+        import pysubs2
+
+        from ccgen.captions.sccfile import read_scc, seconds
+
+        scc = read_scc(_decode(path.read_bytes(), path), path)
+        return [pysubs2.SSAEvent(start=round(seconds(c.start) * 1000),
+                                 end=round(seconds(c.end or c.start) * 1000),
+                                 text=c.text.replace("\n", "\\N")) for c in scc.captions], "scc"
     subs = _read(path, fps)
     events = [e for e in subs.events if not e.is_comment]
     if subs.format == "sami":

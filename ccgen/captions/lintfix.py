@@ -6,10 +6,11 @@ so every other byte, the words above all, stays as it was. With ``--rewrap`` (SR
 ASS) the lines of a cue that breaks ``line-length`` or ``line-count`` are re-broken with the
 engine's line breaker; the words and their order stay.
 
-Formats: SRT, WebVTT, ASS/SSA (10 ms resolution, so times are worked in 10 ms units) and
-TTML (``<p begin end|dur>``; times written as ``HH:MM:SS.mmm``). The cues found in the text
-must be exactly those the reader found, time for time, or the file is refused in one line
-rather than patched in the wrong place. SCC and other formats are refused with a reason.
+Formats: SRT, WebVTT, ASS/SSA (10 ms resolution, so times are worked in 10 ms units),
+TTML (``<p begin end|dur>``; times written as ``HH:MM:SS.mmm``) and pop-on SCC (whole frames
+of line 21; its words are moved, see :mod:`ccgen.captions.sccfile`). The cues found in the
+text must be exactly those the reader found, time for time, or the file is refused in one line
+rather than patched in the wrong place. Other formats are refused with a reason.
 """
 
 from __future__ import annotations
@@ -59,15 +60,19 @@ def fix_file(path: str | Path, style: Style, output: str | Path, *,
     around each cue allows. Refuses to write over the input without `force`."""
     path, output = Path(path), Path(output)
     check_frame_rate(frame_rate)
+    if path.suffix.lower() == ".scc":
+        frame_rate = frame_rate or 30000 / 1001
     rate = frame_rate or (float(shots.rate) if shots is not None else style.default_frame_rate)
     events, fmt = read_events(path, rate)
-    if fmt not in ("srt", "vtt", "ass", "ssa", "ttml"):
-        raise InputError(f"{path}: lint --fix writes srt, vtt, ass and ttml, not {fmt}; "
+    if fmt not in ("srt", "vtt", "ass", "ssa", "ttml", "scc"):
+        raise InputError(f"{path}: lint --fix writes srt, vtt, ass, ttml and scc, not {fmt}; "
                          "convert it first")
-    if rewrap and fmt == "ttml":
-        raise InputError(f"{path}: --rewrap works on srt, vtt and ass, not ttml")
+    if rewrap and fmt in ("ttml", "scc"):
+        raise InputError(f"{path}: --rewrap works on srt, vtt and ass, not {fmt}")
     if _same_file(path, output) and not force:
         raise InputError(f"{output}: is the input; use --force to rewrite it in place")
+    if fmt == "scc":
+        return _fix_scc(path, style, output, rate, shots, force)
     raw = path.read_bytes()
     encoding = _encoding(raw, path)
     text = raw.decode(encoding)
@@ -248,3 +253,25 @@ def _rewrap(body: str, fmt: str, style: Style) -> list[str] | None:
     words = body.replace("\\N", " ").replace("\\n", " ").split()
     lines = break_lines(" ".join(words), style.max_chars, style.max_lines)
     return lines or None
+
+
+def _fix_scc(path: Path, style: Style, output: Path, rate: float,
+             shots: ShotChanges | None, force: bool) -> FixResult:
+    """SCC: times are frames of line 21 (29.97), so the search works in whole frames, and
+    the words of each caption move as :mod:`ccgen.captions.sccfile` allows."""
+    from ccgen.captions.sccfile import read_scc, retime, seconds
+
+    scc = read_scc(path.read_bytes().decode("utf-8-sig", errors="replace"), path)
+    items = [_Item(i, seconds(c.start), seconds(c.end or c.start), visible_lines(c.text))
+             for i, c in enumerate(scc.captions, 1)]
+    before = _lint(items, style, rate, file=str(path), fmt="scc", shots=shots)
+    timings = [Timing(it.start, it.end, sum(map(len, it.lines))) for it in items]
+    fixed = fix_timings(timings, style, rate, shots, unit=1001 / 30000)
+    text, got = retime(scc, [(t.start, t.end) for t in fixed])
+    retimed = 0
+    for item, caption, (start, end) in zip(items, scc.captions, got, strict=True):
+        retimed += (start, end) != (caption.start, caption.end)
+        item.start, item.end = seconds(start), seconds(end)
+    write_atomic(output, text.encode("ascii", errors="strict"), force=force)
+    after = _lint(items, style, rate, file=str(output), fmt="scc", shots=shots)
+    return FixResult(output, before, after, retimed, 0)
