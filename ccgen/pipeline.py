@@ -232,7 +232,8 @@ class Captioner:
         sounds = [Cue(**c) for c in sounds_data] + [Cue(**c) for c in voices["lyrics"]]
         step("formatting captions")
         cues = build_captions(words, sounds, self.style, info.frame_rate, duration, self.marks)
-        cues = shot_pass(cues, self.style, self.options.shot_changes, path, info, step)
+        cues = shot_pass(cues, self.style, self.options.shot_changes, path, info, step,
+                         self.cache, digest)
         asr_label = self._asr_label()
         for cue in cues:
             if cue.kind == "speech":

@@ -295,3 +295,20 @@ def test_captioning_a_video_with_cuts_times_captions_to_them(tmp_path: Path) -> 
     assert not all(obeys_netflix(e.start / 1000, e.end / 1000, cuts, Fraction(24))
                    for e in plain)
     assert "shot-change" not in lint_file(tmp_path / "auto.srt", NETFLIX, shots=shots).summary()
+
+
+def test_detected_cuts_are_kept_in_the_stage_cache(tmp_path: Path,
+                                                   video24: tuple[Path, list[int]]) -> None:
+    from ccgen.cache import StageCache
+
+    video, cuts = video24
+    cache = StageCache(tmp_path / "cache")
+    info = MediaInfo(str(video), 32.0, frame_rate=24.0)
+    t = cuts[0] / 24
+    cues = [Cue(t - 2.0, t + 0.2, "speech", "Ends just after the first cut.")]
+    first = shot_pass(cues, NETFLIX, "auto", video, info, cache=cache, digest="abc")
+    assert first[0].end == pytest.approx((cuts[0] - 2) / 24, abs=0.001)
+    moved = tmp_path / "gone.mp4"  # no picture to decode now: only the cache can answer
+    again = shot_pass(cues, NETFLIX, "auto", moved, info, cache=cache, digest="abc")
+    assert [(c.start, c.end) for c in again] == [(c.start, c.end) for c in first]
+    assert "shots" in cache.hits

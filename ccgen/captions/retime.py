@@ -32,9 +32,16 @@ from typing import TYPE_CHECKING
 from ccgen.captions.style import Style
 from ccgen.cues import Cue
 from ccgen.errors import InputError
-from ccgen.media.shots import ShotChanges, shot_changes_for
+from ccgen.media.shots import (
+    MIN_SHOT,
+    SCALE_WIDTH,
+    SCENE_THRESHOLD,
+    ShotChanges,
+    shot_changes_for,
+)
 
 if TYPE_CHECKING:
+    from ccgen.cache import StageCache
     from ccgen.media.mediainfo import MediaInfo
 
 log = logging.getLogger("ccgen")
@@ -293,12 +300,14 @@ def apply_shot_changes(cues: list[Cue], style: Style, shots: ShotChanges | None)
 
 
 def shot_pass(cues: list[Cue], style: Style, option: str | None, media: str | Path,
-              info: MediaInfo, step: Callable[..., None] | None = None) -> list[Cue]:
+              info: MediaInfo, step: Callable[..., None] | None = None,
+              cache: StageCache | None = None, digest: str = "") -> list[Cue]:
     """The pipeline's pass after the engine: `--shot-changes auto|none|FILE` for one input.
 
     Audio-only media has no shot changes and gets its cues back unchanged. A video whose
     picture cannot be decoded (audio fine) keeps its captions and says so in a warning:
     the captions are right without the snapping, and the run should not fail for it.
+    Detected cuts go to the stage cache (decoding a film's picture is the slow part).
     """
     if option in (None, "none") or not info.has_video:
         return [replace(c, speakers=list(c.speakers)) for c in cues]
@@ -309,8 +318,19 @@ def shot_pass(cues: list[Cue], style: Style, option: str | None, media: str | Pa
         if step is not None:
             step("finding shot changes", done, total)
 
+    settings = {"threshold": SCENE_THRESHOLD, "width": SCALE_WIDTH, "min_shot": MIN_SHOT,
+                "rate": info.frame_rate}
+    found = cache.get(digest, "shots", settings) if cache is not None and option == "auto" \
+        else None
     try:
-        shots = shot_changes_for(option, media, info.frame_rate, info.duration, progress)
+        if found is not None:
+            shots = ShotChanges(tuple(found["frames"]),
+                                Fraction(found["rate"][0], found["rate"][1]), "detected")
+        else:
+            shots = shot_changes_for(option, media, info.frame_rate, info.duration, progress)
+            if cache is not None and option == "auto" and shots is not None:
+                cache.put(digest, "shots", settings, {"frames": list(shots.frames), "rate": [
+                    shots.rate.numerator, shots.rate.denominator]})
     except InputError as exc:
         if option != "auto":
             raise
