@@ -56,7 +56,8 @@ def test_rerun_reuses_stages_and_skips_finished_files(folder: Path, tmp_path: Pa
     assert run_cli(folder, "-d", out, "-f", "vtt", "--manifest", manifest, "-q"
                    ).returncode == 0
     files = json.loads(manifest.read_text())["files"]
-    assert all(f["cached_stages"] == ["speech", "words", "turns", "sounds"] for f in files)
+    assert all(f["cached_stages"] == ["speech", "words", "voices", "turns", "sounds"]
+               for f in files)
     # Without --force the existing outputs are not touched: each file fails with "exists"...
     again = run_cli(folder, "-d", out, "-q")
     assert again.returncode == 1 and "exists" in again.stderr
