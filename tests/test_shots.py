@@ -312,3 +312,20 @@ def test_detected_cuts_are_kept_in_the_stage_cache(tmp_path: Path,
     again = shot_pass(cues, NETFLIX, "auto", moved, info, cache=cache, digest="abc")
     assert [(c.start, c.end) for c in again] == [(c.start, c.end) for c in first]
     assert "shots" in cache.hits
+
+
+def test_lint_media_and_list_are_one_or_the_other(tmp_path: Path,
+                                                  video24: tuple[Path, list[int]]) -> None:
+    video, cuts = video24
+    srt = _srt_near_cuts(tmp_path / "near.srt", cuts, 24)
+    listed = tmp_path / "cuts.txt"
+    listed.write_text("1.0\n", encoding="utf-8")
+    run = run_cli("lint", srt, "--media", video, "--shot-changes", listed)
+    assert run.returncode == 2 and "not both" in run.stderr
+    run = run_cli("lint", srt, "--media", video, "--frame-rate", "25")
+    assert run.returncode == 2 and "24 fps" in run.stderr
+    # audio only: no shot changes, the other rules as before
+    audio = public("speech/jfk.flac")
+    run = run_cli("lint", srt, "--media", audio)
+    assert "shot-change" not in run.stdout and run.returncode in (0, 1)
+    assert run.stdout == run_cli("lint", srt).stdout
