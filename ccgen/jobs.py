@@ -1,0 +1,184 @@
+"""What a batch reads and writes: its inputs (folders, globs, links) and each input's outputs.
+
+:class:`Job` says where every output of an input goes, and checks before any work what can
+be known then: two inputs writing one file, an output that is an input (by path or by
+identity), a --mux/--burn-in copy that cannot be written. :func:`expand_inputs` turns the
+command line's names into input files; a name that cannot be used (a symlink loop, a missing
+file) stays, to fail as one input.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import glob
+import os
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ccgen.errors import InputError
+
+ANY_LANGUAGE = "\x00"  # stands for "whatever language" in an output name (--skip-existing)
+MEDIA_SUFFIXES = frozenset(
+    ".mp4 .mkv .mov .m4v .avi .webm .ts .mts .mxf .mpg .mpeg .wmv .flv .wav .flac .mp3 .m4a "
+    ".aac .ogg .oga .opus .wma .aif .aiff".split())
+
+
+@dataclass
+class Job:
+    """What to do with each input: formats, where outputs go, and whether to overwrite."""
+
+    formats: list[str]
+    output: Path | None = None
+    output_dir: Path | None = None
+    force: bool = False
+    skip_existing: bool = False
+    report: Path | None = None  # a .html file (one input) or a folder for per-input reports
+    writer_options: dict = field(default_factory=dict)  # start, drop_frame, rate
+    mux: Path | None = None  # a video file (one input) or a folder: captions as a track
+    burn_in: Path | None = None  # the same, with open captions drawn into the picture
+
+    def report_path(self, src: Path, language: str) -> Path | None:
+        if self.report is None:
+            return None
+        if self.report.suffix.lower() in (".html", ".htm"):
+            return self.report
+        return self.report / f"{src.stem}.{language}.sdh.report.html"
+
+    @staticmethod
+    def video_path(target: Path | None, src: Path, tag: str) -> Path | None:
+        """A muxed/burned copy: `target` itself for one input, or `<stem>.<tag><ext>` in it."""
+        if target is None or target.suffix:
+            return target
+        return target / f"{src.stem}.{tag}{src.suffix}"
+
+    def targets(self, src: Path, language: str) -> list[tuple[str, Path]]:
+        if self.output is not None:
+            return [(self.output.suffix.lower().lstrip("."), self.output)]
+        folder = self.output_dir if self.output_dir is not None else src.parent
+        return [(fmt, folder / f"{src.stem}.{language}.sdh.{fmt}") for fmt in self.formats]
+
+    def all_outputs(self, src: Path, language: str) -> list[Path]:
+        """Every file this job writes for `src` in `language`."""
+        out = [dest for _, dest in self.targets(src, language)]
+        out += [p for p in (self.report_path(src, language),
+                            self.video_path(self.mux, src, "sdh"),
+                            self.video_path(self.burn_in, src, "open-captions")) if p]
+        return out
+
+    def done(self, src: Path, language: str | None) -> list[Path] | None:
+        """--skip-existing: the outputs of `src` when every one is there (in any language
+        when none is given), else None."""
+        found: list[Path] = []
+        for dest in self.all_outputs(src, language or ANY_LANGUAGE):
+            if ANY_LANGUAGE in dest.name:  # <stem>.<one language code>.sdh.<fmt>, exactly
+                pattern = re.compile(re.escape(dest.name).replace(
+                    re.escape(ANY_LANGUAGE), r"[^.\s]+"))
+                there = sorted(p for p in (dest.parent.iterdir() if dest.parent.is_dir()
+                                           else []) if pattern.fullmatch(p.name))
+            else:
+                there = [dest] if dest.exists() else []
+            if not there:
+                return None
+            found += there
+        return found
+
+    def video_targets(self, src: Path) -> list[tuple[str, Path]]:
+        """("mux" or "burn", path) of each copy of the video this job writes for `src`."""
+        return [(action, dest) for action, dest in (
+            ("mux", self.video_path(self.mux, src, "sdh")),
+            ("burn", self.video_path(self.burn_in, src, "open-captions"))) if dest is not None]
+
+    def precheck(self, src: Path) -> None:
+        """What can be known about `src`'s outputs before it is captioned: InputError when
+        a --mux/--burn-in copy is the input, cannot be written in its container, exists
+        without --force, or --burn-in is asked of audio-only media (no SRT is left behind)."""
+        from ccgen.writers.mux import check_target
+
+        for action, dest in self.video_targets(src):
+            check_target(src, dest, self.force or self.skip_existing, action)
+        if self.burn_in is not None and src.is_file():
+            from ccgen.media.mediainfo import probe
+
+            if not probe(src).has_video:
+                raise InputError(f"--burn-in: {src} has no video to draw captions into")
+
+    def check_not_inputs(self, inputs: list[Path], language: str | None) -> None:
+        """No output may ever be an input: by path, or by identity (a hard link, a symlink
+        to it). Checked before any work; a name with the language still open (detected
+        later) is matched against the inputs with any language code in its place."""
+        from ccgen.writers.mux import same_file
+
+        ids, by_folder = {}, {}
+        for src in inputs:
+            with contextlib.suppress(OSError):
+                st = os.stat(src)
+                ids[(st.st_dev, st.st_ino)] = src
+            by_folder.setdefault(_real(src.parent), []).append(src)
+        for src in inputs:
+            for dest in self.all_outputs(src, language or ANY_LANGUAGE):
+                if ANY_LANGUAGE in dest.name:
+                    pattern = re.compile(re.escape(dest.name).replace(
+                        re.escape(ANY_LANGUAGE), r"[^.\s]+"))
+                    clash = [o for o in by_folder.get(_real(dest.parent), [])
+                             if pattern.fullmatch(o.name)]
+                else:
+                    clash = [o for o in by_folder.get(_real(dest.parent), [])
+                             if same_file(o, dest)]
+                    with contextlib.suppress(OSError):
+                        st = os.stat(dest)
+                        clash += [ids[(st.st_dev, st.st_ino)]] if (st.st_dev, st.st_ino) \
+                            in ids else []
+                if clash:
+                    raise InputError(f"{dest}: an output would replace the input {clash[0]}; "
+                                     "choose another name or folder")
+
+    def check_collisions(self, inputs: list[Path], language: str | None) -> None:
+        """Two inputs must not write one file (a.mp4 and a.mkv, or ep.mp4 from two folders
+        into one -d): found before any work, not as an overwrite or a failure later."""
+        owner: dict[Path, Path] = {}
+        for src in inputs:
+            for dest in self.all_outputs(src, language or "LANG"):
+                key = _real(dest)
+                if key in owner and owner[key] != src:
+                    raise InputError(f"{owner[key]} and {src} would both write {dest}; "
+                                     "caption them into different folders (-d)")
+                owner[key] = src
+
+
+def expand_inputs(items: Iterable[str | Path]) -> list[Path]:
+    """Files as given; folders searched recursively for media; globs expanded.
+
+    A name that matches nothing is kept, so that it fails with "no such file" in the report
+    instead of vanishing from the batch.
+    """
+    out: list[Path] = []
+    for item in items:
+        path = Path(item)
+        found = [path]
+        if path.is_dir():
+            found = sorted(p for p in path.rglob("*")
+                           if p.is_file() and p.suffix.lower() in MEDIA_SUFFIXES
+                           and not _ours(p.name)) or found
+        elif not path.exists() and glob.has_magic(str(item)):
+            found = sorted(Path(p) for p in glob.glob(str(item), recursive=True)
+                           if Path(p).is_file() and not _ours(Path(p).name)) or found
+        out += found
+    unique: dict[str, Path] = {}
+    for path in out:  # one file named twice (relative and absolute) is captioned once
+        unique.setdefault(_real(path), path)
+    return list(unique.values())
+
+
+def _real(path: Path) -> str:
+    """`path` with links followed; a symlink loop is itself (it fails as one input later)."""
+    try:
+        return os.path.realpath(path, strict=False)
+    except (OSError, RuntimeError, ValueError):
+        return os.path.abspath(path)
+
+
+def _ours(name: str) -> bool:
+    """ccgen's own outputs (a muxed or burned-in copy) are not inputs of the next run."""
+    return ".sdh." in name or ".open-captions." in name
