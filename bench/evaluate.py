@@ -364,6 +364,52 @@ def style_section(items: list[tuple[str, list[dict[str, Any]] | Path | str]]) ->
     return table(["file", "cues", "violations", "by rule"], rows)
 
 
+def reading_speed_section(clips: list[Clip], tmp: Path, args: argparse.Namespace
+                          ) -> list[str]:
+    """Captions over each preset's reading speed on meeting speech (clips with speaker turns).
+
+    ccgen runs once per clip and preset with its stage cache on, so the words are recognised
+    once and each preset only makes captions. An overrun is `forced` when it lies in a run of
+    captions that needs more time than there is between the first one's start and the latest
+    the next caption may appear (see ``ccgen.captions.readability.overruns``: from display
+    times, as a JSON timeline has no words); any other one is a case retiming could fix."""
+    from ccgen.captions import load_style, presets
+    from ccgen.captions.readability import overruns
+    from ccgen.cues import Cue
+
+    rows, notes = [], []
+    for name in presets():
+        style = load_style(name)
+        total = over = forced = 0
+        worst = 0.0
+        for c in clips:
+            out = tmp / f"{c.key}.{name}.json"
+            cmd = [*_ccgen_cmd(args.ccgen), str(c.path), "-f", "json", "-o", str(out),
+                   "--force", "-q", "--style", name]
+            cmd += ["--asr-model", args.asr_model] if args.asr_model else []
+            code, _, _, tail = measured(cmd + shlex.split(args.ccgen_args),
+                                        tmp / f"{c.key}.{name}.log", args.timeout)
+            if code != 0 or not out.exists():
+                notes.append(f"{c.rel} ({name}): ccgen exit {code}: {tail or 'no output'}")
+                continue
+            data = json.loads(out.read_text(encoding="utf-8"))
+            cues = [Cue(**x) for x in data.get("cues", [])]
+            found = overruns(cues, style, style.min_gap(data.get("frame_rate")),
+                             data.get("duration"))
+            total, over = total + len(cues), over + len(found)
+            forced += sum(o.forced for o in found)
+            worst = max([worst, *(o.cps for o in found)])
+        rows.append([name, f"{style.max_cps:g}", total, over, forced, over - forced,
+                     f"{worst:.1f}" if over else "-"])
+    lines = [f"Meeting speech: {', '.join(c.rel for c in clips)}. An overrun is *forced* "
+             "when it lies in a run of captions that needs more time (reading time, at least "
+             "the minimum duration, with the gaps) than there is before the next caption "
+             "must appear (0.5 s after it does); any other could have been retimed.", "",
+             *table(["preset", "max cps", "captions", "over reading speed", "forced",
+                     "retimable", "worst cps"], rows)]
+    return lines + ([""] + [f"- {n}" for n in notes] if notes else [])
+
+
 def perf_section(clips: list[Clip], runs: dict[str, Run], base: dict[str, Run],
                  durations: dict[str, float | None]) -> list[str]:
     """Wall time, real-time factor (wall / audio) and peak RSS, ccgen and bare whisper."""
@@ -388,7 +434,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("data_dir", type=Path)
     ap.add_argument("--out", type=Path, default=REPO / "bench" / "RESULTS.md")
     ap.add_argument("--asr-model", help="passed to ccgen --asr-model and used for the baseline")
-    ap.add_argument("--only", choices=["speech", "events", "captions", "songs"])
+    ap.add_argument("--only", choices=["speech", "events", "captions", "songs", "reading"],
+                    help="one section; reading: captions over each preset's reading speed")
     ap.add_argument("--timeout", type=float, default=3600, help="seconds per clip (default 3600)")
     ap.add_argument("--no-baseline", action="store_true", help="skip bare faster-whisper")
     ap.add_argument("--ccgen", default="", help="ccgen command (default: .venv/bin/ccgen)")
@@ -400,6 +447,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"evaluate: {data} is not a folder", file=sys.stderr)
         return 2
     clips, captions, notes = discover(data)
+    meetings = [c for c in clips if c.section == "speech" and c.rttm] if args.only in (
+        None, "speech", "reading") else []
     clips = [c for c in clips if args.only in (None, c.section)]
     captions = captions if args.only in (None, "captions") else []
     runs: dict[str, Run] = {}
@@ -423,6 +472,9 @@ def main(argv: list[str] | None = None) -> int:
                 if not base[c.rel].ok:
                     print(f"  baseline skipped: {base[c.rel].reason}", file=sys.stderr)
             durations[c.rel] = duration_of(run, base.get(c.rel))
+        if meetings:
+            print("reading speed per preset ...", file=sys.stderr, flush=True)
+            reading = reading_speed_section(meetings, tmp, args)
     models: dict[str, set[str]] = {}
     for run in runs.values():
         for k, v in (run.data.get("models") or {}).items():
@@ -451,6 +503,8 @@ def main(argv: list[str] | None = None) -> int:
         sections += [("Style of produced captions (`ccgen lint`, Netflix)",
                       style_section(produced)),
                      ("Speed and memory", perf_section(clips, runs, base, durations))]
+    if meetings:
+        sections.append(("Reading speed per preset (meeting speech)", reading))
     if captions:
         human: list[tuple[str, list[dict[str, Any]] | Path | str]] = [
             (p.name, p) for p in captions]

@@ -260,3 +260,54 @@ def test_lyrics_starting_together_still_close_the_song() -> None:
     song = [Cue(1.0, 3.0, "lyrics", "la la"), Cue(1.0, 3.5, "lyrics", "na na")]
     texts = _texts(build_captions([], song, load_style("bbc"), 25, 30))
     assert texts[-1].endswith(" #")
+
+
+def _lint(cues, style, rate: float) -> dict[str, int]:  # noqa: ANN001
+    from ccgen.captions.lint import lint_cues
+
+    return lint_cues(cues, style, rate).summary()
+
+
+def test_a_stranded_fragment_takes_words_from_the_caption_squeezed_after_it() -> None:
+    """The film finding (DCMP): "and he's" ended a full caption's clause and stood alone
+    before a pause, held for its 2 s minimum, and the 57 characters spoken fast after the
+    pause got 2 s (28 cps). Words move into the caption that has time; all can be read."""
+    dcmp = load_style("dcmp")
+    words = (words_at("We waited for him at the old station until late last night,", 0.0, 0.4)
+             + words_at("and he's", 5.0, 0.3)
+             + words_at("going to tell the police everything he saw there tonight.", 6.8, 0.15)
+             + words_at("Nobody believes him.", 8.6, 0.3))
+    cues = build_captions(words, [], dcmp, 29.97, 20.0)
+    assert "and he's" not in _texts(cues)
+    assert " ".join(c.text.replace("\n", " ") for c in cues) == " ".join(w.text for w in words)
+    assert _lint(cues, dcmp, 29.97) == {}
+
+
+def test_the_last_caption_starts_earlier_when_the_media_ends_mid_speech() -> None:
+    """A clip cut mid-sentence: the last caption's words begin 0.3 s before the end. It
+    starts earlier, into the gap before it, so it is shown for its reading time."""
+    for name in ("netflix", "bbc", "cea608"):
+        style = load_style(name)
+        words = words_at("We should leave before it gets dark.", 0.0, 0.3)
+        words += words_at("Wait, I", 4.7, 0.15)
+        cues = build_captions(words, [], style, 25.0, 5.0)
+        last = cues[-1]
+        assert last.text == "Wait, I" and last.end <= 5.0
+        assert last.duration >= style.min_duration - 1e-6
+        assert last.start < 4.7 and last.start >= cues[-2].end + style.min_gap(25.0) - 1e-6
+        assert _lint(cues, style, 25.0) == {}
+
+
+def test_no_caption_starts_after_the_media_ends() -> None:
+    """A one-word caption's 2 s minimum (DCMP) used to push the last caption past the end of
+    the media (10.77-14.0 s of a 10 s clip); it now ends with the media, and the captions
+    before it share what time there is in proportion to what they need."""
+    dcmp = load_style("dcmp")
+    words = words_at("Well, that is all from us for today.", 6.0, 0.3, "S2")
+    words += words_at("Yes.", 8.4, 0.2, "S1")
+    words += words_at("We'll be back after the break with the news.", 9.2, 0.1, "S2")
+    cues = build_captions(words, [], dcmp, 29.97, 10.0)
+    assert _texts(cues)[-1] == "We'll be back after\nthe break with the news."
+    assert all(c.start < c.end <= 10.0 for c in cues)
+    assert all(b.start >= a.end for a, b in zip(cues, cues[1:], strict=False))
+    assert cues[-1].duration > cues[-2].duration  # the longer text gets the longer share

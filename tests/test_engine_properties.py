@@ -176,6 +176,32 @@ def test_reading_speed_min_duration_and_sync_when_speech_leaves_room(
         first += len(speech_words([cue], [], style_name))
 
 
+@pytest.mark.parametrize("style_name", PRESETS)
+@SETTINGS
+@given(scene=scenes())
+def test_every_caption_over_the_reading_speed_is_one_no_timing_could_fix(
+        style_name: str, scene: tuple[list[Word], list[Cue], float | None]) -> None:
+    """However fast the speech, a caption over the reading speed (as lint counts them) lies in
+    a run of captions that cannot all be read between their first words and the latest the
+    caption after them may appear (its first word + 0.5 s): words are moved and captions
+    joined or split wherever that lets every caption be read (speech only: a sound placed
+    under speech takes time the words' timing does not show)."""
+    from ccgen.captions.readability import overruns
+
+    words, _, rate = scene
+    style = load_style(style_name)
+    cues = caption(words, [], style_name, rate)
+    end = max(w.end for w in words) + 30.0
+    spoken, first = [], 0
+    for cue in cues:
+        spoken.append(words[first].start)
+        first += len(speech_words([cue], [], style_name))
+    found = overruns(cues, style, style.min_gap(rate), end, spoken)
+    linted = [f for f in lint_cues(cues, style, rate).findings if f.rule == "cps"]
+    assert [(o.cue.start, o.cue.end) for o in found] == [(f.start, f.end) for f in linted]
+    assert all(o.forced for o in found), [o for o in found if not o.forced][:1]
+
+
 def _words(*spec: tuple[float, float, str, str]) -> list[Word]:
     return [Word(start, end, text, 0.9, speaker) for start, end, text, speaker in spec]
 

@@ -238,8 +238,8 @@ class Overrun:
     forced: bool
 
 
-def overruns(cues: Sequence[Cue], style: Style, gap: float,
-             duration: float | None = None) -> list[Overrun]:
+def overruns(cues: Sequence[Cue], style: Style, gap: float, duration: float | None = None,
+             spoken: Sequence[float] | None = None) -> list[Overrun]:
     """Captions over the style's reading speed (measured at the minimum duration when shorter,
     as ``ccgen lint`` does), each classified as forced or retimable.
 
@@ -248,20 +248,21 @@ def overruns(cues: Sequence[Cue], style: Style, gap: float,
     with the gaps) than there is before the caption after the run must appear, at most
     MAX_DELAY after it does now (or the end of the media). Since a caption shows words already
     spoken, it cannot start earlier; so some caption of that run is too fast however the run
-    is timed. This reads display times only (a JSON timeline has no words), so it knows no
-    caption's first word: a caption that starts late is taken as starting in time."""
+    is timed. `spoken`: when each cue's first word is heard (in `cues` order, which must be
+    time order); without it (a JSON timeline has no words) display times stand in, so a
+    caption that starts late is taken as starting in time."""
     limit = duration if duration and duration > 0 else float("inf")
-    ordered = sorted(cues, key=lambda c: (c.start, c.end))
+    ordered = list(cues)
+    heard = list(spoken) if spoken is not None else [c.start for c in ordered]
     needs = [min(max(style.min_duration, _chars(c) / style.max_cps), style.max_duration)
              for c in ordered]
-    bound = [min(nxt.start + MAX_DELAY, limit + gap) - gap
-             for nxt in ordered[1:]] + [limit if limit < float("inf") else float("inf")]
+    bound = [min(at + MAX_DELAY, limit + gap) - gap for at in heard[1:]] + [limit]
     forced = [False] * len(ordered)
-    for i, first in enumerate(ordered):
+    for i in range(len(ordered)):
         total = 0.0
         for j in range(i, len(ordered)):
             total += needs[j] + (gap if j > i else 0.0)
-            if total > bound[j] - first.start + TOLERANCE:
+            if total > bound[j] - heard[i] + TOLERANCE:
                 for k in range(i, j + 1):
                     forced[k] = True
             if ordered[j].end + gap + 0.05 < (ordered[j + 1].start if j + 1 < len(ordered)
