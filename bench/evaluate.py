@@ -516,7 +516,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\n### {title}\n\n" + "\n".join(lines))
     if notes:
         body += ["", "### Skipped or failed", "", *[f"- {n}" for n in notes]]
-    write_section(args.out, "evaluation", "\n".join(head + body + ["", END]))
+    if args.only == "reading":  # its own section: a partial run keeps the full evaluation
+        head[1] = head[1].replace("## Evaluation", "## Reading speed per preset (`--only reading`)")
+        write_section(args.out, "reading", "\n".join([*head[1:4], head[6], *body]))
+    else:
+        write_section(args.out, "evaluation", "\n".join(head + body + ["", END]))
     print(f"\nwrote {args.out}", file=sys.stderr)
     return 0
 

@@ -9,7 +9,9 @@ Rules, in the order they apply:
    breaks, and never right after an article or preposition when avoidable. Two sentences
    share a caption only when each fits on its own line, or the first is too short to stand
    alone ("Hi."); otherwise the next sentence starts a new caption. No word is dropped or
-   reordered.
+   reordered. Where a caption could then not be read in its time, the words of that
+   speaker's neighbouring captions are cut again (see :mod:`readability`): words move
+   between captions, captions join or split, across a silence of up to 2 s if need be.
 3. Each caption starts with its first word, stays up to ``max_hang`` after its last word, and
    longer still when the style's minimum duration or reading speed needs it, never into the
    next caption's minimum gap (``min_gap_frames`` at the media's frame rate).
@@ -19,7 +21,9 @@ Rules, in the order they apply:
    longer than a line. One in a pause gets its own caption; one under speech goes where it is
    read closest to when it is heard (see :func:`_place_sounds`). Sounds too close together
    to be read one after the other share one caption, a line each.
-5. A last pass enforces order, no overlap, the minimum gap and the end of the media.
+5. A last pass enforces order, no overlap, the minimum gap and the end of the media: when the
+   media ends mid-speech, the last caption starts earlier, into the gap before it (the one
+   before keeping its reading time, or both sharing the time there is), rather than flash.
 """
 
 from __future__ import annotations
