@@ -21,7 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ccgen.captions.layout import break_lines
-from ccgen.captions.lint import Report, _Item, _lint, check_frame_rate, read_events, visible_lines
+from ccgen.captions.lint import Report, _Item, _lint, check_frame_rate
+from ccgen.captions.reading import read_events, visible_lines
 from ccgen.captions.retime import Timing, fix_timings
 from ccgen.captions.style import Style
 from ccgen.errors import InputError

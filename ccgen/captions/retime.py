@@ -29,6 +29,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ccgen.captions.reading import visible_lines
 from ccgen.captions.style import Style
 from ccgen.cues import Cue
 from ccgen.errors import InputError
@@ -289,8 +290,6 @@ def apply_shot_changes(cues: list[Cue], style: Style, shots: ShotChanges | None)
     """
     if shots is None or not shots.frames or not cues:
         return [replace(c) for c in cues]
-    from ccgen.captions.lint import visible_lines
-
     timings = [Timing(c.start, c.end, sum(len(line) for line in visible_lines(c.text)))
                for c in cues]
     fixed = fix_timings(timings, style, shots.rate, shots, rules=("shot-change",))
