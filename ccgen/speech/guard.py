@@ -344,8 +344,11 @@ def listen(data: dict, regions: Sequence[tuple[float, float]], samples: np.ndarr
             segments += [Segment(g.start, g.end, g.no_speech_prob, g.avg_logprob,
                                  g.compression_ratio, g.first + shift, g.last + shift)
                          for g in sung.segments]
+    # Silero's probabilities are read only over music (rule 4): a film's worth costs ~1 % RTF.
+    cols = ClassGroups(classes).music if scores is not None else []
+    over_music = bool(cols) and scores.size > 0 and float(scores[:, cols].max()) >= s.music_floor
     return Heard(words, segments, scores, classes,
-                 silero_probs(samples) if words else np.zeros(0, dtype=np.float32))
+                 silero_probs(samples) if words and over_music else np.zeros(0, np.float32))
 
 
 def check_transcript(data: dict, regions: Sequence[tuple[float, float]],
