@@ -431,6 +431,9 @@ def test_fix_never_overwrites_its_input_without_force(tmp_path: Path) -> None:
     assert run.returncode == 0, run.stdout + run.stderr
     assert path.read_bytes() != original and lint_file(path, NETFLIX).ok
     assert run_cli("lint", path, "-o", taken).returncode == 2  # -o only with --fix
+    run = run_cli("lint", path, "--fix", "-o", tmp_path / "other.vtt")
+    assert run.returncode == 2 and "own format" in run.stderr  # an SRT stays an SRT
+    assert not (tmp_path / "other.vtt").exists()
 
 
 def test_fix_exit_code_says_what_remains_and_rewrap_is_opt_in(tmp_path: Path) -> None:

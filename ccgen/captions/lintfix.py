@@ -70,6 +70,9 @@ def fix_file(path: str | Path, style: Style, output: str | Path, *,
                          "convert it first")
     if rewrap and fmt in ("ttml", "scc"):
         raise InputError(f"{path}: --rewrap works on srt, vtt and ass, not {fmt}")
+    if output.suffix.lower() != path.suffix.lower():
+        raise InputError(f"-o {output}: --fix writes the input's own format; name it "
+                         f"*{path.suffix or ' (no suffix)'}")
     if _same_file(path, output) and not force:
         raise InputError(f"{output}: is the input; use --force to rewrite it in place")
     if fmt == "scc":
