@@ -8,10 +8,12 @@ from pathlib import Path
 
 import pysubs2
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from ccgen.captions import build_captions, load_style
 from ccgen.captions.lint import lint_file
-from ccgen.captions.retime import apply_shot_changes, shot_pass
+from ccgen.captions.retime import Timing, apply_shot_changes, fix_timings, shot_pass
 from ccgen.cues import Cue, Word
 from ccgen.errors import InputError
 from ccgen.media.mediainfo import MediaInfo
@@ -329,3 +331,44 @@ def test_lint_media_and_list_are_one_or_the_other(tmp_path: Path,
     run = run_cli("lint", srt, "--media", audio)
     assert "shot-change" not in run.stdout and run.returncode in (0, 1)
     assert run.stdout == run_cli("lint", srt).stdout
+
+
+# --- the fix never trades one finding for another (random timings and cuts) -------------
+
+@st.composite
+def timed_cues(draw: st.DrawFn) -> tuple[list[Timing], tuple[int, ...]]:
+    t, out = 0.5, []
+    for _ in range(draw(st.integers(1, 12))):
+        t += draw(st.floats(0.0, 2.0))
+        length = draw(st.floats(0.1, 9.0))
+        out.append(Timing(round(t, 3), round(t + length, 3), draw(st.integers(1, 84))))
+        t += length
+    cuts = draw(st.lists(st.integers(1, int(t * 24) + 24), max_size=8, unique=True))
+    return out, tuple(sorted(cuts))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(case=timed_cues(), style_name=st.sampled_from(["netflix", "bbc", "dcmp"]))
+def test_the_fix_never_trades_one_finding_for_another(
+        case: tuple[list[Timing], tuple[int, ...]], style_name: str) -> None:
+    from ccgen.captions.lint import lint_cues
+
+    timings, cuts = case
+    style = load_style(style_name)
+    shots = ShotChanges(cuts, Fraction(24), "list")
+    fixed = fix_timings(timings, style, 24.0, shots)
+    assert [t.chars for t in fixed] == [t.chars for t in timings]
+    starts = [t.start for t in fixed]
+    assert starts == sorted(starts) and all(t.end > t.start for t in fixed)
+
+    def found(items: list[Timing]) -> list[set[str]]:
+        cues = [Cue(t.start, t.end, "speech", "x" * t.chars) for t in items]
+        per = [set() for _ in items]
+        for f in lint_cues(cues, style, 24.0, shots).findings:
+            per[f.cue - 1].add(f.rule)
+        return per
+
+    before, after = found(timings), found(fixed)
+    for n, (b, a) in enumerate(zip(before, after, strict=True)):
+        assert a <= b, (n, b, a, timings[n], fixed[n])
+    assert sum(map(len, after)) <= sum(map(len, before))
