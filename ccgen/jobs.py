@@ -96,13 +96,13 @@ class Job:
         without --force, or --burn-in is asked of audio-only media (no SRT is left behind)."""
         from ccgen.writers.mux import check_target
 
-        for action, dest in self.video_targets(src):
-            check_target(src, dest, self.force or self.skip_existing, action)
-        if self.burn_in is not None and src.is_file():
+        if self.burn_in is not None and src.is_file():  # said first: the real reason
             from ccgen.media.mediainfo import probe
 
             if not probe(src).has_video:
                 raise InputError(f"--burn-in: {src} has no video to draw captions into")
+        for action, dest in self.video_targets(src):
+            check_target(src, dest, self.force or self.skip_existing, action)
 
     def check_not_inputs(self, inputs: list[Path], language: str | None) -> None:
         """No output may ever be an input: by path, or by identity (a hard link, a symlink

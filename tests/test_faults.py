@@ -388,3 +388,22 @@ def test_a_stop_while_starting_waits_for_the_record(tmp_path) -> None:  # noqa: 
     out, stderr = proc.communicate(timeout=30)
     assert proc.returncode == 130 and "Traceback" not in stderr, stderr
     assert out.strip() == "started" and record.read_text() == "kept"
+
+
+def test_in_a_batch_a_file_whose_copy_cannot_be_made_fails_alone_before_captioning(
+        tmp_path) -> None:  # noqa: ANN001
+    """--burn-in into a folder, one input audio-only: that file fails at once (no SRT left
+    behind, nothing captioned); the check costs a probe, not a pipeline run."""
+    from ccgen.batch import Job, caption_file
+    from ccgen.pipeline import Captioner, Options
+
+    audio = make_tone(tmp_path / "talk.wav", 0.5)
+    out = tmp_path / "out"
+    out.mkdir()
+    job = Job(["srt"], output_dir=out, burn_in=out)
+    captioner = Captioner(Options(describer="none", diarizer="none"))
+    result = caption_file(captioner, audio, job)
+    assert result.status == "failed" and result.exit_code == 2
+    assert "no video" in result.error and list(out.iterdir()) == []
+    with pytest.raises(InputError, match="cannot write .wav"):  # a folder target keeps the
+        Job(["srt"], output_dir=out, mux=out).precheck(audio)  # input's container: no video
