@@ -380,7 +380,7 @@ def reading_speed_section(clips: list[Clip], tmp: Path, args: argparse.Namespace
     rows, notes = [], []
     for name in presets():
         style = load_style(name)
-        total = over = forced = 0
+        total = over = forced = alone = 0
         worst = 0.0
         for c in clips:
             out = tmp / f"{c.key}.{name}.json"
@@ -398,15 +398,18 @@ def reading_speed_section(clips: list[Clip], tmp: Path, args: argparse.Namespace
                              data.get("duration"))
             total, over = total + len(cues), over + len(found)
             forced += sum(o.forced for o in found)
+            alone += sum(o.alone for o in found)
             worst = max([worst, *(o.cps for o in found)])
-        rows.append([name, f"{style.max_cps:g}", total, over, forced, over - forced,
+        rows.append([name, f"{style.max_cps:g}", total, over, forced, alone,
                      f"{worst:.1f}" if over else "-"])
-    lines = [f"Meeting speech: {', '.join(c.rel for c in clips)}. An overrun is *forced* "
-             "when it lies in a run of captions that needs more time (reading time, at least "
-             "the minimum duration, with the gaps) than there is before the next caption "
-             "must appear (0.5 s after it does); any other could have been retimed.", "",
-             *table(["preset", "max cps", "captions", "over reading speed", "forced",
-                     "retimable", "worst cps"], rows)]
+    lines = [f"Meeting speech: {', '.join(c.rel for c in clips)}. *In a forced run*: the "
+             "caption lies in a run of captions that needs more time (reading time, at least "
+             "the minimum duration, with the gaps) than there is before the caption after "
+             "them must appear (0.5 s after it does now), so no timing makes them all "
+             "readable. *Unfixable alone*: its own text needs more time than from its start "
+             "to that latest next start. Measured from display times.", "",
+             *table(["preset", "max cps", "captions", "over reading speed", "in a forced run",
+                     "unfixable alone", "worst cps"], rows)]
     return lines + ([""] + [f"- {n}" for n in notes] if notes else [])
 
 

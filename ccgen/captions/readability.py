@@ -231,11 +231,14 @@ def rebalance(drafts: Sequence[Sequence[Word]], style: Style, gap: float,
 @dataclass(frozen=True)
 class Overrun:
     """A caption over the style's reading speed (`cps` as ``ccgen lint`` measures it);
-    `forced` when it lies in a stretch of captions that no timing could make readable."""
+    `forced` when it lies in a run of captions that no timing could make all readable;
+    `alone` when no timing could make it readable even at the others' expense (its words
+    need more time than from its first word to the latest the next caption may appear)."""
 
     cue: Cue
     cps: float
     forced: bool
+    alone: bool = False
 
 
 def overruns(cues: Sequence[Cue], style: Style, gap: float, duration: float | None = None,
@@ -269,11 +272,13 @@ def overruns(cues: Sequence[Cue], style: Style, gap: float, duration: float | No
                                               else float("inf")):
                 break  # free time after it: no caption after waits for this run
     out = []
-    for cue, flag in zip(ordered, forced, strict=True):
+    for k, (cue, flag) in enumerate(zip(ordered, forced, strict=True)):
         shown = max(cue.end - cue.start, style.min_duration) if (
             cue.end - cue.start < style.min_duration - 1e-3) else cue.end - cue.start
         if shown > 0 and _chars(cue) > style.max_cps * (shown + 1e-3):
-            out.append(Overrun(cue, _chars(cue) / shown, flag))
+            room = min(bound[k] - heard[k], style.max_duration)
+            out.append(Overrun(cue, _chars(cue) / shown, flag,
+                               alone=needs[k] > room + TOLERANCE))
     return out
 
 
