@@ -233,7 +233,7 @@ class Captioner:
         step("formatting captions")
         cues = build_captions(words, sounds, self.style, info.frame_rate, duration, self.marks)
         cues = shot_pass(cues, self.style, self.options.shot_changes, path, info, step,
-                         self.cache, digest)
+                         self.cache, digest, words)
         asr_label = self._asr_label()
         for cue in cues:
             if cue.kind == "speech":

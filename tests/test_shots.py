@@ -372,3 +372,17 @@ def test_the_fix_never_trades_one_finding_for_another(
     for n, (b, a) in enumerate(zip(before, after, strict=True)):
         assert a <= b, (n, b, a, timings[n], fixed[n])
     assert sum(map(len, after)) <= sum(map(len, before))
+
+
+def test_bbc_moves_a_caption_off_a_cut_only_where_its_speech_allows() -> None:
+    shots = ShotChanges((250,), Fraction(25), "list")  # a cut at 10 s
+    hang = Cue(7.0, 10.3, "speech", "The words end before the cut.")
+    talk = Cue(7.0, 10.3, "speech", "The words end before the cut.")
+    early = [Word(7.0 + 0.5 * i, 7.4 + 0.5 * i, w) for i, w in enumerate(
+        "The words end before the cut.".split())]  # last word ends at 9.9 s
+    late = [Word(w.start + 0.3, w.end + 0.3, w.text) for w in early]  # ... at 10.2 s
+    moved = apply_shot_changes([hang], BBC, shots, early)[0]
+    kept = apply_shot_changes([talk], BBC, shots, late)[0]
+    assert (moved.start, moved.end) == (7.0, 10.0)  # only the hang straddled the cut
+    assert (kept.start, kept.end) == (7.0, 10.3)  # ending at the cut would cut the speech off
+    assert "straddles" in lint_file_from_bbc([kept], shots).findings[0].message

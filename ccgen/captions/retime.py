@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING
 
 from ccgen.captions.reading import visible_lines
 from ccgen.captions.style import Style
-from ccgen.cues import Cue
+from ccgen.cues import Cue, Word
 from ccgen.errors import InputError
 from ccgen.media.shots import (
     MIN_SHOT,
@@ -55,11 +55,12 @@ TIMING_RULES = ("min-duration", "max-duration", "cps", "gap", "close-gap", "over
 @dataclass(frozen=True)
 class Timing:
     """One cue's times and the displayed characters its reading speed counts (0: empty cue,
-    left where it is)."""
+    left where it is); `speech`, where known, the first word's start and the last word's end."""
 
     start: float
     end: float
     chars: int
+    speech: tuple[float, float] | None = None
 
 
 def shot_problem(start: float, end: float, style: Style, shots: ShotChanges | None) -> str | None:
@@ -118,12 +119,36 @@ class _Search:
         self.s = [round(t.start / unit) for t in timings]
         self.e = [round(t.end / unit) for t in timings]
         self.chars = [t.chars for t in timings]
+        self.speech = [(round(t.speech[0] / unit), round(t.speech[1] / unit)) if t.speech
+                       else None for t in timings]
         self.order = sorted((i for i, t in enumerate(timings) if t.chars > 0),
                             key=lambda i: (self.s[i], self.e[i], i))
         self.pos = {i: k for k, i in enumerate(self.order)}
         self.min_gap = style.min_gap_frames / float(self.rate)
         self.gap_u = max(0, math.ceil((self.min_gap - TOLERANCE) / unit - 1e-9))
         self.max_u = math.floor(style.max_duration / unit + 1e-6)
+
+    def _allowed(self, i: int, old: dict[tuple[int, str], int]) -> bool:
+        """Moves the rules forbid whatever they fix. Under a straddle rule (BBC) a caption
+        that hangs over a cut does not grow further over it (that would hide the straddle,
+        not remove it). Where the style has no window of its own for a move, a caption may
+        not end before its speech ends nor start after it starts: "when the speech allows"."""
+        if self.style.shot_straddle_frames and self.shots is not None:
+            s0, e0 = old.get((i, "s"), self.s[i]), old.get((i, "e"), self.e[i])
+            fs, fe = (self.shots.frame_of(v * self.unit) for v in (s0, e0))
+            lo = bisect.bisect_right(self.shots.frames, fs)
+            if lo < len(self.shots.frames) and self.shots.frames[lo] < fe and (
+                    self.e[i] > e0 or self.s[i] < s0):
+                return False
+        if self.speech[i] is None:
+            return True
+        first, last = self.speech[i]
+        tol = round(TOLERANCE / self.unit)
+        if (i, "e") in old and not self.style.shot_out_frames and \
+                self.e[i] < old[(i, "e")] and self.e[i] < last - tol:
+            return False
+        return not ((i, "s") in old and not self.style.shot_in_frames
+                    and self.s[i] > old[(i, "s")] and self.s[i] > first + tol)
 
     def _units(self, frame: int) -> int:
         return round(float(frame / self.rate) / self.unit)
@@ -184,7 +209,8 @@ class _Search:
         for (i, w), value in moves.items():
             (self.s if w == "s" else self.e)[i] = value
         after = {j: self.problems(j) for j in affected}
-        gained = any(after[j] - before[j] for j in affected)
+        gained = any(after[j] - before[j] for j in affected) or not all(
+            self._allowed(i, old) for i in changed)
         fixed = any((before[j] - after[j]) & self.targets for j in affected)
         left = None if gained or not fixed else sum(len(after[j] & self.targets)
                                                     for j in affected)
@@ -281,26 +307,42 @@ def fix_timings(timings: list[Timing], style: Style, rate: float | Fraction,
             else t for i, t in enumerate(timings)]
 
 
-def apply_shot_changes(cues: list[Cue], style: Style, shots: ShotChanges | None) -> list[Cue]:
+def apply_shot_changes(cues: list[Cue], style: Style, shots: ShotChanges | None,
+                       words: list[Word] | None = None) -> list[Cue]:
     """New cues that follow the style's shot-change rules where the text can still be read.
 
     Nothing else is changed: a cue that cannot move without breaking another rule stays (and
-    lint reports it). No shot changes (audio-only input, ``--shot-changes none``): the same
-    cues, as new objects.
+    lint reports it). With the `words`, a style without in/out windows (BBC) moves a caption
+    off a cut only where its speech allows: never ending before the last word is said, nor
+    starting after the first. No shot changes (audio-only input, ``--shot-changes none``):
+    the same cues, as new objects.
     """
     if shots is None or not shots.frames or not cues:
-        return [replace(c) for c in cues]
-    timings = [Timing(c.start, c.end, sum(len(line) for line in visible_lines(c.text)))
-               for c in cues]
+        return [replace(c, speakers=list(c.speakers)) for c in cues]
+    said = sorted(((w.start + w.end) / 2, w.start, w.end) for w in words or [])
+    mids = [m for m, _, _ in said]
+    timings = [Timing(c.start, c.end, sum(len(line) for line in visible_lines(c.text)),
+                      _speech(c, said, mids)) for c in cues]
     fixed = fix_timings(timings, style, shots.rate, shots, rules=("shot-change",))
     return [replace(c, start=t.start, end=t.end, speakers=list(c.speakers)) if t is not old
             else replace(c, speakers=list(c.speakers))
             for c, t, old in zip(cues, fixed, timings, strict=True)]
 
 
+def _speech(cue: Cue, said: list[tuple[float, float, float]],
+            mids: list[float]) -> tuple[float, float] | None:
+    """First start and last end of the words said during a speech cue (`said`: the words as
+    (midpoint, start, end), sorted; `mids` their midpoints)."""
+    if cue.kind != "speech":
+        return None
+    inside = said[bisect.bisect_left(mids, cue.start):bisect.bisect_right(mids, cue.end)]
+    return (min(w[1] for w in inside), max(w[2] for w in inside)) if inside else None
+
+
 def shot_pass(cues: list[Cue], style: Style, option: str | None, media: str | Path,
               info: MediaInfo, step: Callable[..., None] | None = None,
-              cache: StageCache | None = None, digest: str = "") -> list[Cue]:
+              cache: StageCache | None = None, digest: str = "",
+              words: list[Word] | None = None) -> list[Cue]:
     """The pipeline's pass after the engine: `--shot-changes auto|none|FILE` for one input.
 
     Audio-only media has no shot changes and gets its cues back unchanged. A video whose
@@ -335,7 +377,7 @@ def shot_pass(cues: list[Cue], style: Style, option: str | None, media: str | Pa
             raise
         log.warning("no shot changes for %s: %s", Path(media).name, exc)
         shots = None
-    fixed = apply_shot_changes(cues, style, shots)
+    fixed = apply_shot_changes(cues, style, shots, words)
     if shots is not None:
         moved = sum((a.start, a.end) != (b.start, b.end) for a, b in zip(cues, fixed,
                                                                          strict=True))
