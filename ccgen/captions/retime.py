@@ -351,6 +351,8 @@ def shot_pass(cues: list[Cue], style: Style, option: str | None, media: str | Pa
     Detected cuts go to the stage cache (decoding a film's picture is the slow part).
     """
     if option in (None, "none") or not info.has_video:
+        if option not in (None, "none", "auto"):
+            log.warning("--shot-changes %s not used: %s has no video", option, Path(media).name)
         return [replace(c, speakers=list(c.speakers)) for c in cues]
     if step is not None:
         step("finding shot changes")
