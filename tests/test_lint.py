@@ -312,7 +312,7 @@ def test_a_negative_time_or_a_three_digit_hour_is_an_error(tmp_path: Path, timin
         lint_file(ass, NETFLIX)
 
 
-@pytest.mark.parametrize("fmt", ["srt", "vtt", "ass", "ttml"])
+@pytest.mark.parametrize("fmt", ["srt", "vtt", "ass", "ttml", "scc"])
 def test_ccgen_output_for_silent_media_is_a_valid_empty_file(tmp_path: Path, fmt: str) -> None:
     from ccgen.cues import Timeline
     from ccgen.writers import write
