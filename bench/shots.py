@@ -158,8 +158,8 @@ def main() -> None:
                                                          if f not in truth))
     lines = [f"Measured {date.today()} on {machine()}; median of {args.runs} runs, each a "
              "fresh process (start-up included), side by side in one run.", "",
-             "| video | detector | wall | s per minute of video | without start-up | cuts "
-             "found | missed | false |", "|---|---|---|---|---|---|---|---|"]
+             "| video | detector | wall | s per minute of video | s per minute, start-up "
+             "excluded | cuts found | missed | false |", "|---|---|---|---|---|---|---|---|"]
     for label, name, wall, per_min, alone, hit, total, missed, extra in rows:
         lines.append(f"| {label} | {name} | {wall:.2f} s | {per_min:.2f} | **{alone:.2f}** | "
                      f"{hit}/{total} | {missed or '-'} | {extra or '-'} |")
