@@ -386,3 +386,12 @@ def test_bbc_moves_a_caption_off_a_cut_only_where_its_speech_allows() -> None:
     assert (moved.start, moved.end) == (7.0, 10.0)  # only the hang straddled the cut
     assert (kept.start, kept.end) == (7.0, 10.3)  # ending at the cut would cut the speech off
     assert "straddles" in lint_file_from_bbc([kept], shots).findings[0].message
+
+
+def test_a_stream_that_starts_late_counts_from_its_start(tmp_path: Path,
+                                                         video24: tuple[Path, list[int]]) -> None:
+    """An MPEG-TS starts its clock at 1.4 s; captions (and players) count from the start."""
+    video, cuts = video24
+    ts = tmp_path / "cuts.ts"
+    ffmpeg("-i", str(video), "-c", "copy", str(ts))
+    assert list(detect(ts, 24.0).frames) == cuts
