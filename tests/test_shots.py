@@ -395,3 +395,34 @@ def test_a_stream_that_starts_late_counts_from_its_start(tmp_path: Path,
     ts = tmp_path / "cuts.ts"
     ffmpeg("-i", str(video), "-c", "copy", str(ts))
     assert list(detect(ts, 24.0).frames) == cuts
+
+
+def _ffmpeg_children() -> list[str]:
+    """ffmpeg processes whose parent is this test process (Linux /proc)."""
+    import os
+
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)
+        except OSError:
+            continue
+        name = fields[0].split("(", 1)[-1]
+        if "ffmpeg" in name and int(fields[1].split()[1]) == os.getpid():
+            found.append(stat.parent.name)
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
+def test_a_stop_during_detection_ends_ffmpeg_too(video24: tuple[Path, list[int]]) -> None:
+    video, _ = video24
+    seen: list[list[str]] = []
+
+    def stop(done: float, total: float) -> None:
+        seen.append(_ffmpeg_children())
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        detect(video, 24.0, duration=32.0, progress=stop)
+    assert seen and seen[0], "ffmpeg was not running when the stop came: the test proves nothing"
+    assert _ffmpeg_children() == []

@@ -44,6 +44,7 @@ from pathlib import Path
 
 from ccgen.errors import InputError
 from ccgen.media.ffmpeg_bin import find_ffmpeg, media_url
+from ccgen.stopping import child_preexec
 from ccgen.writers.timecode import FrameRate, frame_rate, parse_timecode
 
 SCENE_THRESHOLD = 0.15  # ffmpeg scene score of a cut on 160-px frames (see the module doc)
@@ -112,7 +113,7 @@ def detect(path: str | Path, rate: float | Fraction, duration: float | None = No
            media_url(Path(path)), "-map", "0:v:0", "-an", "-sn", "-dn", "-vf", scale,
            "-progress", "pipe:2", "-f", "null", "-"]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                            errors="replace")
+                            errors="replace", preexec_fn=child_preexec)  # dies with ccgen
     base: Fraction | None = None
     frames: list[int] = []
     tail: list[str] = []
@@ -132,8 +133,11 @@ def detect(path: str | Path, rate: float | Fraction, duration: float | None = No
                 progress(min(int(done[1]) / 1e6, duration), duration)
             elif line.strip() and "=" not in line:
                 tail = [*tail[-3:], line.strip()]
-    finally:
-        code = proc.wait()
+    except BaseException:  # a stop (Ctrl-C, SIGTERM) or a failing callback: ffmpeg goes too
+        proc.kill()
+        proc.wait()
+        raise
+    code = proc.wait()
     if code != 0:
         reason = tail[-1][:160] if tail else f"ffmpeg exit {code}"
         raise InputError(f"{path}: cannot detect shot changes ({reason})")
