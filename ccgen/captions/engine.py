@@ -358,11 +358,13 @@ def _end_with_media(cues: list[Cue], style: Style, gap: float,
         # earlier, and starts earlier only when it would otherwise start after the end
         start = min(cue.start, end - (wanted if k == len(out) - 1 or cue.start > end - 1e-3
                                       else 0.0))
-        if k:  # the caption before keeps its reading time; short of room, both share it
+        if k:  # the caption before keeps its reading time while this one still gets its
+            # minimum duration; short of that room, both share it as they need it
             prev = out[k - 1]
             keeps = min(prev.end - prev.start, _reading_time(prev.text, style))
             room = end - prev.start - gap
-            share = keeps * min(1.0, room / (keeps + wanted)) if room > 0 else 0.0
+            share = keeps if room - keeps >= min(wanted, style.min_duration) else (
+                keeps * room / (keeps + wanted) if room > 0 else 0.0)
             start = max(start, prev.start + share + gap)
         start = min(max(start, 0.0), end - 1e-3)  # no text is dropped, however short its time
         out[k] = replace(cue, start=start, end=end)

@@ -121,7 +121,7 @@ class _Run:
         this one has less than the minimum duration, or up to MAX_DELAY later while it has
         less than its reading time; this one may stay until then (less the gap), at most
         the maximum duration and not past the end of the media."""
-        style, gap, last = self.style, self.gap, j == len(self.words)
+        style, gap = self.style, self.gap
         chars = self.chars[j] - self.chars[i] + (j - i - 1)
         need_s = min(max(style.min_duration, chars / style.max_cps), style.max_duration)
         spoken = self.spoken[j]
@@ -129,7 +129,7 @@ class _Run:
                         min(start + need_s + gap, spoken + MAX_DELAY))
         slot = min(following - gap, start + style.max_duration, self.limit) - start
         lack = need_s - slot if need_s > slot else 0.0
-        late = 0.0 if last else max(0.0, following - spoken - MAX_DELAY)
+        late = max(0.0, following - spoken - MAX_DELAY)
         # original cuts skipped inside this caption are moved cuts too
         skipped = self.kept[j - 1] - self.kept[i]
         inner = self.stops[j - 1] - self.stops[i]
