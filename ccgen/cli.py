@@ -7,17 +7,28 @@ one-line reason on stderr and no traceback (``-v`` shows one for failures while 
 
 from __future__ import annotations
 
-import json
-import logging
 import os
 import sys
 from pathlib import Path
-from typing import Any
 
-import click
+# Loaded as the `ccgen` program (its script, or `python -m ccgen`), not imported by another:
+# a Ctrl-C in the half second of imports below is held for main(), never a traceback.
+_program = sys.argv[0] if sys.argv and sys.argv[0] else "-"
+if Path(_program).name == "ccgen" or (
+        Path(_program).name == "__main__.py"
+        and Path(_program).resolve().parent == Path(__file__).resolve().parent):
+    from ccgen import stopping as _stopping
 
-from ccgen import __version__
-from ccgen.errors import CcgenError, InputError
+    _stopping.early()
+
+import json  # noqa: E402 - after early(), on purpose
+import logging  # noqa: E402
+from typing import Any  # noqa: E402
+
+import click  # noqa: E402
+
+from ccgen import __version__  # noqa: E402
+from ccgen.errors import CcgenError, InputError  # noqa: E402
 
 FORMATS = ("srt", "vtt", "ass", "json", "scc", "ttml", "stl")
 BROADCAST = ("scc", "ttml", "stl")
@@ -412,7 +423,9 @@ def main(argv: list[str] | None = None) -> None:
     from ccgen.stopping import signals_stop_the_run
 
     try:
-        with signals_stop_the_run():  # SIGTERM too: stop, write the manifest, exit 143
+        args = sys.argv[1:] if argv is None else argv
+        record = any(a == "--manifest" or a.startswith("--manifest=") for a in args)
+        with signals_stop_the_run(keep_held=record):  # SIGTERM too: stop, record, exit 143
             cli.main(args=argv, prog_name="ccgen", standalone_mode=False)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)

@@ -41,6 +41,7 @@ class _State:
     stopping: int | None = None  # the first signal's number, once one arrived
     held = False  # a stop is remembered, not raised (see hold)
     arrivals: int | None = None  # read end of the wakeup pipe: signal numbers in order
+    early: dict[int, object] | None = None  # the handlers before early(), while it holds
 
 
 def _first_arrived(signum: int) -> int:
@@ -79,25 +80,45 @@ def release() -> None:
         raise Interrupted(_State.stopping)
 
 
+def early() -> None:
+    """From the first line of the ``ccgen`` program, before its imports (half a second):
+    a stop signal is remembered, so Ctrl-C then is no Python traceback; the run raises it
+    once :func:`signals_stop_the_run` takes over."""
+    if threading.current_thread() is not threading.main_thread() or _State.early is not None:
+        return
+    _State.early = {sig: signal.getsignal(sig) for sig in STOP_SIGNALS
+                    if signal.getsignal(sig) is not signal.SIG_IGN}
+    _State.stopping, _State.held = None, True
+    for sig in _State.early:
+        signal.signal(sig, _on_signal)
+
+
 def stopped_by() -> int | None:
     """The signal that stopped this run, or None."""
     return _State.stopping
 
 
 @contextlib.contextmanager
-def signals_stop_the_run() -> Iterator[None]:
+def signals_stop_the_run(keep_held: bool = False) -> Iterator[None]:
     """SIGINT and SIGTERM raise :class:`Interrupted` once; further ones are ignored.
 
     Only in the main thread (signal handlers can be set nowhere else), and not for a signal
     ccgen was started ignoring (``nohup``, a shell's background job); the previous handlers
-    come back on exit, so a program that calls ccgen's ``main`` keeps its own.
+    come back on exit, so a program that calls ccgen's ``main`` keeps its own. A signal
+    remembered by :func:`early` stops the run at once, or with `keep_held` (a run that
+    writes a record) stays held until :func:`release`.
     """
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous = {sig: signal.getsignal(sig) for sig in STOP_SIGNALS
-                if signal.getsignal(sig) is not signal.SIG_IGN}
-    _State.stopping, _State.held = None, False
+    if _State.early is not None:
+        previous, pending = _State.early, _State.stopping
+        _State.early = None
+    else:
+        previous = {sig: signal.getsignal(sig) for sig in STOP_SIGNALS
+                    if signal.getsignal(sig) is not signal.SIG_IGN}
+        pending = None
+    _State.stopping, _State.held = pending, pending is not None and keep_held
     read, write = os.pipe()
     os.set_blocking(read, False)
     os.set_blocking(write, False)
@@ -109,6 +130,8 @@ def signals_stop_the_run() -> Iterator[None]:
     for sig in previous:
         signal.signal(sig, _on_signal)
     try:
+        if pending is not None and not keep_held:
+            raise Interrupted(pending)
         yield
     finally:
         if wakeup is not None:

@@ -407,3 +407,25 @@ def test_in_a_batch_a_file_whose_copy_cannot_be_made_fails_alone_before_captioni
     assert "no video" in result.error and list(out.iterdir()) == []
     with pytest.raises(InputError, match="cannot write .wav"):  # a folder target keeps the
         Job(["srt"], output_dir=out, mux=out).precheck(audio)  # input's container: no video
+
+
+@pytest.mark.parametrize("keep_held", [False, True])
+def test_a_signal_while_ccgen_loads_is_no_traceback(tmp_path, keep_held: bool) -> None:  # noqa: ANN001
+    """The program's first half second is imports: early() holds a signal there, and the
+    run raises it once it can (at once, or after its record when it writes one)."""
+    record = tmp_path / "record"
+    script = ("import sys, time\nfrom ccgen import stopping\nstopping.early()\n"
+              "print('ready', flush=True)\ntime.sleep(0.5)\n"
+              "try:\n"
+              f"    with stopping.signals_stop_the_run(keep_held={keep_held}):\n"
+              "        try:\n            print('started', flush=True)\n"
+              "            stopping.release()\n        finally:\n"
+              f"            open({str(record)!r}, 'w').write('kept')\n"
+              "except KeyboardInterrupt as exc:\n    sys.exit(exc.exit_code)\n")
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "ready"
+    proc.send_signal(signal.SIGTERM)
+    out, stderr = proc.communicate(timeout=30)
+    assert proc.returncode == 143 and "Traceback" not in stderr, stderr
+    assert (out.strip() == "started") == keep_held and record.exists() == keep_held
