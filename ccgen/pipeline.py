@@ -59,9 +59,9 @@ class Options:
         from ccgen.speakers.base import check_counts
 
         load_style(self.style)
-        if self.diarizer not in ("auto", "none", "pyannote", "embedded"):
+        if self.diarizer not in ("auto", "none", "campplus", "pyannote", "embedded"):
             raise InputError(f"unknown diarizer {self.diarizer!r}; "
-                             "choose auto, pyannote, embedded or none")
+                             "choose auto, campplus, pyannote, embedded or none")
         if self.device not in ("auto", "cpu", "cuda"):
             raise InputError(f"unknown device {self.device!r}; choose auto, cpu or cuda")
         check_counts(self.num_speakers, self.min_speakers, self.max_speakers)
@@ -100,10 +100,10 @@ class Captioner:
         self.device = _device(opts.device)
         extra = {"model": opts.diarizer_model} if opts.diarizer_model else {}
         diarizer = opts.diarizer
-        if diarizer == "auto" and not _installed("resemblyzer"):
-            log.warning("no speaker diarization: the embedded diarizer needs "
-                        "`pip install 'ccgen[models]'` (resemblyzer)")
-            diarizer = "none"
+        if diarizer == "auto":  # the best backend installed here; a warning when not the default
+            diarizer, why = speakers.choose_auto()
+            if why:
+                log.warning(why)
         self.diarizer = None if diarizer == "none" else speakers.create(
             diarizer, device=self.device, **extra, num_speakers=opts.num_speakers,
             min_speakers=opts.min_speakers, max_speakers=opts.max_speakers)
@@ -267,8 +267,9 @@ class Captioner:
     def _diarizer_label(self) -> str:
         if self.diarizer is None:
             return "none"
-        return f"pyannote ({self.diarizer.model})" if self.diarizer.name == "pyannote" else (
-            "embedded (resemblyzer)")
+        if self.diarizer.name == "pyannote":
+            return f"pyannote ({self.diarizer.model})"
+        return getattr(self.diarizer, "label", "embedded (resemblyzer)")
 
     def _asr_label(self) -> str:
         from ccgen.speech import resolve_model

