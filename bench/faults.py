@@ -263,7 +263,7 @@ def _signals(work: Path, at: float, sigs: tuple[int, ...], apart: float = 0.0): 
                  f"traceback: {'Traceback' in err}"
 
 
-for _at in (1.0, 3.0, 6.0):
+for _at in (0.3, 1.0, 3.0, 6.0):  # 0.3 s: the program is still loading
     case(f"signal: SIGINT at {_at:g} s")(lambda work, a=_at: _signals(work, a, (signal.SIGINT,)))
 case("signal: SIGTERM at 3 s")(lambda work: _signals(work, 3.0, (signal.SIGTERM,)))
 for _apart in (0.002, 0.01, 0.03):
