@@ -107,31 +107,33 @@ class Job:
     def check_not_inputs(self, inputs: list[Path], language: str | None) -> None:
         """No output may ever be an input: by path, or by identity (a hard link, a symlink
         to it). Checked before any work; a name with the language still open (detected
-        later) is matched against the inputs with any language code in its place."""
-        from ccgen.writers.mux import same_file
-
-        ids, by_folder = {}, {}
+        later) is matched against the inputs with any language code in its place. Lookups
+        only, so a batch of thousands costs milliseconds."""
+        paths: dict[str, Path] = {}
+        ids: dict[tuple[int, int], Path] = {}
+        open_names: dict[tuple[str, str, str], Path] = {}  # (folder, before, after) the code
         for src in inputs:
+            paths.setdefault(_real(src), src)
             with contextlib.suppress(OSError):
                 st = os.stat(src)
-                ids[(st.st_dev, st.st_ino)] = src
-            by_folder.setdefault(_real(src.parent), []).append(src)
+                ids.setdefault((st.st_dev, st.st_ino), src)
+            parts, folder = src.name.split("."), _real(src.parent)
+            for i in range(1, len(parts) - 1):  # each inner part may be a language code
+                if parts[i] and not any(c.isspace() for c in parts[i]):
+                    key = (folder, ".".join(parts[:i]), ".".join(parts[i + 1:]))
+                    open_names.setdefault(key, src)
         for src in inputs:
             for dest in self.all_outputs(src, language or ANY_LANGUAGE):
                 if ANY_LANGUAGE in dest.name:
-                    pattern = re.compile(re.escape(dest.name).replace(
-                        re.escape(ANY_LANGUAGE), r"[^.\s]+"))
-                    clash = [o for o in by_folder.get(_real(dest.parent), [])
-                             if pattern.fullmatch(o.name)]
+                    before, _, after = dest.name.partition(f".{ANY_LANGUAGE}.")
+                    clash = open_names.get((_real(dest.parent), before, after))
                 else:
-                    clash = [o for o in by_folder.get(_real(dest.parent), [])
-                             if same_file(o, dest)]
+                    clash = paths.get(_real(dest))
                     with contextlib.suppress(OSError):
                         st = os.stat(dest)
-                        clash += [ids[(st.st_dev, st.st_ino)]] if (st.st_dev, st.st_ino) \
-                            in ids else []
-                if clash:
-                    raise InputError(f"{dest}: an output would replace the input {clash[0]}; "
+                        clash = clash or ids.get((st.st_dev, st.st_ino))
+                if clash is not None:
+                    raise InputError(f"{dest}: an output would replace the input {clash}; "
                                      "choose another name or folder")
 
     def check_collisions(self, inputs: list[Path], language: str | None) -> None:
