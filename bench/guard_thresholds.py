@@ -208,7 +208,11 @@ def main(argv: list[str] | None = None) -> int:
         f"- Machine: {machine()}",
         f"- Command: `python bench/guard_thresholds.py {args.data_dir}`",
         f"- {len(rows)} Whisper segments ({words} words) from {len(names)} clips; an error is a "
-        "segment judged wrongly, counted in its words.", "",
+        "segment judged wrongly, counted in its words. A speech clip is held out together with "
+        f"its mixes with music (ffmpeg amix, music {' and '.join(map(str, LEVELS))} dB under "
+        "the speech); a non-speech clip with its forced pass (VAD at the vocal threshold "
+        "everywhere: what Whisper writes when the VAD fires on a bark, as on some CPUs). "
+        "Clips where Whisper wrote nothing (most events) have no segments to judge.", "",
         *table, "",
         f"Held-out errors: **{held_total}** of {words} words; with the settings chosen on all "
         f"clips: {all_total}. Chosen on all clips (the defaults): `{asdict(full)}`.",
