@@ -236,7 +236,7 @@ class Captioner:
                          self.cache, digest, words)
         asr_label = self._asr_label()
         for cue in cues:
-            if cue.kind == "speech":
+            if cue.kind in ("speech", "lyrics"):  # lyrics: Whisper's words, sung
                 cue.source = asr_label
         return Timeline(
             # a name that is not UTF-8 (old archives) must not make every writer fail
