@@ -100,17 +100,6 @@ def _load_config(ctx: click.Context, _param: click.Parameter, value: Path | None
         ctx.default_map = {**(ctx.default_map or {}), **defaults}
 
 
-def _check_language(language: str | None) -> None:
-    """-l must be a language code the speech model knows: checked now, not after loading it."""
-    if language is None:
-        return
-    from faster_whisper.tokenizer import _LANGUAGE_CODES
-
-    if language not in _LANGUAGE_CODES:
-        raise InputError(f"-l {language}: not a language code the speech model knows; use a "
-                         "two-letter code such as en, fr, de, es, ja, or leave -l out to detect")
-
-
 def _summary(results: list) -> str:
     rows = [f"{'status':8} {'time':>7}  input / outputs or error"]
     for r in results:
@@ -248,7 +237,10 @@ def caption_cmd(inputs: tuple[str, ...], **o: Any) -> None:
         raise InputError(f"-o {output} writes one {output.suffix} file; drop -f, or use -d "
                          "for several formats")
     load_style(o["style"])  # a bad style is bad usage: say so before loading any model
-    _check_language(o["language"])
+    from ccgen import usage
+
+    usage.check_language(o["language"])
+    usage.check_models(o)
     if output is not None and not o["skip_existing"]:
         from ccgen.writers.atomic import check_free
 
@@ -264,6 +256,7 @@ def caption_cmd(inputs: tuple[str, ...], **o: Any) -> None:
         raise InputError("--shot-changes FILE is one video's list; use auto for several inputs")
     job.check_not_inputs(files, o["language"])  # no output may ever be an input
     if len(files) == 1:  # a batch fails such a file alone, still before captioning it
+        usage.check_input(files[0], o["audio_stream"])
         job.precheck(files[0])
     options = Options(cache=not o["no_cache"],
                       **{f.name: o[f.name] for f in fields(Options) if f.name in o})

@@ -429,3 +429,26 @@ def test_a_signal_while_ccgen_loads_is_no_traceback(tmp_path, keep_held: bool) -
     out, stderr = proc.communicate(timeout=30)
     assert proc.returncode == 143 and "Traceback" not in stderr, stderr
     assert (out.strip() == "started") == keep_held and record.exists() == keep_held
+
+
+def test_model_device_and_input_options_are_usage_errors(tmp_path) -> None:  # noqa: ANN001
+    """Each of these cost the whole model start-up (or passed silently) before it failed."""
+    clip = make_tone(tmp_path / "tone.wav", 0.5)
+    junk = tmp_path / "junk.mp4"
+    junk.write_text("not media")
+    cases = [((clip, "--audio-stream", "-1"), "numbered from 0"),
+             ((clip, "--asr-model", tmp_path / "nope"), "--asr-model"),
+             ((clip, "--adapter", tmp_path / "nope"), "no such folder"),
+             ((clip, "--adapter", tmp_path, "--describer", "yamnet"), "applies to"),
+             ((junk,), "not a readable media file")]
+    try:
+        import ctranslate2
+
+        if ctranslate2.get_cuda_device_count() == 0:
+            cases.append(((clip, "--device", "cuda"), "no CUDA GPU"))
+    except ImportError:
+        pass
+    for args, message in cases:
+        code, err = _main(*args, "-d", tmp_path)
+        assert code == 2 and message in err and len(err.strip().splitlines()) == 1, (args, err)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["junk.mp4", "tone.wav"]
