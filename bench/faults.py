@@ -332,7 +332,19 @@ USAGE = [
     ("--mux into .avi", lambda w: [w / "show.mp4", "--mux", w / "t.avi"], None, ".avi"),
     ("--burn-in into .srt", lambda w: [w / "show.mp4", "--burn-in", w / "t.srt"], None,
      ".srt"),
+    ("--asr-model folder not there", lambda w: [w / "show.mp4", "--asr-model", w / "nope"],
+     None, "no such folder"),
+    ("--adapter no describer uses", lambda w: [w / "show.mp4", "--adapter", w,
+                                                     "--describer", "yamnet"], None,
+     "applies to"),
+    ("--audio-stream 3 of one stream", lambda w: [w / "show.mp4", "--audio-stream", "3"], None,
+     "does not exist"),
+    ("an input that is not media", lambda w: [w / "junk.mp4"],
+     lambda w: (w / "junk.mp4").write_text("not media"), "not a readable media file"),
 ]
+if not Path("/dev/nvidia0").exists():  # on a machine without a GPU
+    USAGE.append(("--device cuda", lambda w: [w / "show.mp4", "--device", "cuda"], None,
+                  "no CUDA GPU"))
 for _name, _args, _make, _message in USAGE:
     case(f"usage: {_name}")(_usage(_prepared(_make, _args) if _make else _args, _message))
 
