@@ -63,6 +63,11 @@ class CampplusSettings:
     # costs ~0.2 s per second of input on one core, and a few seconds identify a voice
     max_embed_seconds: float = 4.0
     max_points: int = 3000  # embeddings clustered at once (distance matrix 36 MB)
+    # torch threads while diarizing. Thousands of small convolutions and LSTM steps: with
+    # more runnable threads than cores (ASR, the tagger, other jobs) each op waits for a
+    # descheduled OpenMP worker. On the shared 2-core machine one 30 s AMI clip took 64.6 s
+    # with 2 threads and 3.9 s with 1 (CAM++ alone on 4 s: 9.4 s vs 0.37 s).
+    threads: int = 1
 
     def params(self) -> dict[str, dict[str, Any]]:
         """The pyannote pipeline's hyper-parameters."""
@@ -244,11 +249,15 @@ class CampplusDiarizer:
                 warnings.simplefilter("ignore", UserWarning)
                 waveform = torch.from_numpy(np.ascontiguousarray(audio, dtype=np.float32))
             file = {"waveform": waveform[None], "sample_rate": SAMPLE_RATE, "uri": "audio"}
+        threads = torch.get_num_threads()
+        torch.set_num_threads(self.settings.threads)
         try:  # pyannote prints some advice to stdout, where captions may be going
             with contextlib.redirect_stdout(io.StringIO()):
                 out = self.pipeline(file, **self.counts)
         except Exception as exc:  # noqa: BLE001
             raise CcgenError(f"speaker diarization failed: {_one_line(exc)}") from exc
+        finally:
+            torch.set_num_threads(threads)
         annotation = out.speaker_diarization if self.settings.overlap \
             else out.exclusive_speaker_diarization
         return normalize_turns(
