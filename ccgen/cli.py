@@ -255,14 +255,20 @@ def caption_cmd(inputs: tuple[str, ...], **o: Any) -> None:
     if o["shot_changes"] not in ("auto", "none") and len(files) > 1:
         raise InputError("--shot-changes FILE is one video's list; use auto for several inputs")
     job.check_not_inputs(files, o["language"])  # no output may ever be an input
-    if len(files) == 1:  # a batch fails such a file alone, still before captioning it
-        usage.check_input(files[0], o["audio_stream"])
-        job.precheck(files[0])
-    options = Options(cache=not o["no_cache"],
-                      **{f.name: o[f.name] for f in fields(Options) if f.name in o})
     manifest = o["manifest"]
     if manifest is not None:
         check_manifest(manifest, files, job)
+    if len(files) == 1:  # a batch fails such a file alone, still before captioning it
+        try:
+            usage.check_input(files[0], o["audio_stream"])
+            job.precheck(files[0])
+        except CcgenError:
+            if stopping.stopped_by() is None:
+                raise
+            # else Ctrl-C reached the probe too (one process group): the run was stopped,
+            # the input is not to blame; release() below stops it, with the manifest
+    options = Options(cache=not o["no_cache"],
+                      **{f.name: o[f.name] for f in fields(Options) if f.name in o})
     single = len(files) == 1
     finished: list = []
 

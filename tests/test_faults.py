@@ -452,3 +452,30 @@ def test_model_device_and_input_options_are_usage_errors(tmp_path) -> None:  # n
         code, err = _main(*args, "-d", tmp_path)
         assert code == 2 and message in err and len(err.strip().splitlines()) == 1, (args, err)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["junk.mp4", "tone.wav"]
+
+
+def test_ctrl_c_that_kills_the_probe_is_an_interruption_not_bad_input(
+        tmp_path, monkeypatch) -> None:  # noqa: ANN001
+    """Ctrl-C reaches the whole process group: the ffprobe of the up-front input check dies
+    with it and reports an unreadable file. With --manifest the signal is held then; the
+    run must end as interrupted (130, record written), not as bad input (2)."""
+    import json
+
+    from ccgen import usage
+    from ccgen.errors import InputError as Bad
+
+    def probe_killed(src, stream=0) -> None:  # noqa: ANN001
+        os.kill(os.getpid(), signal.SIGINT)  # the terminal's Ctrl-C ...
+        raise Bad(f"{src}: not a readable media file (no details)")  # ... and the probe's end
+
+    clip = make_tone(tmp_path / "tone.wav", 0.5)
+    monkeypatch.setattr(usage, "check_input", probe_killed)
+    handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        code, err = _main(clip, "-d", tmp_path, "--manifest", tmp_path / "m.json")
+    finally:
+        for sig, handler in handlers.items():
+            signal.signal(sig, handler)
+    assert code == 130 and "interrupted" in err, err
+    files = json.loads((tmp_path / "m.json").read_text())["files"]
+    assert [f["status"] for f in files] == ["interrupted"]
