@@ -103,9 +103,8 @@ def discover(data: Path) -> tuple[list[Clip], list[Path], list[str]]:
         elif section == "captions" and path.suffix.lower() in MEDIA:
             # a song with its human lyric captions (MANIFEST reference, else a sibling file)
             named = data / ref.split()[0] if ref.strip() else None
-            subs = [named] if named and named.exists() else sorted(
-                p for p in path.parent.glob(path.stem.split("_mono")[0] + "*")
-                if p.suffix.lower() in (".vtt", ".srt"))
+            subs = [named] if named and named.exists() else [
+                p for p in (path.with_suffix(".vtt"), path.with_suffix(".srt")) if p.exists()]
             clips.append(Clip(rel, path, "songs", label=ref or None, no_speech=False,
                               lyrics=subs[0] if subs else None))
         elif section == "captions":
