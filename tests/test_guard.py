@@ -192,3 +192,42 @@ def test_a_song_is_captioned_as_lyrics(tmp_path: Path) -> None:
     human = [(8.0, 34.0)]
     for cue in (c for c in timeline["cues"] if c["kind"] == "lyrics"):
         assert any(a - 1.0 <= cue["start"] and cue["end"] <= b + 1.0 for a, b in human), cue
+
+
+def _evaluate_module():  # noqa: ANN202 - bench/evaluate.py is a script, not a package module
+    import importlib.util
+    import sys
+
+    root = Path(__file__).resolve().parent.parent
+    spec = importlib.util.spec_from_file_location("ccgen_bench_evaluate_songs",
+                                                  root / "bench" / "evaluate.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_benchmark_scores_a_song_against_its_lyric_captions(tmp_path: Path) -> None:
+    ev = _evaluate_module()
+    (tmp_path / "captions").mkdir()
+    (tmp_path / "captions" / "song.mp3").write_bytes(b"")
+    (tmp_path / "captions" / "song_en.vtt").write_text(
+        "WEBVTT\n\n00:00:08.000 --> 00:00:12.000\nI put in 15 hours\n\n"
+        "00:00:12.000 --> 00:00:16.000\nand I'll work 17\n", encoding="utf-8")
+    (tmp_path / "MANIFEST.tsv").write_text(
+        "file\tkind\treference\n"
+        "captions/song.mp3\taudio: song\tcaptions/song_en.vtt (lyrics captions)\n"
+        "captions/song_en.vtt\treference: lyric captions\tis reference for captions/song.mp3\n",
+        encoding="utf-8")
+    clips, captions, _ = ev.discover(tmp_path)
+    (song,) = clips
+    assert song.section == "songs" and song.lyrics.name == "song_en.vtt" and not song.no_speech
+    assert [p.name for p in captions] == ["song_en.vtt"]
+    cues = [{"start": 8.0, "end": 10.0, "kind": "lyrics", "text": "♪ I put in fifteen ♪"},
+            {"start": 12.0, "end": 14.0, "kind": "lyrics", "text": "♪ hours ♪"},
+            {"start": 20.0, "end": 21.0, "kind": "speech", "text": "Hello."}]
+    row = ev.lyrics_section([song], {song.rel: ev.Run(True, data={"cues": cues})})[-1]
+    cells = [c.strip() for c in row.strip("|").split("|")]
+    # 2 lyric cues (both with ♪) and 1 speech cue; "I put in fifteen hours" against
+    # "I put in fifteen hours and I'll work seventeen": 4 deletions of 9 words.
+    assert cells[1:6] == ["2/1", "2/2", "44.4 %", "50.0 %", "100.0 %"]
