@@ -3,7 +3,7 @@
 
     python bench/diarization.py [DATA_DIR] [--old embedded] [--new campplus]
         [--thresholds 0.8,0.9,...] [--min-sizes 1,3,5] [--old-thresholds 0.26,0.30,0.34]
-        [--step 0.2] [--cap 4] [--no-write]
+        [--step 0.2] [--cap 4] [--long-minutes 10] [--no-write]
 
 DATA_DIR (default ../shared/data/public) holds speech/<clip>.{flac,wav} with <clip>.rttm.
 DER from ccgen.evaluation.metrics (0.25 s collar, overlap scored) on the diarizer's own turns,
@@ -12,6 +12,7 @@ each backend given the pipeline's own VAD regions.
 1. Side by side: each backend runs in its own child process (so peak RSS is its own: clips,
    models and run), with its default settings; speed is diarization wall time per audio
    minute, model loading excluded (reported apart).
+   With --long-minutes, each also runs on the clips looped to that length (time, memory).
 2. Held-out fold: for each clip, the settings with the lowest pooled DER on the OTHER clips
    are chosen from the grid and scored on that clip; "held-out pooled" sums those. The new
    backend's grid re-clusters cached embeddings (pyannote's training cache), so a sweep costs
@@ -88,6 +89,25 @@ def child(backend: str, data: Path) -> None:
                      **_score(ref, turns)})
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps({"backend": backend, "load": load, "rss_mib": rss, "rows": rows,
+                      "loadavg": os.getloadavg()[0]}))
+
+
+def child_long(backend: str, data: Path, minutes: float) -> None:
+    """One backend on the clips looped to `minutes`: time and peak RSS on a long input."""
+    warnings.filterwarnings("ignore")
+    from ccgen.speakers import create
+    from ccgen.speech import speech_regions
+
+    joined = np.concatenate([c[1] for c in _load(data)])
+    audio = np.tile(joined, max(1, int(np.ceil(minutes * 60 * SR / len(joined)))))
+    diarizer = create(backend)
+    regions = speech_regions(audio)
+    start = time.perf_counter()
+    turns = diarizer.diarize(audio, regions)
+    wall = time.perf_counter() - start
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"minutes": len(audio) / SR / 60, "wall": wall, "rss_mib": rss,
+                      "speakers": len({t.speaker for t in turns}),
                       "loadavg": os.getloadavg()[0]}))
 
 
@@ -173,13 +193,19 @@ def main() -> None:
     parser.add_argument("--old-thresholds", default="0.26,0.28,0.30,0.32,0.34")
     parser.add_argument("--step", type=float, default=None, help="segmentation step (share)")
     parser.add_argument("--cap", type=float, default=None, help="max embedded s per speaker")
+    parser.add_argument("--long-minutes", type=float, default=10.0,
+                        help="also run each backend on the clips looped to this length (0: no)")
     parser.add_argument("--child", default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--long-child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--no-write", action="store_true")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "RESULTS.md")
     args = parser.parse_args()
     data = Path(args.data)
     if args.child:
-        child(args.child, data)
+        if args.long_child:
+            child_long(args.child, data, args.long_minutes)
+        else:
+            child(args.child, data)
         return
     warnings.filterwarnings("ignore")
     lines: list[str] = []
@@ -213,6 +239,20 @@ def main() -> None:
     (_, old_der, old_speed, _, old_rss, _), (_, new_der, new_speed, _, new_rss, _) = summary
     emit(f"\nNew / old: DER x{new_der / old_der:.2f}, time x{new_speed / old_speed:.1f}, "
          f"peak RSS x{new_rss / old_rss:.1f}.")
+    if args.long_minutes > 0:
+        emit("\n| diarizer | long input (clips looped) | wall s | s / audio min | speakers "
+             "| peak RSS MiB | machine load |")
+        emit("|---|---|---|---|---|---|---|")
+        for backend in (args.old, args.new):
+            proc = subprocess.run([sys.executable, __file__, str(data), "--child", backend,
+                                   "--long-child", "--long-minutes", str(args.long_minutes)],
+                                  capture_output=True, text=True, check=False)
+            if proc.returncode != 0:
+                raise SystemExit(f"{backend} failed: {proc.stderr.strip()[-2000:]}")
+            r = json.loads(proc.stdout.strip().splitlines()[-1])
+            emit(f"| {backend} | {r['minutes']:.1f} min | {r['wall']:.1f} "
+                 f"| {r['wall'] / r['minutes']:.1f} | {r['speakers']} | {r['rss_mib']:.0f} "
+                 f"| {r['loadavg']:.1f} |")
 
     clips = _load(data)
     for label, grid in (
