@@ -15,7 +15,9 @@ against independent witnesses before its words become captions:
 Rules, in order (numbers are :class:`GuardSettings` fields):
 1. Whisper's own annotations ("[music]", "(applause)", "♪") are never dialogue.
 2. A segment in which the tagger hears singing at least as much as speech is **lyrics**.
-3. One where it hears speech (``speech_floor``) is **speech**.
+3. One where it hears speech (``speech_floor``) is **speech**; else one that is only a phrase
+   Whisper is known to invent over silence and music ("Thank you for watching.", "You") is
+   dropped.
 4. Over music (``music_floor``): **speech** when Silero hears a voice (``vad_speech``) and
    Whisper is sure of its words (``music_no_speech``, ``music_word_prob``: Whisper transcribes
    a voice over a music bed confidently, a sung one much less so); else **lyrics** when Whisper
@@ -63,6 +65,10 @@ NEUTRAL = ("Silence", "Inside, small room", "Inside, large room or hall", "Insid
 PATCH_SECONDS, PATCH_HOP_SECONDS = 0.96, 0.48
 SILERO_FRAME = 512  # samples per Silero probability
 _ANNOTATION = re.compile(r"^[\[(♪*#].*[\])♪*#]$|^[♪*#]+$|^\[|\]$")
+# What Whisper is known to write over silence and music (its training data's video outros).
+_STOCK = re.compile(r"^(?:(?:thank you|thanks)(?: so much| very much)?(?: for watching| for "
+                    r"listening)?|please subscribe\W*|(?:like and )?subscribe\W*|you|bye)[.!]*$",
+                    re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -194,6 +200,8 @@ def judge(e: Evidence, s: GuardSettings, tagger: bool = True) -> str:
         return "lyrics" if sung else _doubt("sung words", e)
     if tagger and e.speech >= s.speech_floor:
         return "speech"
+    if _STOCK.match(e.text.strip()):
+        return f"a phrase Whisper invents over silence and music ({e.text.strip()!r})"
     if tagger and e.music >= s.music_floor:
         if (e.vad >= s.vad_speech and e.no_speech_prob <= s.music_no_speech
                 and e.word_prob >= s.music_word_prob):
@@ -360,7 +368,8 @@ def check_transcript(data: dict, regions: Sequence[tuple[float, float]],
 
     `audio` is called only when there is something to check; `tagger` is a loaded YAMNet
     (``scores(audio)`` and ``classes``) or None; `transcribe(audio, vad)` runs the second,
-    vocal pass (None: no second pass).
+    vocal pass (None: no second pass), best with greedy decoding: Whisper's fallback samples
+    at random over music, and each run would caption a song differently.
     """
     s = settings or GuardSettings()
     if tagger is None and not data.get("words"):

@@ -82,7 +82,7 @@ class FasterWhisperTranscriber:
         try:
             self.model = WhisperModel(self.path, device=device, compute_type=compute_type,
                                       cpu_threads=threads if threads is not None else _threads())
-        except Exception as exc:  # noqa: BLE001 - hub/IO/format errors all mean "cannot load"
+        except Exception as exc:  # hub/IO/format errors all mean "cannot load"
             raise InputError(f"cannot load speech model {model!r}: {exc}".splitlines()[0]
                              + " (offline? pass a local CTranslate2 folder with --asr-model)"
                              ) from None
@@ -94,10 +94,12 @@ class FasterWhisperTranscriber:
     def transcribe(self, audio: np.ndarray, language: str | None = None,
                    on_progress: Callable[[float, float], None] | None = None,
                    regions: list[tuple[float, float]] | None = None,
-                   vad: VadSettings | None = None) -> Transcript:
+                   vad: VadSettings | None = None, greedy: bool = False) -> Transcript:
         """Words of `audio`; `on_progress(seconds done, seconds total)` after each segment.
         `vad` replaces the transcriber's VAD settings for this call (the speech guard looks
-        for sung vocals in music with a lower threshold).
+        for sung vocals in music with a lower threshold). `greedy`: temperature 0 only, no
+        fallback to sampling, so the result is the same on every run (Whisper's fallback samples
+        at random when a segment reads badly, which over music is most of them).
 
         Long audio is transcribed in windows of about ``window`` seconds cut in pauses between
         `regions` (the VAD's speech regions): faster-whisper computes its features for a whole
@@ -123,6 +125,7 @@ class FasterWhisperTranscriber:
                 # Each VAD chunk stands alone: conditioning on earlier text is what makes
                 # Whisper repeat itself or hallucinate over pauses.
                 condition_on_previous_text=False,
+                **({"temperature": 0.0} if greedy else {}),
             )
             for segment in segments:
                 if on_progress is not None:
