@@ -19,10 +19,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from common import machine, write_section  # noqa: E402
+from common import machine, write_section
 
-from ccgen.captions import build_captions, load_style, presets  # noqa: E402
-from ccgen.cues import Cue, Word  # noqa: E402
+from ccgen.captions import build_captions, load_style, presets
+from ccgen.cues import Cue, Word
 
 VOCAB = ("the a we you they house door morning quiet really never always little very "
          "because across window kitchen telephone remember tomorrow yesterday wonderful "

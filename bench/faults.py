@@ -37,8 +37,8 @@ FAST = ("--describer", "none", "--diarizer", "none")
 CASES: list[tuple[str, Callable[[Path], tuple[bool | None, str]]]] = []
 
 
-def case(name: str):  # noqa: ANN201
-    def register(func):  # noqa: ANN001, ANN202
+def case(name: str):
+    def register(func):
         CASES.append((name, func))
         return func
     return register
@@ -113,7 +113,7 @@ def tones(folder: Path, count: int, seconds: float = 4.0) -> Path:
 
 
 @contextlib.contextmanager
-def small_disk(path: Path, size: int):  # noqa: ANN201
+def small_disk(path: Path, size: int):
     path.mkdir(parents=True)
     run = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)],
                          capture_output=True, text=True) if os.geteuid() == 0 else None
@@ -141,7 +141,7 @@ def _srt(work: Path) -> Path:
     return path
 
 
-def _full_disk(work: Path, suffix: str, short_by: int | None, burn: bool = False):  # noqa: ANN202
+def _full_disk(work: Path, suffix: str, short_by: int | None, burn: bool = False):
     from ccgen.errors import CcgenError
     from ccgen.writers.mux import burn_in, mux
 
@@ -170,7 +170,7 @@ case("full disk: burn-in .mp4, 64 KiB")(lambda work: _full_disk(work, ".mp4", No
 
 
 @case("full disk: ccgen --mux end to end")
-def _(work: Path):  # noqa: ANN202
+def _(work: Path):
     with small_disk(work / "disk", 65536) as disk:
         if disk is None:
             return None, "needs root"
@@ -194,7 +194,7 @@ def _batch(work: Path, *more: object) -> tuple[subprocess.Popen, list[int]]:
 
 
 @case("killed parent: SIGKILL to the main process of -j 2")
-def _(work: Path):  # noqa: ANN202
+def _(work: Path):
     proc, workers = _batch(work)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
@@ -204,7 +204,7 @@ def _(work: Path):  # noqa: ANN202
 
 
 @case("killed parent: SIGTERM to the main process of -j 2")
-def _(work: Path):  # noqa: ANN202
+def _(work: Path):
     proc, workers = _batch(work, "--manifest", work / "m.json")
     os.kill(proc.pid, signal.SIGTERM)
     code, err = end(proc)
@@ -216,7 +216,7 @@ def _(work: Path):  # noqa: ANN202
 
 
 @case("killed worker: SIGKILL to one -j 2 worker")
-def _(work: Path):  # noqa: ANN202
+def _(work: Path):
     proc, workers = _batch(work, "--manifest", work / "m.json")
     if workers:
         os.kill(workers[0], signal.SIGKILL)
@@ -226,7 +226,7 @@ def _(work: Path):  # noqa: ANN202
 
 
 @case("SIGKILL during --burn-in, then the next run")
-def _(work: Path):  # noqa: ANN202
+def _(work: Path):
     out = work / "out"
     out.mkdir()
     proc = start(DEMO, "-d", out, "--burn-in", out / "burned.mp4", *FAST)
@@ -247,7 +247,7 @@ def _(work: Path):  # noqa: ANN202
 
 # --- signals ------------------------------------------------------------------------------
 
-def _signals(work: Path, at: float, sigs: tuple[int, ...], apart: float = 0.0):  # noqa: ANN202
+def _signals(work: Path, at: float, sigs: tuple[int, ...], apart: float = 0.0):
     proc = start(DEMO, "-d", work, "--no-cache", "--manifest", work / "m.json", *FAST)
     time.sleep(at)
     for i, sig in enumerate(sigs):
@@ -275,8 +275,8 @@ case("signal: SIGTERM then SIGINT 5 ms apart")(
 
 # --- outputs that are inputs, odd inputs, bad usage ----------------------------------------
 
-def _usage(args: Callable[[Path], list[object]], message: str):  # noqa: ANN202
-    def run(work: Path):  # noqa: ANN202
+def _usage(args: Callable[[Path], list[object]], message: str):
+    def run(work: Path):
         video = work / "show.mp4"
         video.write_bytes(DEMO.read_bytes())
         argv = args(work)
@@ -290,7 +290,7 @@ def _usage(args: Callable[[Path], list[object]], message: str):  # noqa: ANN202
     return run
 
 
-def _prepared(make: Callable[[Path], None], args: Callable[[Path], list[object]]):  # noqa: ANN202
+def _prepared(make: Callable[[Path], None], args: Callable[[Path], list[object]]):
     def build(work: Path) -> list[object]:
         make(work)
         return args(work)
@@ -350,7 +350,7 @@ for _name, _args, _make, _message in USAGE:
 
 
 @case("a symlink loop among the inputs")
-def _(work: Path):  # noqa: ANN202
+def _(work: Path):
     (work / "loop1").symlink_to(work / "loop2")
     (work / "loop2").symlink_to(work / "loop1")
     good = tones(work / "in", 1) / "clip0.wav"
@@ -374,7 +374,7 @@ def main() -> None:
             started = time.perf_counter()
             try:
                 ok, detail = func(work)
-            except Exception as exc:  # noqa: BLE001 - a case that breaks did not hold
+            except Exception as exc:  # a case that breaks did not hold
                 ok, detail = False, f"{type(exc).__name__}: {exc}"
             seconds = time.perf_counter() - started
             detail = detail.replace(str(work) + "/", "")

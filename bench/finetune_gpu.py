@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parent.parent)]
-from describer_gpu import _build, build_tokenizer, make_clips, thinker_config  # noqa: E402, I001
+from describer_gpu import _build, build_tokenizer, make_clips, thinker_config  # noqa: E402
 
 from ccgen.events.thinker import omni_processor  # noqa: E402
 from ccgen.finetune.batches import Collator, tokens  # noqa: E402

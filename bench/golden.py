@@ -57,7 +57,7 @@ def main() -> int:
             base.parent.mkdir(parents=True, exist_ok=True)
             try:
                 tl = cap(path, progress=lambda *_: None)
-            except Exception as exc:  # noqa: BLE001 - a failure is an output too
+            except Exception as exc:  # a failure is an output too
                 Path(f"{base}.error").write_text(f"{type(exc).__name__}: {exc}\n")
                 continue
             for fmt in formats():

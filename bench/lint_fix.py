@@ -22,11 +22,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from common import machine, write_section  # noqa: E402
+from common import machine, write_section
 
-from ccgen.captions import load_style  # noqa: E402
-from ccgen.captions.lint import read_events, visible_lines  # noqa: E402
-from ccgen.captions.lintfix import fix_file  # noqa: E402
+from ccgen.captions import load_style
+from ccgen.captions.lint import read_events, visible_lines
+from ccgen.captions.lintfix import fix_file
 
 ROOT = Path(__file__).resolve().parent.parent
 PUBLIC = Path(os.environ.get("CCGEN_PUBLIC_DATA", ROOT.parent / "shared" / "data" / "public"))
@@ -42,7 +42,7 @@ def without_times(path: Path) -> bytes:
     return _TIMES.sub("T", path.read_bytes().decode("utf-8-sig")).encode("utf-8")
 
 
-def allowed_left(path: Path, report, style) -> int:  # noqa: ANN001
+def allowed_left(path: Path, report, style) -> int:
     """Remaining duration/reading-speed findings whose free time would have been enough."""
     events, _ = read_events(path, 24.0)
     gap = style.min_gap(24.0)

@@ -36,10 +36,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from common import machine, write_section  # noqa: E402
+from common import machine, write_section
 
-from ccgen.media import find_ffmpeg  # noqa: E402
-from ccgen.media.shots import SCENE_THRESHOLD  # noqa: E402
+from ccgen.media import find_ffmpeg
+from ccgen.media.shots import SCENE_THRESHOLD
 
 ROOT = Path(__file__).resolve().parent.parent
 PUBLIC = Path(os.environ.get("CCGEN_PUBLIC_DATA", ROOT.parent / "shared" / "data" / "public"))

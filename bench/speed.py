@@ -22,7 +22,7 @@ from datetime import date
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import machine, measured, write_section  # noqa: E402
+from common import machine, measured, write_section
 
 BARE = """
 import sys

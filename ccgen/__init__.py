@@ -9,10 +9,10 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from pathlib import Path  # noqa: E402
+from pathlib import Path
 
-from ccgen.cues import Cue, Timeline, Word  # noqa: E402
-from ccgen.errors import CcgenError, InputError  # noqa: E402
+from ccgen.cues import Cue, Timeline, Word
+from ccgen.errors import CcgenError, InputError
 
 
 def caption(path: str | Path, **options: object) -> Timeline:

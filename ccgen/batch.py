@@ -106,7 +106,7 @@ def caption_file(captioner: Captioner, src: Path, job: Job,
     except CcgenError as exc:
         _still_running()
         result.error, result.exit_code = str(exc), exc.exit_code
-    except Exception as exc:  # noqa: BLE001 - one file's crash must not stop a batch
+    except Exception as exc:  # one file's crash must not stop a batch
         _still_running()
         log.debug("failure on %s", src, exc_info=True)
         result.error, result.exit_code = f"{type(exc).__name__}: {exc}", 1
@@ -123,7 +123,7 @@ def _still_running() -> None:
         raise Interrupted(signum) from None
 
 
-def _into_video(timeline, src: Path, job: Job, captioner: Captioner) -> list[str]:  # noqa: ANN001
+def _into_video(timeline, src: Path, job: Job, captioner: Captioner) -> list[str]:
     """--mux / --burn-in: the captions as a track of, or drawn into, a copy of the video."""
     import tempfile
 
@@ -168,7 +168,7 @@ def _init_worker(options: Options, main: int) -> None:
         _WORKER = Captioner(options)
     except CcgenError as exc:  # each file reports it, in one line, as with -j 1
         _START_ERROR = exc
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         _START_ERROR = CcgenError(f"{type(exc).__name__}: {exc}")
 
 

@@ -1,8 +1,8 @@
 """The command line: a thin layer over :mod:`ccgen.pipeline` and :mod:`ccgen.writers`.
 
-Exit codes (design.md): 0 done, 1 failed while running, 2 bad usage or bad input, with a
-one-line reason on stderr and no traceback (``-v`` shows one for failures while running);
-130 stopped by Ctrl-C (SIGINT), 143 by SIGTERM, in both cases with the manifest written.
+Exit codes (README, "Exit codes and errors"): 0 done, 1 failed while running, 2 bad usage or
+bad input, with a one-line reason on stderr and no traceback (``-v`` shows one for failures while
+running); 130 stopped by Ctrl-C (SIGINT), 143 by SIGTERM, in both cases with the manifest written.
 """
 
 from __future__ import annotations
@@ -272,7 +272,7 @@ def caption_cmd(inputs: tuple[str, ...], **o: Any) -> None:
     single = len(files) == 1
     finished: list = []
 
-    def on_result(result) -> None:  # noqa: ANN001
+    def on_result(result) -> None:
         fields = {"event": "file", **result.to_dict()}
         if result.status == "failed":
             log.error("error: %s" if single else "error: %s", result.error,
@@ -284,7 +284,7 @@ def caption_cmd(inputs: tuple[str, ...], **o: Any) -> None:
                     for out in result.outputs if result.status == "done" else []:
                         click.echo(out)
                 except BrokenPipeError:  # `| head`: the reader left; the batch goes on
-                    sys.stdout = open(os.devnull, "w")  # noqa: SIM115, PTH123
+                    sys.stdout = open(os.devnull, "w")  # noqa: SIM115
 
     bars = None
     if (sys.stderr is not None and sys.stderr.isatty() and not quiet and not log_json
@@ -301,7 +301,7 @@ def caption_cmd(inputs: tuple[str, ...], **o: Any) -> None:
             log.info("%s: %s", src.name, stage,
                      extra={"fields": {"event": "stage", "file": str(src), "stage": stage}})
 
-    def on_file(result) -> None:  # noqa: ANN001
+    def on_file(result) -> None:
         finished.append(result)
         if bars is not None:
             bars.file_done()
@@ -442,7 +442,7 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt as exc:
         click.echo("ccgen: interrupted", err=True)
         sys.exit(getattr(exc, "exit_code", 130))
-    except Exception as exc:  # noqa: BLE001 - last line of defence: one line, exit 1
+    except Exception as exc:  # last line of defence: one line, exit 1
         if "-v" in (argv or sys.argv) or "-vv" in (argv or sys.argv):
             raise
         click.echo(f"ccgen: failed: {type(exc).__name__}: {exc}", err=True)

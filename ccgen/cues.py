@@ -2,7 +2,7 @@
 
 A :class:`Cue` is a timed piece of caption content (a speech line, a sound, music or lyrics);
 a :class:`Timeline` is what :func:`ccgen.caption` returns and what every writer reads.
-Times are float seconds from the start of the media, as in design.md's JSON timeline.
+Times are float seconds from the start of the media, as in the JSON timeline (README).
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 CueKind = Literal["speech", "sound", "music", "lyrics"]
-KINDS: tuple[str, ...] = ("speech", "sound", "music", "lyrics")
 
 
 @dataclass

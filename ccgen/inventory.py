@@ -164,5 +164,5 @@ def fetch(name: str) -> Path:
 
     try:
         return Path(snapshot_download(repo, token=os.environ.get("HF_TOKEN")))
-    except Exception as exc:  # noqa: BLE001 - auth, gating, disk: one line for the user
+    except Exception as exc:  # auth, gating, disk: one line for the user
         raise CcgenError(f"fetching {repo} failed: {exc}".splitlines()[0]) from None

@@ -78,7 +78,7 @@ def _device(requested: str) -> str:
         import ctranslate2
 
         return "cuda" if ctranslate2.get_cuda_device_count() > 0 else "cpu"
-    except Exception:  # noqa: BLE001
+    except Exception:
         return "cpu"
 
 
@@ -166,7 +166,7 @@ class Captioner:
         cached = {k: self.cache.get(digest, k, v) for k, v in keys.items()}
         audio = None
 
-        def decoded():  # noqa: ANN202 - decoded lazily: a fully cached rerun never decodes
+        def decoded():  # decoded lazily: a fully cached rerun never decodes
             nonlocal audio
             if audio is None:
                 step("decoding audio")

@@ -28,7 +28,7 @@ _PR_SET_PDEATHSIG = 1
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
-class Interrupted(KeyboardInterrupt):  # noqa: N818 - it is a KeyboardInterrupt, named as one
+class Interrupted(KeyboardInterrupt):  # it is a KeyboardInterrupt, named as one
     """The run was stopped by a signal; `exit_code` is 128 + its number."""
 
     def __init__(self, signum: int) -> None:

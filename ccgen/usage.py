@@ -49,7 +49,7 @@ def check_models(options: dict) -> None:
             import ctranslate2
 
             gpus = ctranslate2.get_cuda_device_count()
-        except Exception:  # noqa: BLE001 - a CTranslate2 without CUDA has none
+        except Exception:  # a CTranslate2 without CUDA has none
             gpus = 0
         if gpus == 0:
             raise InputError("--device cuda: no CUDA GPU found; use --device cpu or auto")

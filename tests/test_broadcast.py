@@ -123,7 +123,7 @@ def test_non_drop_and_exact_rates() -> None:
     lambda: parse_timecode("ten o'clock", frame_rate(25)),
     lambda: frame_rate(17.3),
 ])
-def test_timecode_mismatches_are_one_line_errors(call) -> None:  # noqa: ANN001
+def test_timecode_mismatches_are_one_line_errors(call) -> None:
     with pytest.raises(InputError) as err:
         call()
     assert "\n" not in str(err.value)
@@ -133,7 +133,7 @@ def test_timecode_mismatches_are_one_line_errors(call) -> None:  # noqa: ANN001
 
 @pytest.mark.parametrize(("drop", "start"), [(True, None), (False, None), (True, "10:00:00:00"),
                                              (False, "01:00:00:00")])
-def test_scc_round_trip_through_pycaption(drop: bool, start: str | None, caplog) -> None:  # noqa: ANN001
+def test_scc_round_trip_through_pycaption(drop: bool, start: str | None, caplog) -> None:
     tl = timeline()
     with caplog.at_level(logging.WARNING, logger="ccgen"):
         out = write_scc(tl, NETFLIX, start=start, drop_frame=drop)
@@ -220,7 +220,7 @@ def test_scc_eoc_lands_on_the_start_frame() -> None:
     assert eoc_frames == [to_frames(c.start, rate) for c in tl.cues]
 
 
-def test_scc_caption_too_close_to_load_is_shown_late_with_warning(caplog) -> None:  # noqa: ANN001
+def test_scc_caption_too_close_to_load_is_shown_late_with_warning(caplog) -> None:
     text = "A caption long enough to need\nmany frames of the caption\nchannel to load in"
     tl = Timeline("x.mp4", 5.0, "en", "netflix",
                   [Cue(0.5, 1.0, "speech", text), Cue(1.1, 3.0, "speech", text.upper())],
@@ -349,7 +349,7 @@ def parse_stl(data: bytes) -> tuple[dict[str, str], list[dict]]:
     return fields, [subs[k] for k in sorted(subs)]
 
 
-def test_stl_gsi_and_tti_read_back(caplog) -> None:  # noqa: ANN001
+def test_stl_gsi_and_tti_read_back(caplog) -> None:
     tl = timeline(25)
     with caplog.at_level(logging.WARNING, logger="ccgen"):
         data = get_writer("stl")(tl, NETFLIX)
@@ -377,7 +377,7 @@ def test_stl_gsi_and_tti_read_back(caplog) -> None:  # noqa: ANN001
     assert subs[1]["raw"] == b"\x0d\x0b\x0b[door slams]\x0a\x0a"
 
 
-def test_stl_sends_only_iso6937_letter_accent_pairs(caplog) -> None:  # noqa: ANN001
+def test_stl_sends_only_iso6937_letter_accent_pairs(caplog) -> None:
     tl = Timeline("x.mp4", 5.0, "vi", "netflix", [Cue(1.0, 3.0, "speech", "Cinq ẽ ǎ ĕ é ő")],
                   frame_rate=25)
     with caplog.at_level(logging.WARNING, logger="ccgen"):
@@ -414,7 +414,7 @@ def test_stl_mismatches_are_one_line_errors(kwargs: dict, tl: Timeline, match: s
     assert "\n" not in str(err.value)
 
 
-def test_stl_24fps_media_is_written_at_25_with_warning(caplog) -> None:  # noqa: ANN001
+def test_stl_24fps_media_is_written_at_25_with_warning(caplog) -> None:
     with caplog.at_level(logging.WARNING, logger="ccgen"):
         gsi, _ = parse_stl(write_stl(timeline(23.976), NETFLIX))
     assert gsi["DFC"] == "STL25.01" and "no 23.976 fps format" in caplog.text

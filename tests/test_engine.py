@@ -143,7 +143,7 @@ def test_sounds_too_close_to_read_share_a_caption() -> None:
     assert cues[0].start == pytest.approx(0.15) and cues[0].end == pytest.approx(4.8)
 
 
-def _texts(cues) -> list[str]:  # noqa: ANN001
+def _texts(cues) -> list[str]:
     return [c.text for c in cues]
 
 
@@ -244,7 +244,7 @@ def test_a_sound_just_before_speech_is_shown_first_and_the_speech_waits_a_little
     assert 0.5 < cues[1].start <= 0.5 + 0.5  # the speech waits, but not more than 0.5 s
 
 
-def test_change_marks_need_a_template_that_works_without_a_name(tmp_path) -> None:  # noqa: ANN001
+def test_change_marks_need_a_template_that_works_without_a_name(tmp_path) -> None:
     """mark_speaker_changes on a [NAME] template: named speakers are labelled, unnamed ones
     get no empty "[]"."""
     from ccgen.captions.speakers import SpeakerMarks
@@ -262,7 +262,7 @@ def test_lyrics_starting_together_still_close_the_song() -> None:
     assert texts[-1].endswith(" #")
 
 
-def _lint(cues, style, rate: float) -> dict[str, int]:  # noqa: ANN001
+def _lint(cues, style, rate: float) -> dict[str, int]:
     from ccgen.captions.lint import lint_cues
 
     return lint_cues(cues, style, rate).summary()

@@ -222,7 +222,7 @@ def test_a_joined_exchange_gets_its_reading_time(style_name: str) -> None:
     assert cues[1].start - 1.002 <= 0.5 + 1e-6  # the price: "Good." waits, but not long
 
 
-def test_engine_benchmark_script_runs(tmp_path) -> None:  # noqa: ANN001
+def test_engine_benchmark_script_runs(tmp_path) -> None:
     """bench/engine_speed.py must not rot: run it small and read back its section."""
     import subprocess
     import sys

@@ -18,8 +18,6 @@ from ccgen.evaluation.metrics import (
     match_events,
     names_concept,
     parse_rttm,
-    read_srt_vtt,
-    style_violations,
     word_error_rate,
 )
 from ccgen.evaluation.normalize import normalize_text, ordinal_to_words, strip_caption_markup
@@ -244,50 +242,6 @@ def test_discover_reads_manifest(tmp_path: Path) -> None:
     assert concept_from_label(by["events/us.flac"].label) == "car horn"
     assert [p.name for p in captions] == ["example.srt"]
     assert notes == ["events/gone.flac: listed but missing, skipped"]
-
-
-# ----------------------------------------------------------------------------- style
-
-def _cue(start: float, end: float, text: str) -> dict:
-    return {"start": start, "end": end, "kind": "speech", "text": text}
-
-
-def test_style_clean_cues_pass() -> None:
-    cues = [_cue(0.0, 2.0, "Hello there."), _cue(2.1, 4.0, "- How are you?\n- Fine.")]
-    assert style_violations(cues) == []
-
-
-@pytest.mark.parametrize(("cues", "rule"), [
-    ([_cue(0, 6, "x" * 43)], "line-length"),
-    ([_cue(0, 6, "one\ntwo\nthree")], "line-count"),
-    ([_cue(0, 1, "twenty-one characters")], "reading-speed"),   # 21 chars in 1 s
-    ([_cue(0, 0.8, "Hi.")], "min-duration"),
-    ([_cue(0, 7.5, "Hi there.")], "max-duration"),
-    ([_cue(0, 2, "Hi."), _cue(2.05, 4, "Yes.")], "gap"),         # 0.05 s < 2 frames
-    ([_cue(0, 2, "Hi."), _cue(1.5, 4, "Yes.")], "overlap"),
-])
-def test_style_catches_each_violation(cues: list[dict], rule: str) -> None:
-    found = style_violations(cues)
-    assert [v.rule for v in found] == [rule]
-    assert found[0].cue == 0
-
-
-def test_style_boundaries_are_inclusive() -> None:
-    # exactly 42 chars, 20 chars/s, 5/6 s, 7 s and a 2-frame gap are all allowed
-    cues = [_cue(0, 7.0, "y" * 42), _cue(7.0 + 2 / 24, 7.0 + 2 / 24 + 5 / 6, "z" * 16)]
-    assert style_violations(cues) == []
-
-
-def test_srt_and_vtt_reader(tmp_path: Path) -> None:
-    srt = tmp_path / "a.srt"
-    srt.write_text("1\n00:00:01,000 --> 00:00:02,500\n<i>Hello</i>\nthere\n\n"
-                   "2\n00:00:03,000 --> 00:00:04,000\n[door slams]\n", encoding="utf-8")
-    vtt = tmp_path / "a.vtt"
-    vtt.write_text("WEBVTT\n\nNOTE a comment\n\n00:01.000 --> 00:02.000 align:start\n"
-                   "<v Narrator>Hi</v>\n", encoding="utf-8")
-    assert read_srt_vtt(srt) == [{"start": 1.0, "end": 2.5, "text": "Hello\nthere"},
-                                 {"start": 3.0, "end": 4.0, "text": "[door slams]"}]
-    assert read_srt_vtt(vtt) == [{"start": 1.0, "end": 2.0, "text": "Hi"}]
 
 
 def test_results_block_replaced_and_rest_kept(tmp_path: Path) -> None:

@@ -45,7 +45,7 @@ def _srt(folder: Path) -> Path:
 
 
 @pytest.mark.parametrize("short_by", [4096, 12288, None])
-def test_full_disk_during_mux_is_an_error_naming_the_file(tmp_path, demo_video,  # noqa: ANN001
+def test_full_disk_during_mux_is_an_error_naming_the_file(tmp_path, demo_video,
                                                           short_by: int | None) -> None:
     """ffmpeg 5 exits 0 when the disk fills while it writes the file's end (MP4's index):
     what it wrote is read back, and a short file never takes the output's name."""
@@ -61,7 +61,7 @@ def test_full_disk_during_mux_is_an_error_naming_the_file(tmp_path, demo_video, 
         assert sorted(os.listdir(disk)) == []  # neither the copy nor its temporary file
 
 
-def test_read_back_sees_a_truncated_copy(tmp_path, demo_video) -> None:  # noqa: ANN001
+def test_read_back_sees_a_truncated_copy(tmp_path, demo_video) -> None:
     from ccgen.writers.mux import _verify, mux
 
     full = mux(demo_video, _srt(tmp_path), tmp_path / "full.mkv")
@@ -74,7 +74,7 @@ def test_read_back_sees_a_truncated_copy(tmp_path, demo_video) -> None:  # noqa:
     assert mux(cut, _srt(tmp_path), tmp_path / "from-cut.mp4").exists()
 
 
-def test_stale_temp_files_of_a_dead_run_are_removed_and_nothing_else(tmp_path) -> None:  # noqa: ANN001
+def test_stale_temp_files_of_a_dead_run_are_removed_and_nothing_else(tmp_path) -> None:
     from ccgen.writers import atomic
 
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
@@ -94,7 +94,7 @@ def test_stale_temp_files_of_a_dead_run_are_removed_and_nothing_else(tmp_path) -
             in p.name] == []  # its own temporary file is gone too
 
 
-def test_style_template_work_is_bounded_and_the_field_named(tmp_path) -> None:  # noqa: ANN001
+def test_style_template_work_is_bounded_and_the_field_named(tmp_path) -> None:
     from ccgen.captions import load_style
 
     hostile = ["{% for i in range(100000000) %}x{% endfor %}", "{{ 'x' * 1000000000 }}",
@@ -137,7 +137,7 @@ def _main(*args: object) -> tuple[int, str]:
     return done.value.code, err.getvalue()
 
 
-def test_bad_usage_is_exit_2_before_any_work(tmp_path, demo_video) -> None:  # noqa: ANN001
+def test_bad_usage_is_exit_2_before_any_work(tmp_path, demo_video) -> None:
     video = tmp_path / "show.mp4"
     video.write_bytes(demo_video.read_bytes())
     audio = make_tone(tmp_path / "talk.wav", 0.5)
@@ -160,7 +160,7 @@ def test_bad_usage_is_exit_2_before_any_work(tmp_path, demo_video) -> None:  # n
     assert (tmp_path / "taken.mkv").read_bytes() == b"keep"
 
 
-def test_no_output_may_be_the_input(tmp_path, demo_video) -> None:  # noqa: ANN001
+def test_no_output_may_be_the_input(tmp_path, demo_video) -> None:
     """By path, through a symlink, or as a hard link: the source is never replaced."""
     source = tmp_path / "x.srt"  # a media file with a subtitle's name
     source.write_bytes(demo_video.read_bytes())
@@ -183,7 +183,7 @@ def test_no_output_may_be_the_input(tmp_path, demo_video) -> None:  # noqa: ANN0
         Job(["srt"], force=True).check_not_inputs([tmp_path / "ep.mp4", clip], None)
 
 
-def test_a_symlink_loop_is_one_failed_input(tmp_path) -> None:  # noqa: ANN001
+def test_a_symlink_loop_is_one_failed_input(tmp_path) -> None:
     from ccgen.batch import Job, check_manifest, expand_inputs
 
     (tmp_path / "loop1").symlink_to(tmp_path / "loop2")
@@ -237,7 +237,7 @@ def _children(pid: int, word: bytes = b"") -> list[int]:
     return found
 
 
-def _wait_for(check, seconds: float):  # noqa: ANN001, ANN202
+def _wait_for(check, seconds: float):
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         found = check()
@@ -265,7 +265,7 @@ def _batch(tmp_path: Path, count: int, *more: str) -> tuple[subprocess.Popen, Pa
 
 
 @LINUX
-def test_killing_the_main_process_takes_its_workers(tmp_path) -> None:  # noqa: ANN001
+def test_killing_the_main_process_takes_its_workers(tmp_path) -> None:
     proc, out, workers = _batch(tmp_path, 6)
     try:
         os.kill(proc.pid, signal.SIGKILL)
@@ -281,7 +281,7 @@ def test_killing_the_main_process_takes_its_workers(tmp_path) -> None:  # noqa: 
 
 
 @LINUX
-def test_sigterm_stops_a_batch_like_ctrl_c(tmp_path) -> None:  # noqa: ANN001
+def test_sigterm_stops_a_batch_like_ctrl_c(tmp_path) -> None:
     import json
 
     manifest = tmp_path / "run.json"
@@ -301,7 +301,7 @@ def test_sigterm_stops_a_batch_like_ctrl_c(tmp_path) -> None:  # noqa: ANN001
 
 @LINUX
 @pytest.mark.parametrize("apart", [0.002, 0.01, 0.03])
-def test_two_quick_ctrl_c_keep_the_record(tmp_path, demo_video, apart: float) -> None:  # noqa: ANN001
+def test_two_quick_ctrl_c_keep_the_record(tmp_path, demo_video, apart: float) -> None:
     """As `timeout` and some schedulers do: a second signal milliseconds after the first
     cannot lose the manifest or print a traceback."""
     import json
@@ -321,7 +321,7 @@ def test_two_quick_ctrl_c_keep_the_record(tmp_path, demo_video, apart: float) ->
     assert json.loads(manifest.read_text())["files"][0]["status"] == "interrupted"
 
 
-def test_later_signals_cannot_break_the_writing_of_the_record(tmp_path) -> None:  # noqa: ANN001
+def test_later_signals_cannot_break_the_writing_of_the_record(tmp_path) -> None:
     """The mechanism alone: signals during a slow write of the record are swallowed."""
     record = tmp_path / "record"
     script = ("import sys, time\nfrom ccgen.stopping import signals_stop_the_run\n"
@@ -343,7 +343,7 @@ def test_later_signals_cannot_break_the_writing_of_the_record(tmp_path) -> None:
 
 
 @LINUX
-def test_sigkill_during_burn_in_leaves_no_ffmpeg_and_the_next_run_cleans_up(  # noqa: ANN001
+def test_sigkill_during_burn_in_leaves_no_ffmpeg_and_the_next_run_cleans_up(
         tmp_path, demo_video) -> None:
     from ccgen.writers.atomic import write_atomic
 
@@ -370,7 +370,7 @@ def test_sigkill_during_burn_in_leaves_no_ffmpeg_and_the_next_run_cleans_up(  # 
             os.kill(proc.pid, signal.SIGKILL)
 
 
-def test_a_stop_while_starting_waits_for_the_record(tmp_path) -> None:  # noqa: ANN001
+def test_a_stop_while_starting_waits_for_the_record(tmp_path) -> None:
     """With --manifest, a signal before the inputs are known is held until the run can end
     with its record (the first second of a run: imports, finding the inputs)."""
     record = tmp_path / "record"
@@ -391,7 +391,7 @@ def test_a_stop_while_starting_waits_for_the_record(tmp_path) -> None:  # noqa: 
 
 
 def test_in_a_batch_a_file_whose_copy_cannot_be_made_fails_alone_before_captioning(
-        tmp_path) -> None:  # noqa: ANN001
+        tmp_path) -> None:
     """--burn-in into a folder, one input audio-only: that file fails at once (no SRT left
     behind, nothing captioned); the check costs a probe, not a pipeline run."""
     from ccgen.batch import Job, caption_file
@@ -410,7 +410,7 @@ def test_in_a_batch_a_file_whose_copy_cannot_be_made_fails_alone_before_captioni
 
 
 @pytest.mark.parametrize("keep_held", [False, True])
-def test_a_signal_while_ccgen_loads_is_no_traceback(tmp_path, keep_held: bool) -> None:  # noqa: ANN001
+def test_a_signal_while_ccgen_loads_is_no_traceback(tmp_path, keep_held: bool) -> None:
     """The program's first half second is imports: early() holds a signal there, and the
     run raises it once it can (at once, or after its record when it writes one)."""
     record = tmp_path / "record"
@@ -431,7 +431,7 @@ def test_a_signal_while_ccgen_loads_is_no_traceback(tmp_path, keep_held: bool) -
     assert (out.strip() == "started") == keep_held and record.exists() == keep_held
 
 
-def test_model_device_and_input_options_are_usage_errors(tmp_path) -> None:  # noqa: ANN001
+def test_model_device_and_input_options_are_usage_errors(tmp_path) -> None:
     """Each of these cost the whole model start-up (or passed silently) before it failed."""
     clip = make_tone(tmp_path / "tone.wav", 0.5)
     junk = tmp_path / "junk.mp4"
@@ -455,7 +455,7 @@ def test_model_device_and_input_options_are_usage_errors(tmp_path) -> None:  # n
 
 
 def test_ctrl_c_that_kills_the_probe_is_an_interruption_not_bad_input(
-        tmp_path, monkeypatch) -> None:  # noqa: ANN001
+        tmp_path, monkeypatch) -> None:
     """Ctrl-C reaches the whole process group: the ffprobe of the up-front input check dies
     with it and reports an unreadable file. With --manifest the signal is held then; the
     run must end as interrupted (130, record written), not as bad input (2)."""
@@ -464,7 +464,7 @@ def test_ctrl_c_that_kills_the_probe_is_an_interruption_not_bad_input(
     from ccgen import usage
     from ccgen.errors import InputError as Bad
 
-    def probe_killed(src, stream=0) -> None:  # noqa: ANN001
+    def probe_killed(src, stream=0) -> None:
         os.kill(os.getpid(), signal.SIGINT)  # the terminal's Ctrl-C ...
         raise Bad(f"{src}: not a readable media file (no details)")  # ... and the probe's end
 

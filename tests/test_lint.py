@@ -339,7 +339,7 @@ def _without_times(path: Path) -> bytes:
     return _TIMES.sub("T", path.read_bytes().decode("utf-8-sig")).encode("utf-8")
 
 
-def _need(style, event) -> float:  # noqa: ANN001
+def _need(style, event) -> float:
     from ccgen.captions.lint import visible_lines
 
     chars = sum(len(line) for line in visible_lines(event.text))

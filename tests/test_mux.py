@@ -12,7 +12,7 @@ from ccgen.errors import InputError
 from ccgen.writers import render
 
 
-def _streams(path) -> list[dict]:  # noqa: ANN001
+def _streams(path) -> list[dict]:
     import json
     import subprocess
 
@@ -26,14 +26,14 @@ def _streams(path) -> list[dict]:  # noqa: ANN001
     return json.loads(run.stdout)["streams"]
 
 
-def _srt(tmp_path) -> Path:  # noqa: ANN001
+def _srt(tmp_path) -> Path:
     path = tmp_path / "captions.srt"
     path.write_text(render(timeline(), "srt", NETFLIX), encoding="utf-8")
     return path
 
 
 @pytest.mark.parametrize(("suffix", "codec"), [(".mp4", "mov_text"), (".mkv", "subrip")])
-def test_mux_copies_streams_and_adds_sdh_track(tmp_path, demo_video, suffix: str,  # noqa: ANN001
+def test_mux_copies_streams_and_adds_sdh_track(tmp_path, demo_video, suffix: str,
                                                codec: str) -> None:
     from ccgen.writers.mux import mux
 
@@ -48,7 +48,7 @@ def test_mux_copies_streams_and_adds_sdh_track(tmp_path, demo_video, suffix: str
     assert sub["disposition"]["hearing_impaired"] == 1 and sub["disposition"]["default"] == 1
 
 
-def test_mux_refuses_bad_container_and_never_clobbers(tmp_path, demo_video) -> None:  # noqa: ANN001
+def test_mux_refuses_bad_container_and_never_clobbers(tmp_path, demo_video) -> None:
     from ccgen.errors import OutputExistsError
     from ccgen.writers.mux import language_code, mux
 
@@ -63,7 +63,7 @@ def test_mux_refuses_bad_container_and_never_clobbers(tmp_path, demo_video) -> N
         "eng", "fre", "und")
 
 
-def _frame(path, at: float) -> bytes:  # noqa: ANN001
+def _frame(path, at: float) -> bytes:
     import subprocess
 
     from ccgen.media import find_ffmpeg
@@ -73,7 +73,7 @@ def _frame(path, at: float) -> bytes:  # noqa: ANN001
                            "-"], capture_output=True, check=True).stdout
 
 
-def test_burn_in_draws_captions_and_copies_audio(tmp_path, demo_video) -> None:  # noqa: ANN001
+def test_burn_in_draws_captions_and_copies_audio(tmp_path, demo_video) -> None:
     from ccgen.writers.mux import burn_in
 
     ass = tmp_path / "my captions [v1]: 'sdh'.ass"  # characters that break filter quoting
@@ -89,7 +89,7 @@ def test_burn_in_draws_captions_and_copies_audio(tmp_path, demo_video) -> None: 
     assert sum(bottom) / len(bottom) > 4 * (sum(top) / len(top) + 0.5)
 
 
-def test_webm_says_it_cannot_carry_the_hearing_impaired_flag(tmp_path, caplog) -> None:  # noqa: ANN001
+def test_webm_says_it_cannot_carry_the_hearing_impaired_flag(tmp_path, caplog) -> None:
     """FFmpeg's WebM muxer writes no hearing-impaired flag: the copy still gets its track
     (default, language, titled SDH) and the run warns, instead of promising the flag."""
     from ccgen.writers.mux import mux

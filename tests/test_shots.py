@@ -247,7 +247,7 @@ def test_engine_captions_follow_the_netflix_rule_and_stay_readable() -> None:
                        for f in report_after.findings)
 
 
-def lint_file_from_cues(cues: list[Cue], shots: ShotChanges):  # noqa: ANN201
+def lint_file_from_cues(cues: list[Cue], shots: ShotChanges):
     from ccgen.captions.lint import lint_cues
 
     return lint_cues(cues, NETFLIX, 24.0, shots)
@@ -267,7 +267,7 @@ def test_bbc_takes_a_caption_off_a_cut_it_barely_straddles(tmp_path: Path) -> No
     assert lint_file_from_bbc(out, shots).ok
 
 
-def lint_file_from_bbc(cues: list[Cue], shots: ShotChanges):  # noqa: ANN201
+def lint_file_from_bbc(cues: list[Cue], shots: ShotChanges):
     from ccgen.captions.lint import lint_cues
 
     return lint_cues(cues, BBC, 25.0, shots)

@@ -94,7 +94,7 @@ class BoundedSandbox(SandboxedEnvironment):
             raise SecurityError("a format width above the limit")
         return super().wrap_str_format(value)
 
-    def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805
+    def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:
         for value in (*args, *kwargs.values()):
             _check_number(value)
         return _check_size(super().call(__context, __obj, *args, **kwargs))

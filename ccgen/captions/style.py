@@ -127,7 +127,7 @@ class Style:
     def _render(self, key: str, **values: str) -> str:
         try:
             return _bounded_render(getattr(self, key), values)
-        except Exception as exc:  # noqa: BLE001 - any failure of a snippet is its field's
+        except Exception as exc:  # any failure of a snippet is its field's
             raise InputError(f"style {self.name}: field {key!r} failed to render "
                              f"({_one_line(exc)})") from None
 
@@ -217,7 +217,7 @@ def _from_dict(data: dict, path: Path) -> Style:
     for key, variable in TEMPLATE_FIELDS.items():
         try:
             _bounded_render(getattr(style, key), {variable: "test"})
-        except Exception as exc:  # noqa: BLE001 - syntax, sandbox, bounds, arithmetic
+        except Exception as exc:  # syntax, sandbox, bounds, arithmetic
             raise InputError(f"style file {path}: field {key!r} is not a valid template "
                              f"({_one_line(exc)})") from None
     return style

@@ -2,8 +2,9 @@
 
 ``normalize`` holds the documented WER text normaliser; ``metrics`` holds WER, DER (own
 frame-grid implementation with an md-eval-style collar), RTTM I/O, sound-event naming against a
-synonym table (``templates/evaluation/synonyms.tsv``) and a Netflix-numbers style check. The
-command that runs it all over a data folder is ``bench/evaluate.py``.
+synonym table (``templates/evaluation/synonyms.tsv``). Caption style is checked by ``ccgen lint``
+(:mod:`ccgen.captions.lint`). The command that runs it all over a data folder is
+``bench/evaluate.py``.
 """
 
 from ccgen.evaluation.metrics import (
@@ -11,7 +12,6 @@ from ccgen.evaluation.metrics import (
     Turn,
     WerResult,
     diarization_error_rate,
-    style_violations,
     word_error_rate,
 )
 from ccgen.evaluation.normalize import normalize_text
@@ -22,6 +22,5 @@ __all__ = [
     "WerResult",
     "diarization_error_rate",
     "normalize_text",
-    "style_violations",
     "word_error_rate",
 ]

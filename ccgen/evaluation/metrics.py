@@ -1,4 +1,4 @@
-"""Scores for the evaluation harness: WER, DER (with RTTM I/O), sound-event naming, style checks.
+"""Scores for the evaluation harness: WER, DER (with RTTM I/O), sound-event naming.
 
 Why our own DER: the usual scorers (md-eval.pl, pyannote.metrics, dscore) are Perl or pull in
 heavy dependencies; a frame-grid DER is ~60 lines, easy to audit and test against hand counts.
@@ -42,7 +42,7 @@ class WerResult:
 
 def word_error_rate(reference: str, hypothesis: str) -> WerResult:
     """WER of ``hypothesis`` against ``reference`` after :func:`normalize_text` on both."""
-    import jiwer  # dev/evaluation dependency only; DER and style checks work without it
+    import jiwer  # dev/evaluation dependency only; DER works without it
 
     ref, hyp = normalize_text(reference), normalize_text(hypothesis)
     n_hyp = len(hyp.split())
@@ -260,92 +260,3 @@ def match_events(
     sounds = [c for c in cues if c.get("kind") in SOUND_KINDS]
     naming = sum(names_concept(str(c.get("text", "")), synonyms) for c in sounds)
     return EventMatch(naming > 0, len(sounds), naming)
-
-# ----------------------------------------------------------------------------- style
-
-
-@dataclass(frozen=True)
-class StyleLimits:
-    """Netflix English timed-text numbers (adult programmes, 24 fps)."""
-
-    max_chars_per_line: int = 42
-    max_lines: int = 2
-    max_cps: float = 20.0
-    min_duration: float = 5 / 6   # 20 frames at 24 fps = 0.833 s
-    max_duration: float = 7.0
-    min_gap: float = 2 / 24       # 2 frames at 24 fps
-    tolerance: float = 0.001      # timestamps are rounded to ms by writers
-
-
-NETFLIX = StyleLimits()
-
-
-@dataclass(frozen=True)
-class Violation:
-    """One broken rule: ``rule`` is a short key, ``cue`` the index in start order."""
-
-    cue: int
-    rule: str
-    detail: str
-
-
-def style_violations(
-    cues: Iterable[Mapping[str, Any]], limits: StyleLimits = NETFLIX,
-) -> list[Violation]:
-    """Check display cues against the limits; rules: line-length, line-count, reading-speed,
-    min-duration, max-duration, gap, overlap. Reading speed counts characters without newlines.
-
-    A stand-in until ``ccgen lint`` exists, so the harness can score style on its own.
-    """
-    ordered = sorted(cues, key=lambda c: (float(c["start"]), float(c["end"])))
-    out: list[Violation] = []
-    tol = limits.tolerance
-    for i, cue in enumerate(ordered):
-        start, end = float(cue["start"]), float(cue["end"])
-        lines = str(cue.get("text", "")).split("\n")
-        duration = end - start
-        for ln in lines:
-            if len(ln) > limits.max_chars_per_line:
-                out.append(Violation(i, "line-length", f"{len(ln)} chars: {ln[:50]!r}"))
-        if len(lines) > limits.max_lines:
-            out.append(Violation(i, "line-count", f"{len(lines)} lines"))
-        chars = sum(len(ln) for ln in lines)
-        if duration > 0 and chars / duration > limits.max_cps + tol:
-            out.append(Violation(i, "reading-speed", f"{chars / duration:.1f} chars/s"))
-        if duration < limits.min_duration - tol:
-            out.append(Violation(i, "min-duration", f"{duration:.3f} s"))
-        if duration > limits.max_duration + tol:
-            out.append(Violation(i, "max-duration", f"{duration:.3f} s"))
-        if i + 1 < len(ordered):
-            gap = float(ordered[i + 1]["start"]) - end
-            if gap < -tol:
-                out.append(Violation(i, "overlap", f"overlaps next cue by {-gap:.3f} s"))
-            elif gap < limits.min_gap - tol:
-                out.append(Violation(i, "gap", f"{gap:.3f} s before next cue"))
-    return out
-
-
-_TIME = re.compile(r"(?:(\d+):)?(\d{1,2}):(\d{2})[,.](\d{3})")
-
-
-def _secs(m: re.Match[str]) -> float:
-    return int(m[1] or 0) * 3600 + int(m[2]) * 60 + int(m[3]) + int(m[4]) / 1000
-
-
-def read_srt_vtt(path: Path) -> list[dict[str, Any]]:
-    """Minimal SRT/WebVTT cue reader (times and tag-free text) for :func:`style_violations`.
-
-    Lets the harness score human caption files for reference without a subtitle library.
-    """
-    text = path.read_text(encoding="utf-8-sig", errors="replace").replace("\r\n", "\n")
-    cues = []
-    for block in re.split(r"\n\s*\n", text):
-        lines = block.strip("\n").split("\n")
-        for i, ln in enumerate(lines):
-            a, arrow, b = ln.partition("-->")
-            ma, mb = _TIME.search(a), _TIME.search(b)
-            if arrow and ma and mb:
-                body = [re.sub(r"<[^>]*>|\{[^}]*\}", "", x).strip() for x in lines[i + 1:]]
-                cues.append({"start": _secs(ma), "end": _secs(mb), "text": "\n".join(body)})
-                break
-    return cues

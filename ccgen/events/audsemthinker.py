@@ -1,6 +1,6 @@
 """The GPU describer: AudSemThinker (a Qwen2.5-Omni-7B thinker fine-tuned to reason about sound).
 
-Why it is built this way (facts in docs/models.md):
+Why it is built this way (measurements in bench/RESULTS.md):
 - The checkpoints are thinker-only, so they load with ``Qwen2_5OmniThinkerForConditionalGeneration``
   (``trust_remote_code`` off): the full Omni class would add the speech talker, ignore
   ``max_new_tokens`` and silently build a random model from a thinker checkpoint.

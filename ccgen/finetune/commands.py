@@ -14,7 +14,7 @@ import click
 from ccgen.errors import InputError
 
 
-def attach(cli: click.Group, _setup_logging) -> None:  # noqa: ANN001
+def attach(cli: click.Group, _setup_logging) -> None:
     """Add the two commands to `cli` (called by ccgen.cli)."""
     @cli.command("dataset")
     @click.option("--media", multiple=True, required=True, type=click.Path(path_type=Path),

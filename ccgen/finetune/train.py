@@ -1,7 +1,7 @@
 """``ccgen finetune``: LoRA supervised fine-tuning of the AudSemThinker thinker on SDH pairs.
 
-Defaults follow the reference recipe (GLJS/AudSemThinker ``training/main_omni.py``,
-docs/models.md): LoRA r 8, alpha 16, dropout 0.05 on q/v projections, lr 2e-4 with linear decay,
+Defaults follow the reference recipe (GLJS/AudSemThinker ``training/main_omni.py``;
+README, "Models"): LoRA r 8, alpha 16, dropout 0.05 on q/v projections, lr 2e-4 with linear decay,
 batch 4, 1 epoch, loss only on the assistant completion, clips under 1000 samples dropped; bf16
 weights on the GPU (the LoRA weights and optimizer stay float32, peft's default). One choice
 differs on purpose: the reference's plain ``["q_proj", "v_proj"]`` also adapts the audio

@@ -56,7 +56,7 @@ def find_ffmpeg() -> FFmpeg:
         import imageio_ffmpeg
 
         bundled = imageio_ffmpeg.get_ffmpeg_exe()
-    except Exception:  # noqa: BLE001 - any failure means "not available"
+    except Exception:  # any failure means "not available"
         bundled = None
     if bundled and _works(bundled):
         return FFmpeg(bundled, None, "imageio-ffmpeg")

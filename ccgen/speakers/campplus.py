@@ -103,19 +103,19 @@ def num_frames(num_samples: int) -> int:
 # ----------------------------------------------------------------------------- network
 
 
-def build_model():  # noqa: ANN201 - torch is imported lazily
+def build_model():  # torch is imported lazily
     """A CAM++ network with random weights (the class is defined on first use, with torch)."""
     return _classes()["CAMPPlus"]()
 
 
-def load_model(path: Path | None = None):  # noqa: ANN201
+def load_model(path: Path | None = None):
     """CAM++ with the checkpoint's weights, strictly: a missing or extra tensor is an error."""
     import torch
 
     path = path or weight_file(CAMPPLUS_FILE)
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # noqa: BLE001 - a damaged file: one line
+    except Exception as exc:  # a damaged file: one line
         raise CcgenError(f"cannot read CAM++ weights {path}: {exc}".splitlines()[0]) from exc
     model = build_model()
     model.load_state_dict(state, strict=True)
@@ -125,7 +125,7 @@ def load_model(path: Path | None = None):  # noqa: ANN201
 _CLASSES: dict[str, type] = {}
 
 
-def _classes() -> dict[str, type]:  # noqa: C901, PLR0915 - one place that needs torch
+def _classes() -> dict[str, type]:  # one place that needs torch
     if _CLASSES:
         return _CLASSES
     import torch
@@ -291,7 +291,7 @@ def _classes() -> dict[str, type]:  # noqa: C901, PLR0915 - one place that needs
     return _CLASSES
 
 
-def OrderedDictOf(**modules: object):  # noqa: ANN201, N802 - nn.Sequential wants an OrderedDict
+def OrderedDictOf(**modules: object):  # nn.Sequential wants an OrderedDict
     from collections import OrderedDict
 
     return OrderedDict(modules)

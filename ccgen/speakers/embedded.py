@@ -85,7 +85,7 @@ class EmbeddedDiarizer:
         self._encoder = None
 
     @property
-    def encoder(self):  # noqa: ANN201 - VoiceEncoder, imported lazily with torch
+    def encoder(self):  # VoiceEncoder, imported lazily with torch
         if self._encoder is None:
             from ccgen.speakers.encoder import VoiceEncoder
 

@@ -120,7 +120,7 @@ def numpy_weights(path: Path) -> dict[str, np.ndarray]:
 
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)["model_state"]
-    except Exception as exc:  # noqa: BLE001 - an unreadable checkpoint: one line for users
+    except Exception as exc:  # an unreadable checkpoint: one line for users
         reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         raise CcgenError(f"cannot load the voice encoder {path}: {reason}") from exc
     arrays = {k: v.detach().cpu().numpy().astype(np.float32) for k, v in state.items()
@@ -197,7 +197,7 @@ class VoiceEncoder:
         self._session = ort.InferenceSession(graph, options, providers=["CPUExecutionProvider"])
 
     @staticmethod
-    def _torch_modules(params: dict[str, np.ndarray]):  # noqa: ANN205
+    def _torch_modules(params: dict[str, np.ndarray]):
         import torch
         from torch import nn
 

@@ -90,7 +90,7 @@ class PyannoteDiarizer:
                     self.model, token=token or os.environ.get("HF_TOKEN") or None)
         except CcgenError:
             raise
-        except Exception as exc:  # noqa: BLE001 - hub, yaml, checkpoint: one line for the user
+        except Exception as exc:  # hub, yaml, checkpoint: one line for the user
             raise CcgenError(f"cannot load pyannote pipeline {self.model!r}: "
                              f"{_one_line(exc)}") from exc
         if pipeline is None:  # pyannote returns None when the hub refuses the download
@@ -104,7 +104,7 @@ class PyannoteDiarizer:
             device = "cuda" if torch.cuda.is_available() else "cpu"
         try:
             pipeline.to(torch.device(device))
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             raise CcgenError(f"cannot move pyannote pipeline to {device}: "
                              f"{_one_line(exc)}") from exc
         self.device = device
@@ -124,7 +124,7 @@ class PyannoteDiarizer:
         try:
             out = self.pipeline({"waveform": waveform, "sample_rate": SAMPLE_RATE},
                                 **self.counts)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             raise CcgenError(f"pyannote diarization failed: {_one_line(exc)}") from exc
         # pyannote.audio 4 returns DiarizeOutput; 3.x returned the Annotation itself
         annotation = getattr(out, "exclusive_speaker_diarization" if self.exclusive

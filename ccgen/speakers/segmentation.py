@@ -223,7 +223,7 @@ class CampplusDiarizer:
                                       self.settings.max_embed_seconds)
         except CcgenError:
             raise
-        except Exception as exc:  # noqa: BLE001 - damaged checkpoint: one line for the user
+        except Exception as exc:  # damaged checkpoint: one line for the user
             raise CcgenError(f"cannot load the offline diarizer's models: {_one_line(exc)}") \
                 from exc
         if segmentation is None:
@@ -254,7 +254,7 @@ class CampplusDiarizer:
         try:  # pyannote prints some advice to stdout, where captions may be going
             with contextlib.redirect_stdout(io.StringIO()):
                 out = self.pipeline(file, **self.counts)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             raise CcgenError(f"speaker diarization failed: {_one_line(exc)}") from exc
         finally:
             torch.set_num_threads(threads)

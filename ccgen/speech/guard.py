@@ -14,7 +14,8 @@ against independent witnesses before its words become captions:
 
 Rules, in order (numbers are :class:`GuardSettings` fields):
 1. Whisper's own annotations ("[music]", "(applause)", "♪") are never dialogue.
-2. A segment in which the tagger hears singing at least as much as speech is **lyrics**.
+2. A segment in which the tagger hears singing at least as much as speech is **lyrics** when
+   Whisper is confident enough for sung words (as in rule 4), else dropped.
 3. One where it hears speech (``speech_floor``) is **speech**; else one that is only a phrase
    Whisper is known to invent over silence and music ("Thank you for watching.", "You") is
    dropped.

@@ -19,7 +19,6 @@ from pathlib import Path
 from ccgen.errors import CcgenError, InputError
 
 BASE_SHA256 = "d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9"
-BUNDLED = ("base", "tiny.en")
 
 
 def cache_dir() -> Path:

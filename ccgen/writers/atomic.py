@@ -26,7 +26,7 @@ from ccgen.errors import InputError, OutputExistsError
 from ccgen.stopping import pid_alive, started_after
 
 log = logging.getLogger("ccgen")
-HOST = hashlib.sha1(socket.gethostname().encode()).hexdigest()[:6]  # noqa: S324 - a tag
+HOST = hashlib.sha1(socket.gethostname().encode()).hexdigest()[:6]  # a tag
 _TEMP = re.compile(r"^\..*\.ccgen~(?P<host>[0-9a-f]{6})-(?P<pid>\d{1,10})-[A-Za-z0-9_]{8}"
                    r"(?:\.part|\.[A-Za-z0-9]{1,8})$", re.DOTALL)
 _CLEANED: set[tuple[int, str]] = set()

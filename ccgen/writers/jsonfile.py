@@ -1,4 +1,4 @@
-"""The JSON timeline (design.md): the machine-readable output pipelines rely on."""
+"""The JSON timeline (README, "JSON timeline"): the machine-readable output pipelines rely on."""
 
 from __future__ import annotations
 

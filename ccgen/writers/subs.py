@@ -51,7 +51,7 @@ def _ssafile(timeline: Timeline, fmt: str) -> pysubs2.SSAFile:
     return subs
 
 
-def _writer(fmt: str):  # noqa: ANN202
+def _writer(fmt: str):
     def write(timeline: Timeline, style: Style) -> str:
         out = _ssafile(timeline, fmt).to_string(fmt)
         for char, stand_in in _SHIELD.items():
