@@ -115,14 +115,16 @@ def tones(tmp_path: Path, count: int, seconds: float) -> tuple[Path, Path]:
 
 
 def test_kill_mid_batch_leaves_no_partial_files_and_rerun_finishes(tmp_path: Path) -> None:
-    media, out = tones(tmp_path, 6, 3.0)
+    media, out = tones(tmp_path, 6, 20.0)  # long enough that the batch cannot beat the kill
     proc = subprocess.Popen([sys.executable, "-m", "ccgen", str(media), "-d", str(out),
                              "-f", "srt,json", "-q"], start_new_session=True)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and len(list(out.glob("*.json"))) < 2:
         time.sleep(0.05)
+    assert proc.poll() is None, "the batch ended before the kill: nothing was tested"
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
+    assert len(list(out.glob("*.json"))) < 6
     leftovers = [p.name for p in out.iterdir() if p.name.startswith(".")]
     assert leftovers == []  # atomic writes: no half-written or temporary files
     for path in out.glob("*.json"):

@@ -116,7 +116,10 @@ def normalize_turns(turns: Iterable[Turn]) -> list[Turn]:
 
 def _speaker_for(word: Word, turns: Sequence[Turn], starts: list[float],
                  reach: list[float]) -> str:
-    """The speaker with most time overlap with `word`, else the speaker of the nearest turn."""
+    """The speaker with most time overlap with `word`, else the speaker of the nearest turn.
+
+    On a tie the speaker whose overlapping turn began first wins (turns are walked sorted by
+    start and ``max`` keeps the first of equals), so the answer never depends on luck."""
     ws, we = word.start, max(word.end, word.start)
     lo = bisect_right(reach, ws)  # turns before lo all end at or before the word starts
     hi = bisect_left(starts, we) if we > ws else bisect_right(starts, ws)
