@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import threading
 import warnings
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -204,12 +205,44 @@ class CampplusDiarizer:
                                          ("min_speakers", min_speakers),
                                          ("max_speakers", max_speakers)) if v is not None}
         self.segmentation_path, self.embedding_path = seg_path, emb_path
-        self.pipeline = self._build(seg_path, emb_path)
-        import torch
+        # Importing torch + pyannote.audio and building the pipeline takes ~15 s on 2 busy
+        # cores, as long as transcribing a minute: it runs in a thread while the caller goes
+        # on (decoding, ASR), and the first use waits for it. The cheap checks above stay
+        # here, so a missing package still fails before any work.
+        self._requested_device = device
+        self._loaded: tuple[Any, str] | None = None
+        self._error: BaseException | None = None
+        self._loader = threading.Thread(target=self._load, name="ccgen-campplus-load",
+                                        daemon=True)
+        self._loader.start()
 
-        self.device = "cuda" if device in ("cuda", "auto") and torch.cuda.is_available() \
-            else "cpu"
-        self.pipeline.to(torch.device(self.device))
+    def _load(self) -> None:
+        try:
+            pipeline = self._build(self.segmentation_path, self.embedding_path)
+            import torch
+
+            device = "cuda" if self._requested_device in ("cuda", "auto") \
+                and torch.cuda.is_available() else "cpu"
+            pipeline.to(torch.device(device))
+            self._loaded = (pipeline, device)
+        except BaseException as exc:  # raised again on first use, in the caller
+            self._error = exc
+
+    def _ready(self) -> tuple[Any, str]:
+        self._loader.join()
+        if self._error is not None:
+            raise self._error
+        assert self._loaded is not None
+        return self._loaded
+
+    @property
+    def pipeline(self) -> Any:
+        """pyannote's SpeakerDiarization, once the loader thread has built it."""
+        return self._ready()[0]
+
+    @property
+    def device(self) -> str:
+        return self._ready()[1]
 
     def _build(self, seg_path: Path, emb_path: Path) -> Any:
         embedding_cls, clustering_cls = _classes()
