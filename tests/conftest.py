@@ -1,11 +1,15 @@
-"""Shared fixtures: real media made with ffmpeg, the shared public clips, the CLI runner."""
+"""Shared fixtures: real media made with ffmpeg, the shared public clips, the CLI runner,
+the sample timeline and the demo's reference. Tests ask for fixtures; they import nothing from
+here or from each other (a test module is not a library)."""
 
 from __future__ import annotations
 
+import csv
 import os
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -49,8 +53,72 @@ def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
 
 
 @pytest.fixture(scope="session")
+def public_clip():  # public_clip("speech/jfk.flac"): the path, or skip saying why
+    return public
+
+
+@pytest.fixture(scope="session")
+def cli():  # cli("caption", ...): the real console entry point in a child process
+    return run_cli
+
+
+@pytest.fixture(scope="session")
+def make_media() -> SimpleNamespace:
+    """Real media made with ffmpeg: ``.tone(path, ...)``, ``.silence(path, ...)`` and
+    ``.ffmpeg(*args)``."""
+    return SimpleNamespace(tone=make_tone, silence=make_silence, ffmpeg=ffmpeg)
+
+
+@pytest.fixture(scope="session")
+def samples_dir() -> Path:
+    return SAMPLES
+
+
+@pytest.fixture(scope="session")
+def repo_root() -> Path:
+    return ROOT
+
+
+@pytest.fixture(scope="session")
 def demo_video() -> Path:
     return SAMPLES / "demo.mp4"
+
+
+@pytest.fixture(scope="session")
+def demo_reference() -> list[dict[str, str]]:
+    """The demo's hand-made reference rows (kind, start, end, text), from demo.reference.tsv."""
+    with (SAMPLES / "demo.reference.tsv").open(encoding="utf-8") as fh:
+        return list(csv.DictReader(fh, delimiter="\t"))
+
+
+@pytest.fixture(scope="session")
+def netflix():  # the Style, imported lazily like the rest of ccgen here
+    from ccgen.captions.style import load_style
+
+    return load_style("netflix")
+
+
+def _sample_timeline(rate: float | None = 29.97, language: str = "en"):
+    """Six cues that exercise every writer: a speaker, a sound, lyrics, accents, a 42-character
+    line and a dialogue pair with curly quotes and a euro sign."""
+    from ccgen.cues import Cue, Timeline
+
+    long = "This line is exactly forty-two chars long!"
+    cues = [
+        Cue(1.0, 3.5, "speech", "Hello there, how are you?", speaker="SPEAKER_00"),
+        Cue(4.0, 6.0, "sound", "[door slams]"),
+        Cue(6.5, 9.0, "lyrics", "♪ Sing me a song tonight ♪"),
+        Cue(9.5, 12.0, "speech", "Le café est très bon.\nÜber naïve façade!", speaker="Ann"),
+        Cue(12.5, 16.0, "speech", f"{long}\nand a second line with some words"),
+        Cue(16.5, 19.0, "speech", "- Who’s there?\n- “Me”, with €5."),
+    ]
+    return Timeline("show.mp4", 20.0, language, "netflix", cues, frame_rate=rate)
+
+
+@pytest.fixture(scope="session")
+def sample_timeline():  # a builder: sample_timeline(rate=25.0, language="fr")
+    """Builds the six-cue sample timeline at a frame rate and language."""
+    return _sample_timeline
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -372,10 +372,9 @@ def test_prompts_are_templates_with_the_trained_wording():
         ast.render_prompt("poem", "<A>")
 
 
-def test_describe_audio_takes_a_file_and_refuses_long_audio(scripted_dir, tmp_path):
-    from conftest import make_tone
+def test_describe_audio_takes_a_file_and_refuses_long_audio(scripted_dir, tmp_path, make_media):
 
-    wav = make_tone(tmp_path / "tone.wav", seconds=2.0)
+    wav = make_media.tone(tmp_path / "tone.wav", seconds=2.0)
     d = ast.describe_audio(wav, model=str(scripted_dir), device="cpu", max_new_tokens=20)
     assert d.caption == "dog barking"
     with pytest.raises(InputError, match="at most 30 s"):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
@@ -13,24 +14,22 @@ from pathlib import Path
 
 import pytest
 
-from conftest import make_silence, make_tone, public, run_cli
-
 
 @pytest.fixture()
-def folder(tmp_path: Path) -> Path:
+def folder(tmp_path: Path, make_media) -> Path:
     media = tmp_path / "in"
     (media / "sub").mkdir(parents=True)
-    make_silence(media / "quiet room.wav", 2.0)
-    make_tone(media / "sub" / "bip-é.flac", 2.0, freq=1000)
+    make_media.silence(media / "quiet room.wav", 2.0)
+    make_media.tone(media / "sub" / "bip-é.flac", 2.0, freq=1000)
     (media / "broken.mp4").write_bytes(b"")
     (media / "notes.txt").write_text("not media, and not picked up from a folder")
     return media
 
 
-def test_folder_batch_continues_past_a_bad_file(folder: Path, tmp_path: Path) -> None:
+def test_folder_batch_continues_past_a_bad_file(folder: Path, tmp_path: Path, cli) -> None:
     out, manifest = tmp_path / "out", tmp_path / "run.json"
     out.mkdir()
-    result = run_cli(folder, "-d", out, "-f", "srt,json", "--manifest", manifest)
+    result = cli(folder, "-d", out, "-f", "srt,json", "--manifest", manifest)
     assert result.returncode == 1  # one file failed
     assert "empty file" in result.stderr and "Traceback" not in result.stderr
     assert "2 done, 1 failed, 0 skipped" in result.stderr
@@ -47,55 +46,55 @@ def test_folder_batch_continues_past_a_bad_file(folder: Path, tmp_path: Path) ->
     assert record["ccgen"] and record["formats"] == ["srt", "json"]
 
 
-def test_rerun_reuses_stages_and_skips_finished_files(folder: Path, tmp_path: Path) -> None:
+def test_rerun_reuses_stages_and_skips_finished_files(folder: Path, tmp_path: Path, cli) -> None:
     (folder / "broken.mp4").unlink()
     out, manifest = tmp_path / "out", tmp_path / "run.json"
     out.mkdir()
-    assert run_cli(folder, "-d", out, "-q").returncode == 0
+    assert cli(folder, "-d", out, "-q").returncode == 0
     # Another format: the stages come from the cache, nothing is recomputed.
-    assert run_cli(folder, "-d", out, "-f", "vtt", "--manifest", manifest, "-q"
+    assert cli(folder, "-d", out, "-f", "vtt", "--manifest", manifest, "-q"
                    ).returncode == 0
     files = json.loads(manifest.read_text())["files"]
     assert all(f["cached_stages"] == ["speech", "words", "voices", "turns", "sounds"]
                for f in files)
     # Without --force the existing outputs are not touched: each file fails with "exists"...
-    again = run_cli(folder, "-d", out, "-q")
+    again = cli(folder, "-d", out, "-q")
     assert again.returncode == 1 and "exists" in again.stderr
     # ...while --skip-existing resumes a batch cleanly.
-    resumed = run_cli(folder, "-d", out, "--skip-existing", "--manifest", manifest, "-q")
+    resumed = cli(folder, "-d", out, "--skip-existing", "--manifest", manifest, "-q")
     assert resumed.returncode == 0
     assert {f["status"] for f in json.loads(manifest.read_text())["files"]} == {"skipped"}
 
 
-def test_glob_and_parallel_jobs(folder: Path, tmp_path: Path) -> None:
+def test_glob_and_parallel_jobs(folder: Path, tmp_path: Path, cli) -> None:
     out = tmp_path / "out"
     out.mkdir()
-    result = run_cli(str(folder / "**" / "*.*a*"), "-d", out, "-j", "2", "-q")
+    result = cli(str(folder / "**" / "*.*a*"), "-d", out, "-j", "2", "-q")
     assert result.returncode == 0, result.stderr
     assert sorted(p.name for p in out.iterdir()) == ["bip-é.en.sdh.srt",
                                                     "quiet room.en.sdh.srt"]
 
 
-def test_config_file_precedence_and_unknown_keys(folder: Path, tmp_path: Path) -> None:
+def test_config_file_precedence_and_unknown_keys(folder: Path, tmp_path: Path, cli) -> None:
     work = tmp_path / "work"
     work.mkdir()
     clip = folder / "quiet room.wav"
     (work / "ccgen.toml").write_text('format = "vtt"\noutput-dir = "subs"\n')
     (work / "subs").mkdir()
-    assert run_cli(clip, "-q", cwd=work).returncode == 0
+    assert cli(clip, "-q", cwd=work).returncode == 0
     assert [p.name for p in (work / "subs").iterdir()] == ["quiet room.en.sdh.vtt"]
     # The command line wins over the file.
-    assert run_cli(clip, "-f", "json", "-q", cwd=work).returncode == 0
+    assert cli(clip, "-f", "json", "-q", cwd=work).returncode == 0
     assert (work / "subs" / "quiet room.en.sdh.json").exists()
     bad = tmp_path / "bad.toml"
     bad.write_text('formatt = "srt"\n')
-    result = run_cli(clip, "--config", bad)
+    result = cli(clip, "--config", bad)
     assert result.returncode == 2
     assert result.stderr.strip() == f"ccgen: error: config file {bad}: unknown key 'formatt'"
 
 
-def test_log_json_lines(folder: Path, tmp_path: Path) -> None:
-    result = run_cli(folder / "quiet room.wav", "-d", tmp_path, "--log-json", "--no-cache")
+def test_log_json_lines(folder: Path, tmp_path: Path, cli) -> None:
+    result = cli(folder / "quiet room.wav", "-d", tmp_path, "--log-json", "--no-cache")
     assert result.returncode == 0
     records = [json.loads(line) for line in result.stderr.splitlines()]
     stages = [r["stage"] for r in records if r.get("event") == "stage"]
@@ -104,18 +103,25 @@ def test_log_json_lines(folder: Path, tmp_path: Path) -> None:
     assert done["status"] == "done" and done["outputs"]
 
 
-def tones(tmp_path: Path, count: int, seconds: float) -> tuple[Path, Path]:
+def tones(tmp_path: Path, count: int, seconds: float, *, make_media) -> tuple[Path, Path]:
     """A folder of `count` distinct tones (the media) and an empty output folder."""
     media, out = tmp_path / "in", tmp_path / "out"
     media.mkdir()
     out.mkdir()
     for i in range(count):
-        make_tone(media / f"clip{i}.wav", seconds, freq=300 + 100 * i)
+        make_media.tone(media / f"clip{i}.wav", seconds, freq=300 + 100 * i)
     return media, out
 
 
-def test_kill_mid_batch_leaves_no_partial_files_and_rerun_finishes(tmp_path: Path) -> None:
-    media, out = tones(tmp_path, 6, 20.0)  # long enough that the batch cannot beat the kill
+@pytest.fixture(scope="session")
+def batch_tones(make_media):
+    """:func:`tones` with the `make_media` fixture."""
+    return functools.partial(tones, make_media=make_media)
+
+
+def test_kill_mid_batch_leaves_no_partial_files_and_rerun_finishes(tmp_path: Path, cli,
+                                                                   batch_tones) -> None:
+    media, out = batch_tones(tmp_path, 6, 20.0)  # long enough that the batch cannot beat the kill
     proc = subprocess.Popen([sys.executable, "-m", "ccgen", str(media), "-d", str(out),
                              "-f", "srt,json", "-q"], start_new_session=True)
     deadline = time.monotonic() + 120
@@ -129,13 +135,13 @@ def test_kill_mid_batch_leaves_no_partial_files_and_rerun_finishes(tmp_path: Pat
     assert leftovers == []  # atomic writes: no half-written or temporary files
     for path in out.glob("*.json"):
         json.loads(path.read_text())  # every file that exists is complete
-    rerun = run_cli(media, "-d", out, "-f", "srt,json", "--skip-existing", "-q")
+    rerun = cli(media, "-d", out, "-f", "srt,json", "--skip-existing", "-q")
     assert rerun.returncode == 0, rerun.stderr
     assert len(list(out.glob("*.srt"))) == 6 and len(list(out.glob("*.json"))) == 6
 
 
-def test_models_command(tmp_path: Path) -> None:
-    listing = run_cli("models", "--json")
+def test_models_command(tmp_path: Path, cli) -> None:
+    listing = cli("models", "--json")
     assert listing.returncode == 0
     data = json.loads(listing.stdout)
     names = {m["name"]: m for m in data["models"]}
@@ -154,22 +160,22 @@ def test_models_command(tmp_path: Path) -> None:
     assert fetch.stderr.count("\n") == 1 and "cannot reach" in fetch.stderr
 
 
-def test_read_only_output_folder_is_bad_input(tmp_path: Path) -> None:
+def test_read_only_output_folder_is_bad_input(tmp_path: Path, make_media, cli) -> None:
     if shutil.which("mount") is None:
         pytest.skip("no mount")
-    clip = make_silence(tmp_path / "s.wav", 1.0)
-    result = run_cli(clip, "-d", "/proc/self")
+    clip = make_media.silence(tmp_path / "s.wav", 1.0)
+    result = cli(clip, "-d", "/proc/self")
     assert result.returncode == 2 and "cannot write" in result.stderr
 
 
-def test_progress_bars_on_a_terminal_only(tmp_path: Path) -> None:
+def test_progress_bars_on_a_terminal_only(tmp_path: Path, make_media, cli) -> None:
     """On a terminal (a pty sized 100x30) a stage bar shows; piped, nothing but the outputs."""
     import fcntl
     import pty
     import struct
     import termios
 
-    clip = make_tone(tmp_path / "tone.wav", 2.0)
+    clip = make_media.tone(tmp_path / "tone.wav", 2.0)
     pid, fd = pty.fork()
     if pid == 0:  # the child: ccgen on a terminal
         os.execv(sys.executable, [sys.executable, "-m", "ccgen", str(clip), "-d",
@@ -188,12 +194,12 @@ def test_progress_bars_on_a_terminal_only(tmp_path: Path) -> None:
     assert os.waitstatus_to_exitcode(status) == 0
     text = out.decode("utf-8", "replace")
     assert "tone.wav: decoding audio" in text and "tone.wav: describing sounds" in text
-    piped = run_cli(clip, "-d", tmp_path, "--force")
+    piped = cli(clip, "-d", tmp_path, "--force")
     assert piped.stderr == "" and piped.stdout.strip().endswith("tone.en.sdh.srt")
 
 
-def test_two_runs_into_one_folder_never_corrupt_a_file(tmp_path: Path) -> None:
-    clip = make_tone(tmp_path / "tone.wav", 2.0)
+def test_two_runs_into_one_folder_never_corrupt_a_file(tmp_path: Path, make_media) -> None:
+    clip = make_media.tone(tmp_path / "tone.wav", 2.0)
     out = tmp_path / "out"
     out.mkdir()
     cmd = [sys.executable, "-m", "ccgen", str(clip), "-d", str(out), "-f", "srt,json", "-q"]
@@ -206,14 +212,14 @@ def test_two_runs_into_one_folder_never_corrupt_a_file(tmp_path: Path) -> None:
     json.loads((out / "tone.en.sdh.json").read_text())
 
 
-def test_truncated_media_is_bad_input(tmp_path: Path) -> None:
-    from conftest import ffmpeg
+def test_truncated_media_is_bad_input(tmp_path: Path, make_media, cli) -> None:
 
     whole = tmp_path / "whole.mp4"
-    ffmpeg("-f", "lavfi", "-i", "sine=frequency=440:duration=3", "-c:a", "aac", str(whole))
+    make_media.ffmpeg("-f", "lavfi", "-i", "sine=frequency=440:duration=3", "-c:a", "aac",
+                      str(whole))
     cut = tmp_path / "cut.mp4"
     cut.write_bytes(whole.read_bytes()[: whole.stat().st_size // 3])
-    result = run_cli(cut, "-d", tmp_path)
+    result = cli(cut, "-d", tmp_path)
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert result.stderr.startswith("ccgen: error: ") and result.stderr.count("\n") == 1
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cut.mp4", "whole.mp4"]
@@ -243,34 +249,34 @@ def test_auto_backends_step_aside_when_their_packages_are_missing(
 FAST = ("--describer", "none", "--diarizer", "none", "-q")
 
 
-def test_manifest_is_checked_before_any_work(folder: Path, tmp_path: Path) -> None:
+def test_manifest_is_checked_before_any_work(folder: Path, tmp_path: Path, cli) -> None:
     clip = folder / "quiet room.wav"
     for manifest, message in ((clip, "must end in .json"),
                               (tmp_path / "nowhere" / "m.json", "does not exist")):
-        result = run_cli(clip, "-d", tmp_path, "--manifest", manifest, *FAST)
+        result = cli(clip, "-d", tmp_path, "--manifest", manifest, *FAST)
         assert result.returncode == 2 and message in result.stderr, result.stderr
     assert clip.stat().st_size > 1000 and not list(tmp_path.glob("*.srt"))
     (tmp_path / "run.json").write_text("{}")
-    result = run_cli(clip, "-d", tmp_path, "--manifest", tmp_path / "run.json", *FAST)
+    result = cli(clip, "-d", tmp_path, "--manifest", tmp_path / "run.json", *FAST)
     assert result.returncode == 2 and "use --force" in result.stderr
     assert (tmp_path / "run.json").read_text() == "{}" and not list(tmp_path.glob("*.srt"))
 
 
-def test_inputs_that_would_share_an_output_are_refused(tmp_path: Path) -> None:
-    make_tone(tmp_path / "ep.wav", 1.0)
-    make_tone(tmp_path / "ep.flac", 1.0)
-    result = run_cli(tmp_path / "ep.wav", tmp_path / "ep.flac", *FAST)
+def test_inputs_that_would_share_an_output_are_refused(tmp_path: Path, make_media, cli) -> None:
+    make_media.tone(tmp_path / "ep.wav", 1.0)
+    make_media.tone(tmp_path / "ep.flac", 1.0)
+    result = cli(tmp_path / "ep.wav", tmp_path / "ep.flac", *FAST)
     assert result.returncode == 2 and "would both write" in result.stderr
     assert not list(tmp_path.glob("*.srt"))
 
 
-def test_batch_edge_inputs(folder: Path, tmp_path: Path) -> None:
+def test_batch_edge_inputs(folder: Path, tmp_path: Path, cli, make_media) -> None:
     """An unmatched glob is reported, not dropped; odd names reach ffmpeg intact; piping the
     output list into `head` does not stop the batch."""
-    result = run_cli(folder / "quiet room.wav", tmp_path / "zz*.wav", "-d", tmp_path, *FAST)
+    result = cli(folder / "quiet room.wav", tmp_path / "zz*.wav", "-d", tmp_path, *FAST)
     assert result.returncode == 1 and "zz*.wav: no such file" in result.stderr
-    make_tone(tmp_path / "-dash:1.wav", 1.0)
-    assert run_cli("./-dash:1.wav", *FAST, cwd=tmp_path).returncode == 0
+    make_media.tone(tmp_path / "-dash:1.wav", 1.0)
+    assert cli("./-dash:1.wav", *FAST, cwd=tmp_path).returncode == 0
     assert (tmp_path / "-dash:1.en.sdh.srt").exists()
     out = tmp_path / "piped"
     out.mkdir()
@@ -282,14 +288,14 @@ def test_batch_edge_inputs(folder: Path, tmp_path: Path) -> None:
     assert sorted(p.name for p in out.iterdir()) == ["bip-é.en.sdh.srt", "quiet room.en.sdh.srt"]
 
 
-def test_skip_existing_writes_only_the_missing_formats(folder: Path, tmp_path: Path) -> None:
+def test_skip_existing_writes_only_the_missing_formats(folder: Path, tmp_path: Path, cli) -> None:
     from ccgen.batch import Job
 
     clip = folder / "quiet room.wav"
-    assert run_cli(clip, "-d", tmp_path, *FAST).returncode == 0
+    assert cli(clip, "-d", tmp_path, *FAST).returncode == 0
     srt = tmp_path / "quiet room.en.sdh.srt"
     before = srt.stat().st_mtime_ns
-    result = run_cli(clip, "-d", tmp_path, "-f", "srt,vtt", "--skip-existing", *FAST)
+    result = cli(clip, "-d", tmp_path, "-f", "srt,vtt", "--skip-existing", *FAST)
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "quiet room.en.sdh.vtt").exists() and srt.stat().st_mtime_ns == before
     # without -l the language is not known before the work: any language's outputs count
@@ -299,34 +305,34 @@ def test_skip_existing_writes_only_the_missing_formats(folder: Path, tmp_path: P
     assert job.done(tmp_path / "film.mp4", "en") is None
 
 
-def test_usage_errors_come_before_the_work(folder: Path, tmp_path: Path) -> None:
+def test_usage_errors_come_before_the_work(folder: Path, tmp_path: Path, cli) -> None:
     clip = folder / "quiet room.wav"
     for args, message in ((("-f", "scc", "--start-timecode", "10:00:0000"), "HH:MM:SS:FF"),
                           (("-f", "ttml", "--frame-rate", "nan"), "not a number"),
                           (("-j", "2", "--speaker-names", "S1"), "speaker")):
-        result = run_cli(clip, clip.parent / "sub", "-d", tmp_path, *args, *FAST)
+        result = cli(clip, clip.parent / "sub", "-d", tmp_path, *args, *FAST)
         assert result.returncode == 2, result.stderr
         assert message in result.stderr and "Traceback" not in result.stderr
     assert not list(tmp_path.glob("*.s*"))
     work = tmp_path / "work"
     work.mkdir()
     (work / "ccgen.toml").write_text("force = true\n")
-    result = run_cli(clip, cwd=work)
+    result = cli(clip, cwd=work)
     assert result.returncode == 2 and "decided per run" in result.stderr
-    result = run_cli(clip, "-o", tmp_path / "x.srt", "-f", "vtt,json", *FAST)
+    result = cli(clip, "-o", tmp_path / "x.srt", "-f", "vtt,json", *FAST)
     assert result.returncode == 2 and "drop -f" in result.stderr
     # a site file's folders are relative to the file, wherever ccgen runs
     site = tmp_path / "site"
     (site / "subs").mkdir(parents=True)
     (site / "ccgen.toml").write_text('output-dir = "subs"\n')
-    assert run_cli(clip, "--config", site / "ccgen.toml", *FAST, cwd=work).returncode == 0
+    assert cli(clip, "--config", site / "ccgen.toml", *FAST, cwd=work).returncode == 0
     assert (site / "subs" / "quiet room.en.sdh.srt").exists()
-    result = run_cli(clip, "--config", site, *FAST)
+    result = cli(clip, "--config", site, *FAST)
     assert result.returncode == 2 and "is a folder" in result.stderr
 
 
-def test_ctrl_c_stops_a_parallel_batch_and_keeps_the_record(tmp_path: Path) -> None:
-    media, out = tones(tmp_path, 8, 4.0)
+def test_ctrl_c_stops_a_parallel_batch_and_keeps_the_record(tmp_path: Path, batch_tones) -> None:
+    media, out = batch_tones(tmp_path, 8, 4.0)
     manifest = tmp_path / "run.json"
     proc = subprocess.Popen([sys.executable, "-m", "ccgen", str(media), "-d", str(out), "-j",
                              "2", "--manifest", str(manifest), *FAST], start_new_session=True,
@@ -350,11 +356,11 @@ def test_ctrl_c_stops_a_parallel_batch_and_keeps_the_record(tmp_path: Path) -> N
     assert any(f["status"] == "interrupted" for f in files)
 
 
-def test_style_findings_are_warned_and_recorded(tmp_path: Path) -> None:
+def test_style_findings_are_warned_and_recorded(tmp_path: Path, public_clip, cli) -> None:
     """Fast real speech can beat the reading speed: the run says so and the manifest counts
     the findings per rule, as ccgen lint would."""
-    clip = public("speech/pyannote_sample.wav")
-    result = run_cli(clip, "-d", tmp_path, "--manifest", tmp_path / "m.json")
+    clip = public_clip("speech/pyannote_sample.wav")
+    result = cli(clip, "-d", tmp_path, "--manifest", tmp_path / "m.json")
     assert result.returncode == 0, result.stderr
     lint = json.loads((tmp_path / "m.json").read_text())["files"][0]["lint"]
     assert lint and set(lint) <= {"cps", "min-duration"}
@@ -376,10 +382,10 @@ def _children(pid: int) -> list[int]:
 
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
-def test_a_worker_killed_by_the_system_costs_no_file(tmp_path: Path) -> None:
+def test_a_worker_killed_by_the_system_costs_no_file(tmp_path: Path, batch_tones) -> None:
     """kill -9 of a -j worker (as the out-of-memory killer does) breaks the pool; the files it
     took down are run again, one worker each, and the batch still finishes every file."""
-    media, out = tones(tmp_path, 6, 3.0)
+    media, out = batch_tones(tmp_path, 6, 3.0)
     manifest = tmp_path / "run.json"
     proc = subprocess.Popen([sys.executable, "-m", "ccgen", str(media), "-d", str(out), "-j",
                              "2", "--manifest", str(manifest), "--describer", "none",
@@ -400,7 +406,7 @@ def test_a_worker_killed_by_the_system_costs_no_file(tmp_path: Path) -> None:
     assert {f["status"] for f in files} == {"done"}
 
 
-def test_skip_existing_matches_only_this_inputs_outputs(tmp_path: Path) -> None:
+def test_skip_existing_matches_only_this_inputs_outputs(tmp_path: Path, make_media) -> None:
     """Without -l any language counts, but only <stem>.<language>.sdh.<fmt> exactly: not a
     longer name that shares the stem, and a stem with brackets is no pattern."""
     from ccgen.batch import Job, expand_inputs
@@ -411,16 +417,17 @@ def test_skip_existing_matches_only_this_inputs_outputs(tmp_path: Path) -> None:
     (tmp_path / "Movie [1080p].fr.sdh.srt").write_text("1\n")
     assert job.done(tmp_path / "Movie [1080p].mkv", None) == [
         tmp_path / "Movie [1080p].fr.sdh.srt"]
-    make_tone(tmp_path / "a.wav", 0.5)
+    make_media.tone(tmp_path / "a.wav", 0.5)
     # one file named two ways is one input, captioned once
     assert expand_inputs([tmp_path / "a.wav", tmp_path / "." / "a.wav"]) == [tmp_path / "a.wav"]
 
 
-def test_a_worker_that_cannot_start_fails_each_file_in_one_line(tmp_path: Path) -> None:
+def test_a_worker_that_cannot_start_fails_each_file_in_one_line(tmp_path: Path, make_media,
+                                                                cli) -> None:
     """-j 2 with a diarizer whose model is not here: every file says why, as -j 1 does."""
-    make_tone(tmp_path / "a.wav", 1.0)
-    make_tone(tmp_path / "b.wav", 1.0)
-    result = run_cli(tmp_path / "a.wav", tmp_path / "b.wav", "-j", "2", "--diarizer",
+    make_media.tone(tmp_path / "a.wav", 1.0)
+    make_media.tone(tmp_path / "b.wav", 1.0)
+    result = cli(tmp_path / "a.wav", tmp_path / "b.wav", "-j", "2", "--diarizer",
                      "pyannote", "--describer", "none")
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert result.stderr.count("pyannote model") >= 2

@@ -33,23 +33,10 @@ from ccgen.writers.timecode import (
     to_seconds,
 )
 from ccgen.writers.ttml import write_ttml
-from conftest import public
 
 NETFLIX = load_style("netflix")
 NTSC = Fraction(30000, 1001)
-LONG = "This line is exactly forty-two chars long!"  # 42: over SCC's 32 and STL's 37
-
-
-def timeline(rate: float | None = 29.97, language: str = "en") -> Timeline:
-    cues = [
-        Cue(1.0, 3.5, "speech", "Hello there, how are you?", speaker="SPEAKER_00"),
-        Cue(4.0, 6.0, "sound", "[door slams]"),
-        Cue(6.5, 9.0, "lyrics", "♪ Sing me a song tonight ♪"),
-        Cue(9.5, 12.0, "speech", "Le café est très bon.\nÜber naïve façade!", speaker="Ann"),
-        Cue(12.5, 16.0, "speech", f"{LONG}\nand a second line with some words"),
-        Cue(16.5, 19.0, "speech", "- Who’s there?\n- “Me”, with €5."),
-    ]
-    return Timeline("show.mp4", 20.0, language, "netflix", cues, frame_rate=rate)
+LONG = "This line is exactly forty-two chars long!"  # sample_timeline's; over SCC's 32, STL's 37
 
 
 def words(text: str) -> list[str]:
@@ -133,8 +120,9 @@ def test_timecode_mismatches_are_one_line_errors(call) -> None:
 
 @pytest.mark.parametrize(("drop", "start"), [(True, None), (False, None), (True, "10:00:00:00"),
                                              (False, "01:00:00:00")])
-def test_scc_round_trip_through_pycaption(drop: bool, start: str | None, caplog) -> None:
-    tl = timeline()
+def test_scc_round_trip_through_pycaption(drop: bool, start: str | None, caplog,
+                                          sample_timeline) -> None:
+    tl = sample_timeline()
     with caplog.at_level(logging.WARNING, logger="ccgen"):
         out = write_scc(tl, NETFLIX, start=start, drop_frame=drop)
     assert out.startswith("Scenarist_SCC V1.0\n\n")
@@ -178,8 +166,8 @@ def _scc_words(text: str) -> list[tuple[str, str]]:
     return out
 
 
-def test_scc_bytes_have_odd_parity_and_codes_are_doubled() -> None:
-    out = write_scc(timeline(), NETFLIX)
+def test_scc_bytes_have_odd_parity_and_codes_are_doubled(sample_timeline) -> None:
+    out = write_scc(sample_timeline(), NETFLIX)
     flat = [w for _, w in _scc_words(out)]
     for word in flat:
         for byte in (int(word[:2], 16), int(word[2:], 16)):
@@ -204,9 +192,9 @@ def test_scc_doubled_special_characters_both_survive() -> None:
     assert words(read_scc(out)[0].get_text()) == ["♪♪", "la", "la", "♪♪"]
 
 
-def test_scc_eoc_lands_on_the_start_frame() -> None:
+def test_scc_eoc_lands_on_the_start_frame(sample_timeline) -> None:
     """Counted here from each line's timecode, one word per frame (2 bytes per frame)."""
-    tl = timeline()
+    tl = sample_timeline()
     out = write_scc(tl, NETFLIX, drop_frame=False)
     rate = frame_rate(29.97)
     eoc_frames, frame, last_tc = [], None, None
@@ -232,14 +220,14 @@ def test_scc_caption_too_close_to_load_is_shown_late_with_warning(caplog) -> Non
     assert got[1].start / 1e6 > 3600 + 1.1 + 0.5  # a 70-word load needs 70 frames after EOC
 
 
-def test_scc_rejects_drop_frame_start_with_non_drop() -> None:
+def test_scc_rejects_drop_frame_start_with_non_drop(sample_timeline) -> None:
     with pytest.raises(InputError, match="drop-frame"):
-        write_scc(timeline(), NETFLIX, start="10:00:00;00", drop_frame=False)
+        write_scc(sample_timeline(), NETFLIX, start="10:00:00;00", drop_frame=False)
 
 
-def test_scc_real_sample_survives_a_round_trip() -> None:
+def test_scc_real_sample_survives_a_round_trip(public_clip) -> None:
     """A broadcaster's Spanish SCC (¡, á, í, ñ, ♪) read by pycaption, rewritten, read again."""
-    original = read_scc(public("captions/pycaption_example.scc").read_text(encoding="utf-8"))
+    original = read_scc(public_clip("captions/pycaption_example.scc").read_text(encoding="utf-8"))
     cues = [Cue(c.start / 1e6, c.end / 1e6, "speech",
                 "\n".join(line.strip("\xa0 ") for line in c.get_text().split("\n")))
             for c in original]
@@ -256,8 +244,8 @@ def test_scc_real_sample_survives_a_round_trip() -> None:
 
 # -- TTML / IMSC1 ----------------------------------------------------------------------------------
 
-def test_ttml_is_imsc1_text_profile_xml() -> None:
-    doc = ET.fromstring(write_ttml(timeline(), NETFLIX, start="10:00:00;00"))
+def test_ttml_is_imsc1_text_profile_xml(sample_timeline) -> None:
+    doc = ET.fromstring(write_ttml(sample_timeline(), NETFLIX, start="10:00:00;00"))
     tt, ttp, ttm, tts = ("{http://www.w3.org/ns/ttml}", "{http://www.w3.org/ns/ttml#parameter}",
                          "{http://www.w3.org/ns/ttml#metadata}",
                          "{http://www.w3.org/ns/ttml#styling}")
@@ -282,8 +270,8 @@ def test_ttml_is_imsc1_text_profile_xml() -> None:
                                                      (23.976, "01:00:00:00", None),
                                                      (29.97, "10:00:00;00", None)])
 def test_ttml_round_trip_through_pycaption(rate: float, start: str | None,
-                                           drop: bool | None) -> None:
-    tl = timeline(rate)
+                                           drop: bool | None, sample_timeline) -> None:
+    tl = sample_timeline(rate)
     fr = frame_rate(rate, drop=bool(start and ";" in start))
     offset = to_seconds(parse_timecode(start, fr), fr) if start else 0.0
     got = read_ttml(write_ttml(tl, NETFLIX, start=start, drop_frame=drop))
@@ -296,12 +284,12 @@ def test_ttml_round_trip_through_pycaption(rate: float, start: str | None,
         assert frames == pytest.approx(round(frames), abs=0.05)  # on a frame of the media
 
 
-def test_ttml_audio_only_uses_style_rate_and_drop_frame_needs_ntsc() -> None:
-    doc = ET.fromstring(write_ttml(timeline(None), NETFLIX))
+def test_ttml_audio_only_uses_style_rate_and_drop_frame_needs_ntsc(sample_timeline) -> None:
+    doc = ET.fromstring(write_ttml(sample_timeline(None), NETFLIX))
     assert doc.get("{http://www.w3.org/ns/ttml#parameter}frameRate") == str(
         round(NETFLIX.default_frame_rate))
     with pytest.raises(InputError, match="drop-frame") as err:
-        write_ttml(timeline(25), NETFLIX, drop_frame=True)
+        write_ttml(sample_timeline(25), NETFLIX, drop_frame=True)
     assert "\n" not in str(err.value)
 
 
@@ -349,8 +337,8 @@ def parse_stl(data: bytes) -> tuple[dict[str, str], list[dict]]:
     return fields, [subs[k] for k in sorted(subs)]
 
 
-def test_stl_gsi_and_tti_read_back(caplog) -> None:
-    tl = timeline(25)
+def test_stl_gsi_and_tti_read_back(caplog, sample_timeline) -> None:
+    tl = sample_timeline(25)
     with caplog.at_level(logging.WARNING, logger="ccgen"):
         data = get_writer("stl")(tl, NETFLIX)
         data = write_stl(tl, NETFLIX, start="10:00:00:00")
@@ -402,29 +390,30 @@ def test_stl_2997_is_stl30_and_long_text_uses_extension_blocks() -> None:
     assert subs[0]["text"] == "\n".join(["- é" * 12] * 4)
 
 
-@pytest.mark.parametrize(("kwargs", "tl", "match"), [
-    ({"drop_frame": True}, timeline(29.97), "non-drop"),
-    ({"start": "10:00:00;00"}, timeline(29.97), "non-drop"),
-    ({"rate": 24}, timeline(24), "25 or 30"),
-    ({}, timeline(25, language="ru"), "Latin"),
+@pytest.mark.parametrize(("kwargs", "made", "match"), [
+    ({"drop_frame": True}, {"rate": 29.97}, "non-drop"),
+    ({"start": "10:00:00;00"}, {"rate": 29.97}, "non-drop"),
+    ({"rate": 24}, {"rate": 24}, "25 or 30"),
+    ({}, {"rate": 25, "language": "ru"}, "Latin"),
 ])
-def test_stl_mismatches_are_one_line_errors(kwargs: dict, tl: Timeline, match: str) -> None:
+def test_stl_mismatches_are_one_line_errors(kwargs: dict, made: dict, match: str,
+                                            sample_timeline) -> None:
     with pytest.raises(InputError, match=match) as err:
-        write_stl(tl, NETFLIX, **kwargs)
+        write_stl(sample_timeline(**made), NETFLIX, **kwargs)
     assert "\n" not in str(err.value)
 
 
-def test_stl_24fps_media_is_written_at_25_with_warning(caplog) -> None:
+def test_stl_24fps_media_is_written_at_25_with_warning(caplog, sample_timeline) -> None:
     with caplog.at_level(logging.WARNING, logger="ccgen"):
-        gsi, _ = parse_stl(write_stl(timeline(23.976), NETFLIX))
+        gsi, _ = parse_stl(write_stl(sample_timeline(23.976), NETFLIX))
     assert gsi["DFC"] == "STL25.01" and "no 23.976 fps format" in caplog.text
 
 
 # -- a real subtitle file through every broadcast format -------------------------------------------
 
-def test_real_subtitles_through_scc_ttml_and_stl() -> None:
+def test_real_subtitles_through_scc_ttml_and_stl(public_clip) -> None:
     pysubs2 = pytest.importorskip("pysubs2")
-    subs = pysubs2.load(str(public("captions/pycaption_example.srt")))[:50]
+    subs = pysubs2.load(str(public_clip("captions/pycaption_example.srt")))[:50]
     cues = [Cue(e.start / 1000, e.end / 1000, "speech", e.plaintext) for e in subs]
     tl = Timeline("pycaption_example.mp4", cues[-1].end + 1, "en", "netflix", cues,
                   frame_rate=29.97)

@@ -4,20 +4,27 @@ embeddings tell real voices apart."""
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pytest
 
 from ccgen.errors import CcgenError, InputError
 from ccgen.media import load_audio, probe
 from ccgen.speakers import campplus
-from conftest import public
 
 SR = 16000
 
 
-def _audio(rel: str) -> np.ndarray:
-    path = public(rel)
+def _audio(rel: str, *, public_clip) -> np.ndarray:
+    path = public_clip(rel)
     return load_audio(path, probe(path))
+
+
+@pytest.fixture(scope="session")
+def clip_audio(public_clip):
+    """:func:`_audio` with the `public_clip` fixture."""
+    return functools.partial(_audio, public_clip=public_clip)
 
 
 def _weights():
@@ -67,11 +74,11 @@ def test_missing_wheel_says_how_to_install(monkeypatch: pytest.MonkeyPatch) -> N
         campplus.weight_file(campplus.CAMPPLUS_FILE)
 
 
-def test_fbank_is_kaldis_80_bin_no_dither_povey_snip_edges() -> None:
+def test_fbank_is_kaldis_80_bin_no_dither_povey_snip_edges(clip_audio) -> None:
     pytest.importorskip("kaldi_native_fbank")
     torch = pytest.importorskip("torch")
     kaldi = pytest.importorskip("torchaudio.compliance.kaldi")
-    audio = _audio("speech/jfk.flac")[: 3 * SR + 123]
+    audio = clip_audio("speech/jfk.flac")[: 3 * SR + 123]
     ours = campplus.fbank(audio)
     # torchaudio's Kaldi port, with CAM++'s training settings spelled out
     ref = kaldi.fbank(torch.from_numpy(audio.copy())[None], num_mel_bins=80, frame_length=25,
@@ -87,7 +94,7 @@ def test_fbank_is_kaldis_80_bin_no_dither_povey_snip_edges() -> None:
     assert campplus.fbank(audio[:300]).shape == (0, 80)  # shorter than one 25 ms frame
 
 
-def test_embeddings_tell_voices_apart(model) -> None:
+def test_embeddings_tell_voices_apart(model, clip_audio) -> None:
     import torch
 
     def embed(x: np.ndarray) -> np.ndarray:
@@ -95,9 +102,9 @@ def test_embeddings_tell_voices_apart(model) -> None:
             e = model(torch.from_numpy(campplus.fbank(x))[None])[0].numpy()
         return e / np.linalg.norm(e)
 
-    a = _audio("speech/librivox_sense_and_sensibility_0880.flac")
-    b = _audio("speech/cmu_arctic_us_axb_a0005.flac")
-    c = _audio("speech/librivox_sense_and_sensibility_0930.flac")  # same reader as `a`
+    a = clip_audio("speech/librivox_sense_and_sensibility_0880.flac")
+    b = clip_audio("speech/cmu_arctic_us_axb_a0005.flac")
+    c = clip_audio("speech/librivox_sense_and_sensibility_0930.flac")  # same reader as `a`
     ea, eb, ec = embed(a[: 4 * SR]), embed(b), embed(c[: 4 * SR])
     assert ea.shape == (campplus.EMBEDDING_DIM,)
     assert float(ea @ ec) > float(ea @ eb) + 0.2

@@ -10,7 +10,6 @@ import pysubs2
 import pytest
 
 from ccgen.media import find_ffmpeg
-from conftest import SAMPLES, ffmpeg, make_silence, make_tone, run_cli
 
 
 def assert_one_line_error(result: subprocess.CompletedProcess, *needles: str) -> None:
@@ -24,34 +23,34 @@ def assert_one_line_error(result: subprocess.CompletedProcess, *needles: str) ->
 
 
 @pytest.fixture(scope="module")
-def speech_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def speech_clip(tmp_path_factory: pytest.TempPathFactory, make_media, samples_dir) -> Path:
     """The demo's soundtrack as an audio-only FLAC (real speech and sounds)."""
     dest = tmp_path_factory.mktemp("clip") / "clip.flac"
-    ffmpeg("-i", str(SAMPLES / "demo.mp4"), "-vn", "-ac", "1", str(dest))
+    make_media.ffmpeg("-i", str(samples_dir / "demo.mp4"), "-vn", "-ac", "1", str(dest))
     return dest
 
 
-def test_help_and_version() -> None:
-    out = run_cli("--help")
+def test_help_and_version(cli) -> None:
+    out = cli("--help")
     assert out.returncode == 0 and "caption" in out.stdout
-    out = run_cli("caption", "--help")
+    out = cli("caption", "--help")
     for option in ("--output-dir", "--format", "--style", "--asr-model", "--diarizer",
                    "--describer", "--audio-stream", "--force", "--report", "--start-timecode",
                    "--mux", "--speaker-labels", "--jobs", "--manifest"):
         assert option in out.stdout
-    out = run_cli("--version")
+    out = cli("--version")
     assert out.returncode == 0 and out.stdout.startswith("ccgen, version ")
 
 
-def test_bad_inputs_exit_2_with_one_line(tmp_path: Path) -> None:
+def test_bad_inputs_exit_2_with_one_line(tmp_path: Path, make_media, cli) -> None:
     empty = tmp_path / "empty.mp4"
     empty.touch()
     junk = tmp_path / "junk.mkv"
     junk.write_bytes(b"\x00\x01 not media " * 100)
     mute = tmp_path / "mute.mp4"
-    ffmpeg("-f", "lavfi", "-i", "testsrc2=size=64x48:rate=10:duration=1", "-c:v", "libx264",
-           str(mute))
-    good = make_tone(tmp_path / "tone.wav")
+    make_media.ffmpeg("-f", "lavfi", "-i", "testsrc2=size=64x48:rate=10:duration=1",
+                      "-c:v", "libx264", str(mute))
+    good = make_media.tone(tmp_path / "tone.wav")
     cases = [
         ((tmp_path / "missing.mp4",), "no such file"),
         ((empty,), "empty file"),
@@ -68,23 +67,23 @@ def test_bad_inputs_exit_2_with_one_line(tmp_path: Path) -> None:
         ((good, "--describer", "audsemthinker"), "needs a CUDA GPU"),
     ]
     for args, needle in cases:
-        result = run_cli(*args)
+        result = cli(*args)
         assert_one_line_error(result, needle)
     # No partial output anywhere: nothing but the inputs is in the folder.
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
         ["empty.mp4", "junk.mkv", "mute.mp4", "tone.wav"])
 
 
-def test_usage_errors_exit_2() -> None:
-    result = run_cli("caption")
+def test_usage_errors_exit_2(cli) -> None:
+    result = cli("caption")
     assert result.returncode == 2 and "Traceback" not in result.stderr
-    result = run_cli("a.mp4", "--no-such-option")
+    result = cli("a.mp4", "--no-such-option")
     assert result.returncode == 2 and "Traceback" not in result.stderr
 
 
 @pytest.mark.slow
-def test_all_formats_from_audio_only_input(speech_clip: Path, tmp_path: Path) -> None:
-    out = run_cli(speech_clip, "-f", "srt,vtt,ass,json", "-d", tmp_path, "-q")
+def test_all_formats_from_audio_only_input(speech_clip: Path, tmp_path: Path, cli) -> None:
+    out = cli(speech_clip, "-f", "srt,vtt,ass,json", "-d", tmp_path, "-q")
     assert out.returncode == 0, out.stderr
     names = sorted(p.name for p in tmp_path.iterdir())
     assert names == [f"clip.en.sdh.{f}" for f in ("ass", "json", "srt", "vtt")]
@@ -114,27 +113,28 @@ def test_all_formats_from_audio_only_input(speech_clip: Path, tmp_path: Path) ->
 
 
 @pytest.mark.slow
-def test_existing_output_is_kept_without_force(speech_clip: Path, tmp_path: Path) -> None:
+def test_existing_output_is_kept_without_force(speech_clip: Path, tmp_path: Path, cli) -> None:
     target = tmp_path / "mine.srt"
     target.write_text("my hand-made subtitles\n")
-    result = run_cli(speech_clip, "-o", target)
+    result = cli(speech_clip, "-o", target)
     assert_one_line_error(result, "exists", "--force")
     assert target.read_text() == "my hand-made subtitles\n"
-    result = run_cli(speech_clip, "-o", target, "--force", "-q")
+    result = cli(speech_clip, "-o", target, "--force", "-q")
     assert result.returncode == 0, result.stderr
     assert pysubs2.load(str(target))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["mine.srt"]  # no temp files left
 
 
 @pytest.mark.slow
-def test_silence_and_music_only_give_valid_files_without_speech(tmp_path: Path) -> None:
-    silence = make_silence(tmp_path / "silence.wav", 4.0)
+def test_silence_and_music_only_give_valid_files_without_speech(tmp_path: Path, make_media,
+                                                                cli) -> None:
+    silence = make_media.silence(tmp_path / "silence.wav", 4.0)
     music = tmp_path / "music.flac"
     # A chord progression with harmonics: music to a tagger, no words to a speech model.
-    ffmpeg("-f", "lavfi", "-i",
+    make_media.ffmpeg("-f", "lavfi", "-i",
            "aevalsrc='0.2*sin(2*PI*(220+110*floor(t))*t)+0.1*sin(4*PI*(220+110*floor(t))*t)"
            "+0.1*sin(2*PI*330*t)':s=16000:d=6", str(music))
-    result = run_cli(silence, music, "-f", "srt,json", "-d", tmp_path, "-q")
+    result = cli(silence, music, "-f", "srt,json", "-d", tmp_path, "-q")
     assert result.returncode == 0, result.stderr
     for stem in ("silence", "music"):
         timeline = json.loads((tmp_path / f"{stem}.en.sdh.json").read_text())

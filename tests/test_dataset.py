@@ -28,7 +28,6 @@ from ccgen.finetune.sdh import (
     read_sound_cues,
 )
 from ccgen.media import load_audio, probe
-from conftest import SAMPLES, public
 
 DEMO_NETFLIX = """1
 00:00:00,600 --> 00:00:03,470
@@ -161,8 +160,8 @@ def test_bbc_capitals_count_only_in_files_written_that_way():
     assert not capitals_mode(["[door slams]", "Good morning.", "THE END"])  # bracket house
 
 
-def test_real_sdh_files_read_the_same_in_every_format():
-    srt = read_sound_cues(public("captions/pycaption_example.srt"))
+def test_real_sdh_files_read_the_same_in_every_format(public_clip):
+    srt = read_sound_cues(public_clip("captions/pycaption_example.srt"))
     # 70: "( steam whistle blowing, / train chugging )" is one tag over two lines
     assert (srt.cues, len(srt.sounds), srt.capitals) == (1847, 70, False)
     first = srt.sounds[0]
@@ -171,9 +170,9 @@ def test_real_sdh_files_read_the_same_in_every_format():
     assert srt.labels > 100  # MAN:, NARRATOR:, ACTOR AS EINSTEIN: ...
     assert "THE NATIONAL SCIENCE" not in " ".join(s.caption for s in srt.sounds)  # credits
     assert any("( kisses ) dinner!" in text for _, _, text in srt.skipped)
-    vtt = read_sound_cues(public("captions/pycaption_example.vtt"))
+    vtt = read_sound_cues(public_clip("captions/pycaption_example.vtt"))
     assert [s.caption for s in vtt.sounds] == [s.caption for s in srt.sounds]
-    babel = read_sound_cues(public("captions/babelsubs_Timed_en.srt"))
+    babel = read_sound_cues(public_clip("captions/babelsubs_Timed_en.srt"))
     captions = [s.caption for s in babel.sounds]
     assert captions[:2] == ["thunder", "mumbling a song"]  # [speaking Spanish] is speech
     assert "narrator" not in captions and "Boss" not in captions and babel.labels >= 10
@@ -183,18 +182,18 @@ def test_real_sdh_files_read_the_same_in_every_format():
 
 
 @pytest.fixture(scope="module")
-def demo_dataset(tmp_path_factory) -> tuple[Path, object]:
+def demo_dataset(tmp_path_factory, samples_dir) -> tuple[Path, object]:
     folder = tmp_path_factory.mktemp("demo-subs")
     (folder / "netflix.srt").write_text(DEMO_NETFLIX, encoding="utf-8")
     (folder / "bbc.srt").write_text(DEMO_BBC, encoding="utf-8")
-    demo = SAMPLES / "demo.mp4"
+    demo = samples_dir / "demo.mp4"
     out = folder / "dataset"
     summary = build_dataset([(demo, folder / "netflix.srt"), (demo, folder / "bbc.srt")], out,
                             context=0.25, val_fraction=0.2, seed=3)
     return out, summary
 
 
-def test_dataset_cuts_the_cued_audio_and_writes_a_split(demo_dataset):
+def test_dataset_cuts_the_cued_audio_and_writes_a_split(demo_dataset, samples_dir):
     out, summary = demo_dataset
     records = [json.loads(line) for name in ("train.jsonl", "validation.jsonl")
                for line in (out / name).read_text().splitlines()]
@@ -207,7 +206,7 @@ def test_dataset_cuts_the_cued_audio_and_writes_a_split(demo_dataset):
     assert summary.labels_stripped == 2 and summary.speech_cues == 5  # the credit line too
     saved = json.loads((out / "summary.json").read_text())
     assert saved["skipped"] == summary.skipped and len(saved["skipped_cues"]) == 3
-    source = load_audio(SAMPLES / "demo.mp4", probe(SAMPLES / "demo.mp4"))
+    source = load_audio(samples_dir / "demo.mp4", probe(samples_dir / "demo.mp4"))
     knock = next(r for r in records if r["caption"] == "knocking")
     assert (knock["start"], knock["end"]) == (pytest.approx(7.66), pytest.approx(10.08))
     info = probe(out / knock["audio"])
@@ -223,24 +222,24 @@ def test_dataset_cuts_the_cued_audio_and_writes_a_split(demo_dataset):
                for e in examples)
 
 
-def test_existing_output_is_not_overwritten_without_force(demo_dataset, tmp_path):
+def test_existing_output_is_not_overwritten_without_force(demo_dataset, tmp_path, samples_dir):
     out, _ = demo_dataset
     before = (out / "train.jsonl").read_bytes()
     subs = tmp_path / "s.srt"
     subs.write_text(DEMO_NETFLIX, encoding="utf-8")
     with pytest.raises(OutputExistsError, match="use --force"):
-        build_dataset([(SAMPLES / "demo.mp4", subs)], out)
+        build_dataset([(samples_dir / "demo.mp4", subs)], out)
     assert (out / "train.jsonl").read_bytes() == before
-    again = build_dataset([(SAMPLES / "demo.mp4", subs)], out, force=True, val_fraction=0)
+    again = build_dataset([(samples_dir / "demo.mp4", subs)], out, force=True, val_fraction=0)
     assert again.examples == 4 and len(list((out / "clips").glob("*.flac"))) == 4
 
 
-def test_short_clips_and_cues_past_the_end_are_skipped_with_reasons(tmp_path):
+def test_short_clips_and_cues_past_the_end_are_skipped_with_reasons(tmp_path, samples_dir):
     subs = tmp_path / "short.vtt"
     subs.write_text("WEBVTT\n\n00:00:05.000 --> 00:00:05.030\n[click]\n\n"
                     "00:00:07.910 --> 00:00:09.830\n[knocking]\n\n"
                     "00:10:00.000 --> 00:10:02.000\n[applause]\n", encoding="utf-8")
-    summary = build_dataset([(SAMPLES / "demo.mp4", subs)], tmp_path / "out", context=0.0)
+    summary = build_dataset([(samples_dir / "demo.mp4", subs)], tmp_path / "out", context=0.0)
     assert summary.examples == 1
     assert summary.skipped == {"clip under 1000 samples": 1, "outside the audio": 1}
     # a run that yields nothing leaves nothing behind: the next run needs no --force
@@ -248,24 +247,24 @@ def test_short_clips_and_cues_past_the_end_are_skipped_with_reasons(tmp_path):
     late.write_text("WEBVTT\n\n00:00:33.550 --> 00:00:35.000\n[late bang]\n\n"
                     "00:00:09.000 --> 00:00:08.000\n[reversed]\n", encoding="utf-8")
     with pytest.raises(InputError, match="no usable sound cues") as err:
-        build_dataset([(SAMPLES / "demo.mp4", late)], tmp_path / "again", context=0.5)
+        build_dataset([(samples_dir / "demo.mp4", late)], tmp_path / "again", context=0.5)
     assert "'ends before it starts': 1" in str(err.value) and "'outside the audio': 1" in str(
         err.value)
     assert not (tmp_path / "again").exists()
-    assert build_dataset([(SAMPLES / "demo.mp4", subs)], tmp_path / "again",
+    assert build_dataset([(samples_dir / "demo.mp4", subs)], tmp_path / "again",
                          context=0.0).examples == 1
 
 
-def test_bad_inputs_name_the_file(tmp_path):
+def test_bad_inputs_name_the_file(tmp_path, samples_dir):
     speech = tmp_path / "speech.srt"
     speech.write_text("1\n00:00:01,000 --> 00:00:02,000\nHello there.\n", encoding="utf-8")
     with pytest.raises(InputError, match=r"speech\.srt: no sound cues found in 1 cues"):
-        build_dataset([(SAMPLES / "demo.mp4", speech)], tmp_path / "out")
+        build_dataset([(samples_dir / "demo.mp4", speech)], tmp_path / "out")
     assert not (tmp_path / "out").exists()  # nothing written before the inputs check out
     with pytest.raises(InputError, match=r"nowhere\.mp4: no such media file"):
         build_dataset([(tmp_path / "nowhere.mp4", speech)], tmp_path / "out")
     with pytest.raises(InputError, match=r"missing\.srt: no such subtitle file"):
-        build_dataset([(SAMPLES / "demo.mp4", tmp_path / "missing.srt")], tmp_path / "out")
+        build_dataset([(samples_dir / "demo.mp4", tmp_path / "missing.srt")], tmp_path / "out")
 
 
 @pytest.mark.parametrize(("line", "message"), [

@@ -314,7 +314,8 @@ def test_no_caption_starts_after_the_media_ends() -> None:
 
 
 @pytest.mark.slow
-def test_real_meeting_speech_is_over_the_reading_speed_only_where_no_timing_could_help() -> None:
+def test_real_meeting_speech_is_over_the_reading_speed_only_where_no_timing_could_help(
+        public_clip) -> None:
     """pyannote's two-speaker sample under every preset: each caption over the style's reading
     speed lies in a run of captions that no timing can make all readable. (Before the
     readability pass, Netflix showed "Okay. / I thought, you know, I heard of deep." for 1.8 s
@@ -323,9 +324,8 @@ def test_real_meeting_speech_is_over_the_reading_speed_only_where_no_timing_coul
     from ccgen.captions.lint import lint_cues
     from ccgen.captions.readability import overruns
     from ccgen.pipeline import caption
-    from conftest import public
 
-    clip = public("speech/pyannote_sample.wav")
+    clip = public_clip("speech/pyannote_sample.wav")
     for name in presets():
         style = load_style(name)
         timeline = caption(clip, style=name, describer="none")

@@ -7,6 +7,7 @@ use the shipped samples/demo.mp4. bench/faults.py runs the whole list end to end
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import signal
 import subprocess
@@ -15,11 +16,9 @@ import time
 from pathlib import Path
 
 import pytest
-from test_broadcast import NETFLIX, timeline
 
 from ccgen.errors import CcgenError, InputError
 from ccgen.writers import render
-from conftest import make_tone
 
 
 @contextlib.contextmanager
@@ -38,40 +37,42 @@ def small_disk(path: Path, size: int):
         subprocess.run(["umount", "-l", str(path)], check=False)
 
 
-def _srt(folder: Path) -> Path:
-    path = folder / "captions.srt"
-    path.write_text(render(timeline(), "srt", NETFLIX), encoding="utf-8")
+@pytest.fixture
+def captions_srt(tmp_path, netflix, sample_timeline) -> Path:
+    """The sample timeline as an SRT file in tmp_path."""
+    path = tmp_path / "captions.srt"
+    path.write_text(render(sample_timeline(), "srt", netflix), encoding="utf-8")
     return path
 
 
 @pytest.mark.parametrize("short_by", [4096, 12288, None])
-def test_full_disk_during_mux_is_an_error_naming_the_file(tmp_path, demo_video,
+def test_full_disk_during_mux_is_an_error_naming_the_file(tmp_path, demo_video, captions_srt,
                                                           short_by: int | None) -> None:
     """ffmpeg 5 exits 0 when the disk fills while it writes the file's end (MP4's index):
     what it wrote is read back, and a short file never takes the output's name."""
     from ccgen.writers.mux import mux
 
-    full = mux(demo_video, _srt(tmp_path), tmp_path / "full.mp4")  # how much room it takes
+    full = mux(demo_video, captions_srt, tmp_path / "full.mp4")  # how much room it takes
     size = 65536 if short_by is None else (full.stat().st_size - short_by) // 4096 * 4096
     with small_disk(tmp_path / "disk", size) as disk:
         out = disk / "copy.mp4"
         with pytest.raises(CcgenError, match="copy.mp4") as err:
-            mux(demo_video, _srt(tmp_path), out)
+            mux(demo_video, captions_srt, out)
         assert "\n" not in str(err.value)
         assert sorted(os.listdir(disk)) == []  # neither the copy nor its temporary file
 
 
-def test_read_back_sees_a_truncated_copy(tmp_path, demo_video) -> None:
+def test_read_back_sees_a_truncated_copy(tmp_path, demo_video, captions_srt) -> None:
     from ccgen.writers.mux import _verify, mux
 
-    full = mux(demo_video, _srt(tmp_path), tmp_path / "full.mkv")
+    full = mux(demo_video, captions_srt, tmp_path / "full.mkv")
     cut = tmp_path / "cut.mkv"
     cut.write_bytes(full.read_bytes()[: full.stat().st_size // 2])
     with pytest.raises(CcgenError, match="out.mkv"):
         _verify(cut, demo_video, tmp_path / "out.mkv", subtitle_tracks=1)
     _verify(full, demo_video, tmp_path / "out.mkv", subtitle_tracks=1)  # a whole one passes
     # a source cut short itself (its header claims 33 s, it holds 16) is copied as it is
-    assert mux(cut, _srt(tmp_path), tmp_path / "from-cut.mp4").exists()
+    assert mux(cut, captions_srt, tmp_path / "from-cut.mp4").exists()
 
 
 def test_stale_temp_files_of_a_dead_run_are_removed_and_nothing_else(tmp_path) -> None:
@@ -137,10 +138,10 @@ def _main(*args: object) -> tuple[int, str]:
     return done.value.code, err.getvalue()
 
 
-def test_bad_usage_is_exit_2_before_any_work(tmp_path, demo_video) -> None:
+def test_bad_usage_is_exit_2_before_any_work(tmp_path, demo_video, make_media) -> None:
     video = tmp_path / "show.mp4"
     video.write_bytes(demo_video.read_bytes())
-    audio = make_tone(tmp_path / "talk.wav", 0.5)
+    audio = make_media.tone(tmp_path / "talk.wav", 0.5)
     (tmp_path / "folder.srt").mkdir()
     (tmp_path / "taken.mkv").write_bytes(b"keep")
     cases = [((video, "-l", "xx"), "-l xx"),
@@ -183,12 +184,12 @@ def test_no_output_may_be_the_input(tmp_path, demo_video) -> None:
         Job(["srt"], force=True).check_not_inputs([tmp_path / "ep.mp4", clip], None)
 
 
-def test_a_symlink_loop_is_one_failed_input(tmp_path) -> None:
+def test_a_symlink_loop_is_one_failed_input(tmp_path, make_media) -> None:
     from ccgen.batch import Job, check_manifest, expand_inputs
 
     (tmp_path / "loop1").symlink_to(tmp_path / "loop2")
     (tmp_path / "loop2").symlink_to(tmp_path / "loop1")
-    good = make_tone(tmp_path / "good.wav", 0.5)
+    good = make_media.tone(tmp_path / "good.wav", 0.5)
     files = expand_inputs([tmp_path / "loop1", good, tmp_path])
     assert files[:2] == [tmp_path / "loop1", good] and len(files) == 2
     job = Job(["srt"], output_dir=tmp_path / "out")
@@ -247,13 +248,14 @@ def _wait_for(check, seconds: float):
     return check()
 
 
-def _batch(tmp_path: Path, count: int, *more: str) -> tuple[subprocess.Popen, Path, list[int]]:
+def _batch(tmp_path: Path, count: int, *more: str,
+           make_media) -> tuple[subprocess.Popen, Path, list[int]]:
     """A -j 2 batch of `count` tones, started, with its two workers running."""
     media, out = tmp_path / "in", tmp_path / "out"
     media.mkdir()
     out.mkdir()
     for i in range(count):
-        make_tone(media / f"clip{i}.wav", 4.0, freq=300 + 100 * i)
+        make_media.tone(media / f"clip{i}.wav", 4.0, freq=300 + 100 * i)
     proc = subprocess.Popen([sys.executable, "-m", "ccgen", str(media), "-d", str(out), "-j",
                              "2", *FAST, *more], start_new_session=True,
                             stderr=subprocess.PIPE, text=True)
@@ -264,9 +266,15 @@ def _batch(tmp_path: Path, count: int, *more: str) -> tuple[subprocess.Popen, Pa
     return proc, out, workers
 
 
+@pytest.fixture(scope="session")
+def start_batch(make_media):
+    """:func:`_batch` with the `make_media` fixture."""
+    return functools.partial(_batch, make_media=make_media)
+
+
 @LINUX
-def test_killing_the_main_process_takes_its_workers(tmp_path) -> None:
-    proc, out, workers = _batch(tmp_path, 6)
+def test_killing_the_main_process_takes_its_workers(tmp_path, start_batch) -> None:
+    proc, out, workers = start_batch(tmp_path, 6)
     try:
         os.kill(proc.pid, signal.SIGKILL)
         proc.communicate(timeout=60)
@@ -281,11 +289,11 @@ def test_killing_the_main_process_takes_its_workers(tmp_path) -> None:
 
 
 @LINUX
-def test_sigterm_stops_a_batch_like_ctrl_c(tmp_path) -> None:
+def test_sigterm_stops_a_batch_like_ctrl_c(tmp_path, start_batch) -> None:
     import json
 
     manifest = tmp_path / "run.json"
-    proc, _out, workers = _batch(tmp_path, 6, "--manifest", str(manifest))
+    proc, _out, workers = start_batch(tmp_path, 6, "--manifest", str(manifest))
     try:
         os.kill(proc.pid, signal.SIGTERM)  # the main process only, as a supervisor does
         _, stderr = proc.communicate(timeout=60)
@@ -344,11 +352,11 @@ def test_later_signals_cannot_break_the_writing_of_the_record(tmp_path) -> None:
 
 @LINUX
 def test_sigkill_during_burn_in_leaves_no_ffmpeg_and_the_next_run_cleans_up(
-        tmp_path, demo_video) -> None:
+        tmp_path, demo_video, netflix, sample_timeline) -> None:
     from ccgen.writers.atomic import write_atomic
 
     ass = tmp_path / "captions.ass"
-    ass.write_text(render(timeline(), "ass", NETFLIX), encoding="utf-8")
+    ass.write_text(render(sample_timeline(), "ass", netflix), encoding="utf-8")
     out = tmp_path / "out"
     out.mkdir()
     script = "import sys\nfrom ccgen.writers.mux import burn_in\nburn_in(*sys.argv[1:])\n"
@@ -391,13 +399,13 @@ def test_a_stop_while_starting_waits_for_the_record(tmp_path) -> None:
 
 
 def test_in_a_batch_a_file_whose_copy_cannot_be_made_fails_alone_before_captioning(
-        tmp_path) -> None:
+        tmp_path, make_media) -> None:
     """--burn-in into a folder, one input audio-only: that file fails at once (no SRT left
     behind, nothing captioned); the check costs a probe, not a pipeline run."""
     from ccgen.batch import Job, caption_file
     from ccgen.pipeline import Captioner, Options
 
-    audio = make_tone(tmp_path / "talk.wav", 0.5)
+    audio = make_media.tone(tmp_path / "talk.wav", 0.5)
     out = tmp_path / "out"
     out.mkdir()
     job = Job(["srt"], output_dir=out, burn_in=out)
@@ -431,9 +439,9 @@ def test_a_signal_while_ccgen_loads_is_no_traceback(tmp_path, keep_held: bool) -
     assert (out.strip() == "started") == keep_held and record.exists() == keep_held
 
 
-def test_model_device_and_input_options_are_usage_errors(tmp_path) -> None:
+def test_model_device_and_input_options_are_usage_errors(tmp_path, make_media) -> None:
     """Each of these cost the whole model start-up (or passed silently) before it failed."""
-    clip = make_tone(tmp_path / "tone.wav", 0.5)
+    clip = make_media.tone(tmp_path / "tone.wav", 0.5)
     junk = tmp_path / "junk.mp4"
     junk.write_text("not media")
     cases = [((clip, "--audio-stream", "-1"), "numbered from 0"),
@@ -455,7 +463,7 @@ def test_model_device_and_input_options_are_usage_errors(tmp_path) -> None:
 
 
 def test_ctrl_c_that_kills_the_probe_is_an_interruption_not_bad_input(
-        tmp_path, monkeypatch) -> None:
+        tmp_path, monkeypatch, make_media) -> None:
     """Ctrl-C reaches the whole process group: the ffprobe of the up-front input check dies
     with it and reports an unreadable file. With --manifest the signal is held then; the
     run must end as interrupted (130, record written), not as bad input (2)."""
@@ -468,7 +476,7 @@ def test_ctrl_c_that_kills_the_probe_is_an_interruption_not_bad_input(
         os.kill(os.getpid(), signal.SIGINT)  # the terminal's Ctrl-C ...
         raise Bad(f"{src}: not a readable media file (no details)")  # ... and the probe's end
 
-    clip = make_tone(tmp_path / "tone.wav", 0.5)
+    clip = make_media.tone(tmp_path / "tone.wav", 0.5)
     monkeypatch.setattr(usage, "check_input", probe_killed)
     handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:

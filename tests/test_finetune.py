@@ -19,7 +19,6 @@ import numpy as np
 import pytest
 
 from ccgen.errors import InputError, OutputExistsError
-from conftest import public
 
 torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
@@ -81,8 +80,8 @@ def soundtrack(subtitles: Path, path: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def dataset(tmp_path_factory) -> Path:
-    subtitles = public("captions/babelsubs_Timed_en.srt")
+def dataset(tmp_path_factory, public_clip) -> Path:
+    subtitles = public_clip("captions/babelsubs_Timed_en.srt")
     folder = tmp_path_factory.mktemp("babel")
     wav = soundtrack(subtitles, folder / "babel.wav")
     summary = build_dataset([(wav, subtitles)], folder / "ds", context=0.25, val_fraction=0.15)

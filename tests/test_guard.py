@@ -25,7 +25,6 @@ from ccgen.speech.guard import (
     sung_lines,
 )
 from ccgen.speech.transcriber import Segment
-from conftest import ffmpeg, public
 
 DOG = "events/esc50_1-100032-A-0_dog.flac"
 ORCHESTRA = "events/librosa_Kevin_MacLeod_-_Dance_of_the_Sugar_Plum_Fairy.ogg"
@@ -51,6 +50,8 @@ def test_each_witness_can_decide() -> None:
     outro = judge(evidence(text="Thank you for watching.", words=4, music=0.9, vad=0.3), s)
     assert outro not in ("speech", "lyrics") and "invents" in outro
     assert judge(evidence(text="Thank you for watching.", speech=0.9), s) == "speech"
+    loop = judge(evidence(text="Oh, " * 40 + "oh.", words=41, speech=0.9), s)
+    assert loop not in ("speech", "lyrics") and "repeated" in loop
     barking = judge(evidence(speech=0.05, other=0.8, other_name="Dog"), s)
     assert barking not in ("speech", "lyrics") and "Dog" in barking
     doubt = judge(evidence(speech=0.05, no_speech_prob=0.95), s)
@@ -118,16 +119,15 @@ def _guarded(path: Path, vad: VadSettings | None = None) -> tuple[dict, dict]:
     data = {"words": [asdict(w) for w in got.words],
             "segments": [asdict(g) for g in got.segments]}
     return data, check_transcript(data, regions, lambda: audio, _tagger(),
-                                  lambda a, v: whisper.transcribe(a, got.language, None, None, v,
-                                                                 greedy=True))
+                                  lambda a, v: whisper.transcribe(a, got.language, None, None, v))
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("rel", [ORCHESTRA, THUNDER])
-def test_no_invented_speech_even_when_the_vad_fires(rel: str) -> None:
+def test_no_invented_speech_even_when_the_vad_fires(rel: str, public_clip) -> None:
     """Non-speech clips, with the VAD made to fire on them (as it does on some CPUs): Whisper
     writes words there, and none of them may become a caption."""
-    heard, verdict = _guarded(public(rel), VadSettings(threshold=0.1))
+    heard, verdict = _guarded(public_clip(rel), VadSettings(threshold=0.1))
     assert heard["words"], "Whisper wrote nothing here: the clip no longer tests the guard"
     for seg in heard["segments"]:  # Whisper's segments index its words and say how sure
         assert 0 <= seg["first"] < seg["last"] <= len(heard["words"])
@@ -137,10 +137,10 @@ def test_no_invented_speech_even_when_the_vad_fires(rel: str) -> None:
 
 @pytest.mark.parametrize(("rel", "said"), [(DOG, ["Yes,", "yes,", "yes!"]),
                                            (ORCHESTRA, ["[music]", "You"])])
-def test_the_reported_inventions_are_dropped(rel: str, said: list[str]) -> None:
+def test_the_reported_inventions_are_dropped(rel: str, said: list[str], public_clip) -> None:
     """What Whisper wrote on the reporter's machine, over the real bark and orchestra, even
     with Whisper confident (no-speech 0.1, words 0.9): the tagger and Silero overrule it."""
-    path = public(rel)
+    path = public_clip(rel)
     audio = load_audio(path, probe(path))
     at = {DOG: 1.0, ORCHESTRA: 40.0}[rel]
     words = [asdict(Word(at + 0.4 * i, at + 0.4 * i + 0.3, w, 0.9)) for i, w in enumerate(said)]
@@ -158,13 +158,13 @@ def _rms(path: Path, skip: float = 0.0) -> float:
 
 
 @pytest.mark.slow
-def test_speech_over_music_survives(tmp_path: Path) -> None:
+def test_speech_over_music_survives(tmp_path: Path, make_media, public_clip) -> None:
     """JFK over the orchestra (ffmpeg amix; the music from 30 s, where it plays, 10 dB under
     the speech as in a film's mix): every word stays speech."""
-    speech, music = public("speech/jfk.flac"), public(ORCHESTRA)
+    speech, music = public_clip("speech/jfk.flac"), public_clip(ORCHESTRA)
     gain = _rms(speech) / _rms(music, 30.0) * 10 ** (-10 / 20)
     mixed = tmp_path / "jfk+music.flac"
-    ffmpeg("-i", str(speech), "-ss", "30", "-i", str(music), "-filter_complex",
+    make_media.ffmpeg("-i", str(speech), "-ss", "30", "-i", str(music), "-filter_complex",
            f"[1:a]volume={gain:.4f}[m];[0:a][m]amix=inputs=2:duration=first:normalize=0",
            "-ac", "1", "-ar", "16000", str(mixed))
     heard, verdict = _guarded(mixed)
@@ -176,13 +176,12 @@ def test_speech_over_music_survives(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_a_song_is_captioned_as_lyrics(tmp_path: Path) -> None:
+def test_a_song_is_captioned_as_lyrics(tmp_path: Path, make_media, cli, public_clip) -> None:
     """The first verse of the shared song: ♪ lyrics, not dialogue."""
-    from conftest import run_cli
 
     verse = tmp_path / "verse.mp3"
-    ffmpeg("-i", str(public(SONG)), "-t", "34", "-c", "copy", str(verse))
-    result = run_cli(verse, "-f", "json,srt", "-d", tmp_path, "--diarizer", "none")
+    make_media.ffmpeg("-i", str(public_clip(SONG)), "-t", "34", "-c", "copy", str(verse))
+    result = cli(verse, "-f", "json,srt", "-d", tmp_path, "--diarizer", "none")
     assert result.returncode == 0, result.stderr
     import json
 

@@ -12,7 +12,6 @@ from ccgen.captions import build_captions, load_style
 from ccgen.captions.lint import RULES, Report, format_text, lint_cues, lint_file
 from ccgen.cues import Cue, Word
 from ccgen.errors import InputError
-from conftest import public
 
 NETFLIX = load_style("netflix")
 
@@ -238,8 +237,8 @@ def test_a_missing_file_is_an_input_error(tmp_path: Path) -> None:
     "ableplayer_blocks4all_captions_en.vtt", "ableplayer_wwa_captions_en.vtt",
 ])
 @pytest.mark.parametrize("style", ["netflix", "bbc", "dcmp", "cea608"])
-def test_human_files_lint_with_valid_findings(name: str, style: str) -> None:
-    report = lint_file(public(f"captions/{name}"), load_style(style))
+def test_human_files_lint_with_valid_findings(name: str, style: str, public_clip) -> None:
+    report = lint_file(public_clip(f"captions/{name}"), load_style(style))
     assert report.cues >= 10
     assert 0 < report.violations < 4 * report.cues
     for finding in report.findings:
@@ -248,8 +247,8 @@ def test_human_files_lint_with_valid_findings(name: str, style: str) -> None:
     assert re.search(rf"{report.cues} cues, \d+ violations", format_text(report))
 
 
-def test_pycaption_example_findings_are_plausible() -> None:
-    path = public("captions/pycaption_example.srt")
+def test_pycaption_example_findings_are_plausible(public_clip) -> None:
+    path = public_clip("captions/pycaption_example.srt")
     netflix = lint_file(path, NETFLIX)
     summary = netflix.summary()
     assert netflix.cues == 1847
@@ -263,8 +262,8 @@ def test_pycaption_example_findings_are_plausible() -> None:
     assert dcmp["min-duration"] > summary.get("min-duration", 0)  # DCMP's 2 s floor
 
 
-def test_one_file_in_three_formats_lints_the_same() -> None:
-    summaries = [lint_file(public(f"captions/pycaption_example.{ext}"), NETFLIX).summary()
+def test_one_file_in_three_formats_lints_the_same(public_clip) -> None:
+    summaries = [lint_file(public_clip(f"captions/pycaption_example.{ext}"), NETFLIX).summary()
                  for ext in ("srt", "vtt", "xml")]
     assert summaries[0] == summaries[1] == summaries[2]
 
@@ -281,11 +280,10 @@ def test_a_frame_rate_that_is_no_rate_is_an_input_error(tmp_path: Path, rate: fl
 
 
 @pytest.mark.parametrize("rate", ["0", "-5", "1e308"])
-def test_the_cli_refuses_a_bad_frame_rate_in_one_line(tmp_path: Path, rate: str) -> None:
-    from conftest import run_cli
+def test_the_cli_refuses_a_bad_frame_rate_in_one_line(tmp_path: Path, rate: str, cli) -> None:
 
     path = srt(tmp_path, (1.0, 3.0, "First."), (3.01, 5.0, "Too close."))
-    run = run_cli("lint", path, f"--frame-rate={rate}")
+    run = cli("lint", path, f"--frame-rate={rate}")
     assert run.returncode == 2 and "frame rate" in run.stderr
     assert len(run.stderr.strip().splitlines()) == 1 and "Traceback" not in run.stderr
 
@@ -313,16 +311,15 @@ def test_a_negative_time_or_a_three_digit_hour_is_an_error(tmp_path: Path, timin
 
 
 @pytest.mark.parametrize("fmt", ["srt", "vtt", "ass", "ttml", "scc"])
-def test_ccgen_output_for_silent_media_is_a_valid_empty_file(tmp_path: Path, fmt: str) -> None:
+def test_ccgen_output_for_silent_media_is_a_valid_empty_file(tmp_path: Path, fmt: str, cli) -> None:
     from ccgen.cues import Timeline
     from ccgen.writers import write
-    from conftest import run_cli
 
     path = write(Timeline("silence.wav", 3.0, "en", "netflix", []), tmp_path / f"s.{fmt}",
                  NETFLIX)
     report = lint_file(path, NETFLIX)
     assert (report.cues, report.violations) == (0, 0)
-    run = run_cli("lint", path)
+    run = cli("lint", path)
     assert run.returncode == 0, run.stderr
     assert "0 cues, no violations" in run.stdout
 
@@ -349,14 +346,14 @@ def _need(style, event) -> float:
 @pytest.mark.parametrize("name", HUMAN)
 @pytest.mark.parametrize("style_name", ["netflix", "bbc"])
 def test_fix_keeps_the_words_and_leaves_only_what_the_time_cannot_allow(
-        tmp_path: Path, name: str, style_name: str) -> None:
+        tmp_path: Path, name: str, style_name: str, public_clip) -> None:
     import pysubs2
 
     from ccgen.captions.lint import read_events
     from ccgen.captions.lintfix import fix_file
 
     style = load_style(style_name)
-    source = public(f"captions/{name}")
+    source = public_clip(f"captions/{name}")
     out = tmp_path / f"fixed{source.suffix}"
     result = fix_file(source, style, out)
     assert _without_times(out) == _without_times(source)  # every other byte as it was
@@ -414,38 +411,36 @@ def test_fix_writes_the_same_format_back(tmp_path: Path) -> None:
         assert _without_times(out) == _without_times(path)
 
 
-def test_fix_never_overwrites_its_input_without_force(tmp_path: Path) -> None:
-    from conftest import run_cli
+def test_fix_never_overwrites_its_input_without_force(tmp_path: Path, cli) -> None:
 
     path = srt(tmp_path, (1.0, 1.3, "Too short."), (5.0, 7.0, "Fine."))
     original = path.read_bytes()
     for args in (["--fix"], ["--fix", "-o", path], ["--fix", "-o", tmp_path / "." / "t.srt"]):
-        run = run_cli("lint", path, *args)
+        run = cli("lint", path, *args)
         assert run.returncode == 2 and len(run.stderr.strip().splitlines()) == 1, run.stderr
         assert path.read_bytes() == original
     taken = tmp_path / "taken.srt"
     taken.write_text("keep me", encoding="utf-8")
-    assert run_cli("lint", path, "--fix", "-o", taken).returncode == 2
+    assert cli("lint", path, "--fix", "-o", taken).returncode == 2
     assert taken.read_text(encoding="utf-8") == "keep me"
-    run = run_cli("lint", path, "--fix", "--force")
+    run = cli("lint", path, "--fix", "--force")
     assert run.returncode == 0, run.stdout + run.stderr
     assert path.read_bytes() != original and lint_file(path, NETFLIX).ok
-    assert run_cli("lint", path, "-o", taken).returncode == 2  # -o only with --fix
-    run = run_cli("lint", path, "--fix", "-o", tmp_path / "other.vtt")
+    assert cli("lint", path, "-o", taken).returncode == 2  # -o only with --fix
+    run = cli("lint", path, "--fix", "-o", tmp_path / "other.vtt")
     assert run.returncode == 2 and "own format" in run.stderr  # an SRT stays an SRT
     assert not (tmp_path / "other.vtt").exists()
 
 
-def test_fix_exit_code_says_what_remains_and_rewrap_is_opt_in(tmp_path: Path) -> None:
-    from conftest import run_cli
+def test_fix_exit_code_says_what_remains_and_rewrap_is_opt_in(tmp_path: Path, cli) -> None:
 
     long = "This line is much longer than forty-two characters"
     path = srt(tmp_path, (1.0, 4.0, long), (4.03, 6.0, "Chained too tight."))
     out = tmp_path / "out.srt"
-    run = run_cli("lint", path, "--fix", "-o", out)
+    run = cli("lint", path, "--fix", "-o", out)
     assert run.returncode == 1 and "line-length" in run.stdout and "gap" not in run.stdout
     assert long in out.read_text(encoding="utf-8")
-    run = run_cli("lint", path, "--fix", "--rewrap", "-o", out, "--force")
+    run = cli("lint", path, "--fix", "--rewrap", "-o", out, "--force")
     assert run.returncode == 0, run.stdout
     lines = [e.text for e in __import__("pysubs2").load(str(out))][0].split("\\N")
     assert " ".join(lines) == long and len(lines) == 2
@@ -463,10 +458,10 @@ def test_fix_refuses_formats_it_cannot_write_back(tmp_path: Path) -> None:
 
 # SCC: pop-on captions read by ccgen (pycaption, a test dependency, is the independent reader).
 
-def test_the_shared_scc_is_read_as_pycaption_reads_it() -> None:
+def test_the_shared_scc_is_read_as_pycaption_reads_it(public_clip) -> None:
     from pycaption import SCCReader
 
-    path = public("captions/pycaption_example.scc")
+    path = public_clip("captions/pycaption_example.scc")
     report = lint_file(path, NETFLIX)
     assert report.format == "scc" and report.cues == 3 and report.frame_rate == pytest.approx(
         29.97, abs=0.001)
@@ -507,12 +502,12 @@ def test_fix_retimes_scc_by_moving_its_words(tmp_path: Path) -> None:
         result.before.summary()  # the input was not touched
 
 
-def test_fix_on_the_shared_scc_moves_words_and_keeps_the_text(tmp_path: Path) -> None:
+def test_fix_on_the_shared_scc_moves_words_and_keeps_the_text(tmp_path: Path, public_clip) -> None:
     from pycaption import SCCReader
 
     from ccgen.captions.lintfix import fix_file
 
-    path = public("captions/pycaption_example.scc")
+    path = public_clip("captions/pycaption_example.scc")
     result = fix_file(path, NETFLIX, tmp_path / "fixed.scc")
     timing = {"gap", "cps", "min-duration", "max-duration", "overlap"}
     assert set(result.before.summary()) & timing and not set(result.after.summary()) & timing

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import numpy as np
@@ -10,12 +11,11 @@ import pytest
 from ccgen.errors import InputError
 from ccgen.media import find_ffmpeg, load_audio, probe
 from ccgen.media import mediainfo as probe_mod
-from conftest import ffmpeg, make_tone
 
 
 @pytest.mark.parametrize("suffix", ["wav", "flac", "mp3", "m4a", "ogg"])
-def test_audio_files_decode_to_16k_mono(tmp_path: Path, suffix: str) -> None:
-    src = make_tone(tmp_path / f"tone.{suffix}", seconds=2.0, rate=44100, channels=2)
+def test_audio_files_decode_to_16k_mono(tmp_path: Path, suffix: str, make_media) -> None:
+    src = make_media.tone(tmp_path / f"tone.{suffix}", seconds=2.0, rate=44100, channels=2)
     info = probe(src)
     assert not info.has_video
     assert info.audio[0].channels == 2
@@ -28,9 +28,9 @@ def test_audio_files_decode_to_16k_mono(tmp_path: Path, suffix: str) -> None:
     assert abs(np.argmax(spectrum) - 440) <= 2
 
 
-def test_video_with_two_audio_streams_picks_the_requested_one(tmp_path: Path) -> None:
+def test_video_with_two_audio_streams_picks_the_requested_one(tmp_path: Path, make_media) -> None:
     dest = tmp_path / "two.mkv"
-    ffmpeg("-f", "lavfi", "-i", "testsrc2=size=64x48:rate=25:duration=2",
+    make_media.ffmpeg("-f", "lavfi", "-i", "testsrc2=size=64x48:rate=25:duration=2",
            "-f", "lavfi", "-i", "sine=frequency=300:duration=2",
            "-f", "lavfi", "-i", "sine=frequency=1000:duration=2",
            "-map", "0", "-map", "1", "-map", "2", "-c:v", "libx264", "-c:a", "aac", str(dest))
@@ -45,20 +45,21 @@ def test_video_with_two_audio_streams_picks_the_requested_one(tmp_path: Path) ->
         load_audio(dest, info, 2)
 
 
-def test_six_channel_and_8k_input(tmp_path: Path) -> None:
-    src = make_tone(tmp_path / "surround.wav", seconds=1.0, rate=8000, channels=6)
+def test_six_channel_and_8k_input(tmp_path: Path, make_media) -> None:
+    src = make_media.tone(tmp_path / "surround.wav", seconds=1.0, rate=8000, channels=6)
     info = probe(src)
     assert info.audio[0].channels == 6 and info.audio[0].sample_rate == 8000
     assert load_audio(src, info).size == pytest.approx(16000, abs=400)
 
 
-def test_bad_inputs_raise_one_clear_error(tmp_path: Path) -> None:
+def test_bad_inputs_raise_one_clear_error(tmp_path: Path, make_media) -> None:
     empty = tmp_path / "empty.mp4"
     empty.touch()
     text = tmp_path / "notes.mp4"
     text.write_text("these are not the frames you are looking for\n" * 20)
     silent_video = tmp_path / "mute.mp4"
-    ffmpeg("-f", "lavfi", "-i", "testsrc2=size=64x48:rate=10:duration=1", "-c:v", "libx264",
+    make_media.ffmpeg("-f", "lavfi", "-i", "testsrc2=size=64x48:rate=10:duration=1", "-c:v",
+                      "libx264",
            str(silent_video))
     cases = {
         tmp_path / "missing.wav": "no such file",
@@ -72,13 +73,13 @@ def test_bad_inputs_raise_one_clear_error(tmp_path: Path) -> None:
             probe(path)
 
 
-def test_ffmpeg_report_parser_matches_ffprobe(tmp_path: Path) -> None:
+def test_ffmpeg_report_parser_matches_ffprobe(tmp_path: Path, make_media) -> None:
     """The imageio-ffmpeg build has no ffprobe; the `ffmpeg -i` parser must agree with it."""
     tools = find_ffmpeg()
     if tools.ffprobe is None:
         pytest.skip("no ffprobe here to compare against")
     dest = tmp_path / "av.mp4"
-    ffmpeg("-f", "lavfi", "-i", "testsrc2=size=64x48:rate=30000/1001:duration=3",
+    make_media.ffmpeg("-f", "lavfi", "-i", "testsrc2=size=64x48:rate=30000/1001:duration=3",
            "-f", "lavfi", "-i", "sine=frequency=500:duration=3:sample_rate=48000",
            "-c:v", "libx264", "-c:a", "aac", "-ac", "2", "-shortest", str(dest))
     a = probe_mod._with_ffprobe(dest, tools.ffprobe)
@@ -89,7 +90,7 @@ def test_ffmpeg_report_parser_matches_ffprobe(tmp_path: Path) -> None:
     assert [(s.channels, s.sample_rate) for s in a.audio] == [(2, 48000)]
 
 
-def test_imageio_ffmpeg_alone_is_enough(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_imageio_ffmpeg_alone_is_enough(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, make_media
                                         ) -> None:
     """A machine without system ffmpeg: the wheel's static binary probes and decodes."""
     import imageio_ffmpeg
@@ -101,7 +102,7 @@ def test_imageio_ffmpeg_alone_is_enough(tmp_path: Path, monkeypatch: pytest.Monk
     try:
         tools = ffmpeg_bin.find_ffmpeg()
         assert tools.origin == "env"
-        src = make_tone(tmp_path / "t.ogg", seconds=1.5)
+        src = make_media.tone(tmp_path / "t.ogg", seconds=1.5)
         info = probe(src)
         assert info.duration == pytest.approx(1.5, abs=0.1)
         assert load_audio(src, info).size == pytest.approx(24000, abs=800)
@@ -109,12 +110,12 @@ def test_imageio_ffmpeg_alone_is_enough(tmp_path: Path, monkeypatch: pytest.Monk
         ffmpeg_bin.find_ffmpeg.cache_clear()
 
 
-def _faststart_cut(tmp_path: Path, demo: Path, keep: int | float) -> Path:
+def _faststart_cut(tmp_path: Path, demo: Path, keep: int | float, *, make_media) -> Path:
     """A real 6.2 s MP4 (from samples/demo.mp4) with its header first, cut after `keep`
     bytes (or that share of the file): the header still declares 6.2 s."""
     whole = tmp_path / "whole.mp4"
     if not whole.exists():
-        ffmpeg("-i", str(demo), "-t", "6.2", "-movflags", "+faststart", str(whole))
+        make_media.ffmpeg("-i", str(demo), "-t", "6.2", "-movflags", "+faststart", str(whole))
     data = whole.read_bytes()
     size = keep if isinstance(keep, int) else int(len(data) * keep)
     cut = tmp_path / f"cut{size}.mp4"
@@ -122,14 +123,19 @@ def _faststart_cut(tmp_path: Path, demo: Path, keep: int | float) -> Path:
     return cut
 
 
-def test_a_truncated_mp4_is_bad_input_naming_what_decoded(tmp_path: Path,
-                                                          demo_video: Path) -> None:
-    """The first 5000 bytes of an MP4 that declares 6.2 s: not an empty SRT with exit 0."""
-    from conftest import run_cli
+@pytest.fixture(scope="session")
+def faststart_cut(make_media):
+    """:func:`_faststart_cut` with the `make_media` fixture."""
+    return functools.partial(_faststart_cut, make_media=make_media)
 
-    cut = _faststart_cut(tmp_path, demo_video, 5000)
+
+def test_a_truncated_mp4_is_bad_input_naming_what_decoded(tmp_path: Path, demo_video: Path,
+                                                          cli, faststart_cut) -> None:
+    """The first 5000 bytes of an MP4 that declares 6.2 s: not an empty SRT with exit 0."""
+
+    cut = faststart_cut(tmp_path, demo_video, 5000)
     assert probe(cut).duration == pytest.approx(6.2, abs=0.05)  # the header still says so
-    result = run_cli(cut, "--describer", "none", "--diarizer", "none")
+    result = cli(cut, "--describer", "none", "--diarizer", "none")
     assert result.returncode == 2, result.stderr
     assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
     assert "truncated" in result.stderr and "of the 6.20 s the file declares" in result.stderr
@@ -138,8 +144,8 @@ def test_a_truncated_mp4_is_bad_input_naming_what_decoded(tmp_path: Path,
 
 
 def test_a_small_shortfall_is_a_warning_and_the_audio_is_kept(
-        tmp_path: Path, demo_video: Path, caplog: pytest.LogCaptureFixture) -> None:
-    cut = _faststart_cut(tmp_path, demo_video, 0.75)
+        tmp_path: Path, demo_video: Path, caplog: pytest.LogCaptureFixture, faststart_cut) -> None:
+    cut = faststart_cut(tmp_path, demo_video, 0.75)
     info = probe(cut)
     with caplog.at_level("WARNING", logger="ccgen"):
         audio = load_audio(cut, info)
@@ -151,8 +157,9 @@ def test_a_small_shortfall_is_a_warning_and_the_audio_is_kept(
 
 
 def test_whole_files_decode_without_any_warning(tmp_path: Path, demo_video: Path,
-                                                caplog: pytest.LogCaptureFixture) -> None:
-    whole = _faststart_cut(tmp_path, demo_video, 1.0)
+                                                caplog: pytest.LogCaptureFixture,
+                                                faststart_cut) -> None:
+    whole = faststart_cut(tmp_path, demo_video, 1.0)
     with caplog.at_level("WARNING", logger="ccgen"):
         audio = load_audio(whole, probe(whole))
     assert audio.size / 16000 == pytest.approx(6.2, abs=0.1)
@@ -175,16 +182,16 @@ def test_the_truncation_threshold(decoded: float, outcome: str,
     assert bool(caplog.records) == (outcome == "warning")
 
 
-def test_a_truncated_file_fails_alone_in_a_batch(tmp_path: Path, demo_video: Path) -> None:
+def test_a_truncated_file_fails_alone_in_a_batch(tmp_path: Path, demo_video: Path, make_media, cli,
+                                                 faststart_cut) -> None:
     import json
 
-    from conftest import run_cli
 
-    cut = _faststart_cut(tmp_path, demo_video, 5000)
-    tone = make_tone(tmp_path / "tone.wav", seconds=2.0)
+    cut = faststart_cut(tmp_path, demo_video, 5000)
+    tone = make_media.tone(tmp_path / "tone.wav", seconds=2.0)
     out = tmp_path / "out"
     out.mkdir()
-    result = run_cli(cut, tone, "-d", out, "--manifest", tmp_path / "run.json",
+    result = cli(cut, tone, "-d", out, "--manifest", tmp_path / "run.json",
                      "--describer", "none", "--diarizer", "none")
     assert result.returncode == 1, result.stderr
     files = {Path(f["input"]).name: f for f in json.loads(

@@ -9,14 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT
-
 
 @pytest.mark.slow
-def test_wheel_finds_templates_without_the_checkout(tmp_path: Path) -> None:
+def test_wheel_finds_templates_without_the_checkout(tmp_path: Path, repo_root) -> None:
     wheels = tmp_path / "wheels"
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
-                    "-q", "-w", str(wheels), str(ROOT)], check=True)
+                    "-q", "-w", str(wheels), str(repo_root)], check=True)
     (wheel,) = wheels.glob("ccgen-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
     assert "ccgen/templates/styles/netflix.toml" in names

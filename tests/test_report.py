@@ -10,7 +10,6 @@ import pytest
 
 from ccgen.cues import Cue, Timeline
 from ccgen.report import render_report
-from conftest import SAMPLES, run_cli
 
 
 def _timeline() -> Timeline:
@@ -62,10 +61,10 @@ CHROME_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
 
 
 @pytest.mark.slow
-def test_report_renders_in_headless_chromium(tmp_path: Path) -> None:
+def test_report_renders_in_headless_chromium(tmp_path: Path, cli, samples_dir) -> None:
     browser = _chromium()
     report = tmp_path / "demo.html"
-    result = run_cli(SAMPLES / "demo.mp4", "-d", tmp_path, "--report", report, "-q")
+    result = cli(samples_dir / "demo.mp4", "-d", tmp_path, "--report", report, "-q")
     assert result.returncode == 0, result.stderr
     profile = tmp_path / "profile"
     dom = subprocess.run([browser, *CHROME_FLAGS, f"--user-data-dir={profile}",

@@ -3,6 +3,7 @@ and the style's rules applied to captions (the pipeline's pass and ``ccgen lint 
 
 from __future__ import annotations
 
+import functools
 from fractions import Fraction
 from pathlib import Path
 
@@ -18,14 +19,14 @@ from ccgen.cues import Cue, Word
 from ccgen.errors import InputError
 from ccgen.media.mediainfo import MediaInfo
 from ccgen.media.shots import ShotChanges, detect, read_list
-from conftest import SAMPLES, ffmpeg, public, run_cli
 
 NETFLIX = load_style("netflix")
 BBC = load_style("bbc")
 SOURCES = ("testsrc2", "smptebars", "mandelbrot", "rgbtestsrc", "testsrc", "yuvtestsrc")
 
 
-def cut_video(path: Path, rate: str, lengths: list[int], audio: Path | None = None) -> list[int]:
+def cut_video(path: Path, rate: str, lengths: list[int], audio: Path | None = None, *,
+              make_media) -> list[int]:
     """A real H.264 video of lavfi sources, one per shot, `lengths` frames each; returns the
     frame numbers where a new shot starts."""
     args: list[str] = []
@@ -37,7 +38,7 @@ def cut_video(path: Path, rate: str, lengths: list[int], audio: Path | None = No
     graph = ";".join(chain) + f";{joined}concat=n={len(lengths)}:v=1:a=0[v]"
     extra = ["-i", str(audio), "-map", f"{len(lengths)}:a:0", "-c:a", "aac", "-shortest"] \
         if audio else []
-    ffmpeg(*args, *extra, "-filter_complex", graph, "-map", "[v]", "-c:v", "libx264",
+    make_media.ffmpeg(*args, *extra, "-filter_complex", graph, "-map", "[v]", "-c:v", "libx264",
            "-preset", "ultrafast", "-g", "250", str(path))
     cuts, total = [], 0
     for length in lengths[:-1]:
@@ -46,10 +47,16 @@ def cut_video(path: Path, rate: str, lengths: list[int], audio: Path | None = No
     return cuts
 
 
+@pytest.fixture(scope="session")
+def cut_video_of(make_media):
+    """:func:`cut_video` with the `make_media` fixture."""
+    return functools.partial(cut_video, make_media=make_media)
+
+
 @pytest.fixture(scope="module")
-def video24(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[int]]:
+def video24(tmp_path_factory: pytest.TempPathFactory, cut_video_of) -> tuple[Path, list[int]]:
     path = tmp_path_factory.mktemp("shots") / "cuts24.mp4"
-    return path, cut_video(path, "24", [101, 130, 150, 125, 140, 130])
+    return path, cut_video_of(path, "24", [101, 130, 150, 125, 140, 130])
 
 
 def obeys_netflix(start: float, end: float, cuts: list[int], rate: Fraction) -> bool:
@@ -67,24 +74,25 @@ def obeys_netflix(start: float, end: float, cuts: list[int], rate: Fraction) -> 
 
 @pytest.mark.parametrize(("rate", "exact"), [("24", Fraction(24)), ("25", Fraction(25)),
                                              ("30000/1001", Fraction(30000, 1001))])
-def test_every_cut_is_found_on_its_frame(tmp_path: Path, rate: str, exact: Fraction) -> None:
-    cuts = cut_video(tmp_path / "v.mp4", rate, [37, 50, 28, 61, 45, 33])
+def test_every_cut_is_found_on_its_frame(tmp_path: Path, rate: str, exact: Fraction,
+                                         cut_video_of) -> None:
+    cuts = cut_video_of(tmp_path / "v.mp4", rate, [37, 50, 28, 61, 45, 33])
     shots = detect(tmp_path / "v.mp4", float(exact))
     assert shots.rate == exact and shots.source == "detected"
     assert list(shots.frames) == cuts
 
 
-def test_the_shared_film_clip_has_three_cuts_checked_by_eye() -> None:
+def test_the_shared_film_clip_has_three_cuts_checked_by_eye(public_clip) -> None:
     # Big Buck Bunny, 691 frames at 24 fps: a fade from black, hard cuts at frames 285, 378
     # and 553 (frames around each looked at; see bench/RESULTS.md), a fade-in title.
-    film = public("events/caption_inspector_BigBuckBunny_160x90-24fps.mov")
+    film = public_clip("events/caption_inspector_BigBuckBunny_160x90-24fps.mov")
     assert detect(film, 24.0).frames == (285, 378, 553)
 
 
-def test_drop_frame_list_edl_and_detector_agree(tmp_path: Path) -> None:
+def test_drop_frame_list_edl_and_detector_agree(tmp_path: Path, cut_video_of) -> None:
     """At 29.97 the 1800th frame is labelled 00:01:00;02 in drop-frame: a list and an EDL in
     DF timecode land on the frames the detector finds, a minute in."""
-    cuts = cut_video(tmp_path / "df.mp4", "30000/1001", [500, 1300, 70])
+    cuts = cut_video_of(tmp_path / "df.mp4", "30000/1001", [500, 1300, 70])
     assert cuts == [500, 1800]
     found = detect(tmp_path / "df.mp4", 29.97)
     listed = tmp_path / "cuts.txt"
@@ -175,15 +183,15 @@ def _srt_near_cuts(path: Path, cuts: list[int], rate: float) -> Path:
 
 
 def test_lint_finds_and_fix_applies_the_netflix_rule_against_the_video(
-        tmp_path: Path, video24: tuple[Path, list[int]]) -> None:
+        tmp_path: Path, video24: tuple[Path, list[int]], cli) -> None:
     video, cuts = video24
     srt = _srt_near_cuts(tmp_path / "near.srt", cuts, 24)
     assert not all(obeys_netflix(e.start / 1000, e.end / 1000, cuts, Fraction(24))
                    for e in pysubs2.load(str(srt)))
-    run = run_cli("lint", srt, "--media", video)
+    run = cli("lint", srt, "--media", video)
     assert run.returncode == 1 and "shot-change" in run.stdout
     fixed = tmp_path / "fixed.srt"
-    run = run_cli("lint", srt, "--media", video, "--fix", "-o", fixed)
+    run = cli("lint", srt, "--media", video, "--fix", "-o", fixed)
     assert run.returncode == 0, run.stdout + run.stderr
     events = pysubs2.load(str(fixed))
     assert [e.text for e in events] == [e.text for e in pysubs2.load(str(srt))]
@@ -193,7 +201,7 @@ def test_lint_finds_and_fix_applies_the_netflix_rule_against_the_video(
 
 @pytest.mark.parametrize("kind", ["list", "edl"])
 def test_the_same_with_a_shot_change_list_and_an_edl(tmp_path: Path, kind: str,
-                                                     video24: tuple[Path, list[int]]) -> None:
+                                                     video24: tuple[Path, list[int]], cli) -> None:
     _, cuts = video24
     if kind == "list":
         shots = tmp_path / "shots.txt"
@@ -209,7 +217,7 @@ def test_the_same_with_a_shot_change_list_and_an_edl(tmp_path: Path, kind: str,
     report = lint_file(srt, NETFLIX, shots=read_list(shots, 24))
     assert report.summary().get("shot-change", 0) >= len(cuts)
     fixed = tmp_path / "fixed.srt"
-    run = run_cli("lint", srt, "--shot-changes", shots, "--frame-rate", "24", "--fix",
+    run = cli("lint", srt, "--shot-changes", shots, "--frame-rate", "24", "--fix",
                   "-o", fixed)
     assert run.returncode == 0, run.stdout + run.stderr
     for event in pysubs2.load(str(fixed)):
@@ -274,16 +282,18 @@ def lint_file_from_bbc(cues: list[Cue], shots: ShotChanges):
 
 
 @pytest.mark.slow
-def test_captioning_a_video_with_cuts_times_captions_to_them(tmp_path: Path) -> None:
+def test_captioning_a_video_with_cuts_times_captions_to_them(tmp_path: Path, cli, samples_dir,
+                                                             cut_video_of) -> None:
     """The real pipeline on the shipped sample's audio under a picture with cuts at known
     frames: every caption near a cut obeys the rule (without the pass, some do not)."""
     video = tmp_path / "cut_demo.mp4"
-    cuts = cut_video(video, "24", [130, 110, 145, 95, 150, 120, 100], audio=SAMPLES / "demo.mp4")
+    cuts = cut_video_of(video, "24", [130, 110, 145, 95, 150, 120, 100],
+                        audio=samples_dir / "demo.mp4")
     shots = ShotChanges(tuple(cuts), Fraction(24), "list")
     outputs = {}
     for option in ("auto", "none"):
         out = tmp_path / f"{option}.srt"
-        run = run_cli(video, "-o", out, "--describer", "none", "--diarizer", "none", "-q",
+        run = cli(video, "-o", out, "--describer", "none", "--diarizer", "none", "-q",
                       "--shot-changes", option)
         assert run.returncode == 0, run.stderr
         outputs[option] = [e for e in pysubs2.load(str(out)) if e.text]
@@ -317,20 +327,21 @@ def test_detected_cuts_are_kept_in_the_stage_cache(tmp_path: Path,
 
 
 def test_lint_media_and_list_are_one_or_the_other(tmp_path: Path,
-                                                  video24: tuple[Path, list[int]]) -> None:
+                                                  video24: tuple[Path, list[int]], cli,
+                                                  public_clip) -> None:
     video, cuts = video24
     srt = _srt_near_cuts(tmp_path / "near.srt", cuts, 24)
     listed = tmp_path / "cuts.txt"
     listed.write_text("1.0\n", encoding="utf-8")
-    run = run_cli("lint", srt, "--media", video, "--shot-changes", listed)
+    run = cli("lint", srt, "--media", video, "--shot-changes", listed)
     assert run.returncode == 2 and "not both" in run.stderr
-    run = run_cli("lint", srt, "--media", video, "--frame-rate", "25")
+    run = cli("lint", srt, "--media", video, "--frame-rate", "25")
     assert run.returncode == 2 and "24 fps" in run.stderr
     # audio only: no shot changes, the other rules as before
-    audio = public("speech/jfk.flac")
-    run = run_cli("lint", srt, "--media", audio)
+    audio = public_clip("speech/jfk.flac")
+    run = cli("lint", srt, "--media", audio)
     assert "shot-change" not in run.stdout and run.returncode in (0, 1)
-    assert run.stdout == run_cli("lint", srt).stdout
+    assert run.stdout == cli("lint", srt).stdout
 
 
 # --- the fix never trades one finding for another (random timings and cuts) -------------
@@ -389,11 +400,12 @@ def test_bbc_moves_a_caption_off_a_cut_only_where_its_speech_allows() -> None:
 
 
 def test_a_stream_that_starts_late_counts_from_its_start(tmp_path: Path,
-                                                         video24: tuple[Path, list[int]]) -> None:
+                                                         video24: tuple[Path, list[int]],
+                                                         make_media) -> None:
     """An MPEG-TS starts its clock at 1.4 s; captions (and players) count from the start."""
     video, cuts = video24
     ts = tmp_path / "cuts.ts"
-    ffmpeg("-i", str(video), "-c", "copy", str(ts))
+    make_media.ffmpeg("-i", str(video), "-c", "copy", str(ts))
     assert list(detect(ts, 24.0).frames) == cuts
 
 

@@ -9,7 +9,6 @@ from ccgen.events import create
 from ccgen.events.tagging import TaggerDescriber, TaggerSettings, sound_table
 from ccgen.events.yamnet import YamnetModel, converted_model, log_mel
 from ccgen.media import load_audio, probe
-from conftest import public
 
 
 @pytest.fixture(scope="module")
@@ -89,7 +88,7 @@ def test_another_model_zip_is_converted_again_next_to_the_first(tmp_path, monkey
     assert YamnetModel().logits(np.zeros((1, 96, 64), dtype=np.float32)).shape == (1, 521)
 
 
-def test_float_graph_matches_the_int8_graph_run_as_written(tmp_path) -> None:
+def test_float_graph_matches_the_int8_graph_run_as_written(tmp_path, public_clip) -> None:
     """The float model computes what the quantized graph means (ORT_DISABLE_ALL runs each
     DequantizeLinear/Conv/QuantizeLinear as written): same best class on real audio."""
     import zipfile
@@ -109,7 +108,7 @@ def test_float_graph_matches_the_int8_graph_run_as_written(tmp_path) -> None:
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
     reference = ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
     model = YamnetModel()
-    audio = _audio(public("events/esc50_5-156999-C-19_thunderstorm.flac"))
+    audio = _audio(public_clip("events/esc50_5-156999-C-19_thunderstorm.flac"))
     mel = log_mel(audio)
     patches = np.stack([mel[i:i + 96] for i in range(0, mel.shape[0] - 95, 48)])
     ours = model.logits(patches)
@@ -140,10 +139,11 @@ def test_every_audioset_class_has_a_row() -> None:
      "bird"),
 ])
 def test_real_event_clips_are_named_once_and_rightly(tagger: TaggerDescriber, clip: str,
-                                                     phrase: str, concept: str) -> None:
+                                                     phrase: str, concept: str,
+                                                     public_clip) -> None:
     from ccgen.evaluation.metrics import load_synonyms, match_events
 
-    cues = tagger.describe(_audio(public(clip)), [])
+    cues = tagger.describe(_audio(public_clip(clip)), [])
     assert phrase in [c.text for c in cues]
     for cue in cues:
         assert cue.kind in ("sound", "music") and 0 < cue.confidence <= 1
@@ -156,11 +156,11 @@ def test_real_event_clips_are_named_once_and_rightly(tagger: TaggerDescriber, cl
 
 @pytest.mark.parametrize("clip", ["events/speechcommands_running_tap_15s.flac",
                                   "events/librosa_Kevin_MacLeod_-_Dance_of_the_Sugar_Plum_Fairy.ogg"])
-def test_a_sustained_real_source_is_at_most_one_caption(tagger: TaggerDescriber, clip: str
-                                                         ) -> None:
+def test_a_sustained_real_source_is_at_most_one_caption(tagger: TaggerDescriber, clip: str,
+                                                        public_clip) -> None:
     """15 s of a running tap (which YAMNet hears as frying, ratchet, rain in turn) and two
     minutes of one piece of music: one caption or none, never a list of guesses."""
-    assert len(tagger.describe(_audio(public(clip)), [])) <= 1
+    assert len(tagger.describe(_audio(public_clip(clip)), [])) <= 1
 
 
 def _scores(tagger: TaggerDescriber, windows: int, **tracks: np.ndarray | float
@@ -209,9 +209,9 @@ def test_a_low_confidence_generic_guess_is_dropped(tagger: TaggerDescriber) -> N
     assert tagger.events_from_scores(scores, mel, []) == []
 
 
-def test_window_scores_api(tagger: TaggerDescriber) -> None:
+def test_window_scores_api(tagger: TaggerDescriber, public_clip) -> None:
     """The per-window scores other stages read (the speech guard): shape, times, tracks."""
-    audio = _audio(public("events/esc50_1-100032-A-0_dog.flac"))
+    audio = _audio(public_clip("events/esc50_1-100032-A-0_dog.flac"))
     ws = tagger.window_scores(audio)
     assert ws.scores.shape == (len(ws.times()), 521) and ws.classes[0] == "Speech"
     assert ws.times()[1].tolist() == pytest.approx([0.48, 1.44])
@@ -220,8 +220,8 @@ def test_window_scores_api(tagger: TaggerDescriber) -> None:
     assert ws.track("no such class").max() == 0.0
 
 
-def test_dog_bark_is_placed_where_it_barks(tagger: TaggerDescriber) -> None:
-    audio = _audio(public("events/esc50_1-100032-A-0_dog.flac"))
+def test_dog_bark_is_placed_where_it_barks(tagger: TaggerDescriber, public_clip) -> None:
+    audio = _audio(public_clip("events/esc50_1-100032-A-0_dog.flac"))
     (bark,) = [c for c in tagger.describe(audio, []) if c.text == "dog barking"]
     # The clip is digital silence except one bark; find it from the samples themselves.
     loud = np.flatnonzero(np.abs(audio) > 0.05 * np.abs(audio).max()) / 16000
@@ -237,8 +237,8 @@ def test_silence_gives_nothing_and_a_test_tone_is_a_beep(tagger: TaggerDescriber
     assert {c.text for c in tagger.describe(tone, [])} <= {"beeping"}
 
 
-def test_sounds_inside_speech_are_kept_only_when_loud(tagger: TaggerDescriber) -> None:
-    audio = _audio(public("events/esc50_cat.flac"))
+def test_sounds_inside_speech_are_kept_only_when_loud(tagger: TaggerDescriber, public_clip) -> None:
+    audio = _audio(public_clip("events/esc50_cat.flac"))
     everything = [c.text for c in tagger.describe(audio, [])]
     assert "cat meowing" in everything
     all_speech = [(0.0, audio.size / 16000)]
@@ -251,8 +251,8 @@ def test_sounds_inside_speech_are_kept_only_when_loud(tagger: TaggerDescriber) -
         tagger.settings.under_speech = TaggerSettings().under_speech
 
 
-def test_sounds_are_trimmed_to_the_pause_they_sit_in(tagger: TaggerDescriber) -> None:
-    audio = _audio(public("events/esc50_1-100032-A-0_dog.flac"))
+def test_sounds_are_trimmed_to_the_pause_they_sit_in(tagger: TaggerDescriber, public_clip) -> None:
+    audio = _audio(public_clip("events/esc50_1-100032-A-0_dog.flac"))
     (bark,) = [c for c in tagger.describe(audio, []) if c.text == "dog barking"]
     tagger.settings.under_speech = 1.01
     try:

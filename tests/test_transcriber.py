@@ -5,14 +5,12 @@ from __future__ import annotations
 import difflib
 
 import pytest
-from test_demo import reference
 
 from ccgen.evaluation.metrics import word_error_rate
 from ccgen.evaluation.normalize import normalize_text
 from ccgen.media import load_audio, probe
 from ccgen.speech import FasterWhisperTranscriber, speech_regions
 from ccgen.speech.transcriber import windows
-from conftest import SAMPLES
 
 
 def test_windows_cut_in_pauses_and_cover_everything() -> None:
@@ -27,8 +25,8 @@ def test_windows_cut_in_pauses_and_cover_everything() -> None:
 
 
 @pytest.mark.slow
-def test_windowed_transcription_keeps_the_words() -> None:
-    path = SAMPLES / "demo.mp4"
+def test_windowed_transcription_keeps_the_words(demo_video, demo_reference) -> None:
+    path = demo_video
     audio = load_audio(path, probe(path))
     regions = speech_regions(audio)
     whole = FasterWhisperTranscriber(window=600.0).transcribe(audio, None, None, regions)
@@ -37,7 +35,7 @@ def test_windowed_transcription_keeps_the_words() -> None:
     pieces = small.transcribe(audio, None, None, regions)
     # Whisper reads each window with its own context, so a word may differ ("merry"/"very");
     # what matters: as good against the reference, same language, times on the same clock.
-    said = " ".join(r["text"] for r in reference() if r["kind"] == "speech")
+    said = " ".join(r["text"] for r in demo_reference if r["kind"] == "speech")
     for transcript in (whole, pieces):
         heard = " ".join(w.text for w in transcript.words)
         assert word_error_rate(said, heard).wer <= 0.15, heard
