@@ -134,7 +134,7 @@ def features(data: Path) -> list[dict]:
                          "segments": [asdict(g) for g in got.segments]}
                 heard = listen(data_, regions, audio, tagger,
                                lambda a, v, lang=got.language: whisper.transcribe(
-                                   a, lang, None, None, v, greedy=True), s)
+                                   a, lang, None, None, v), s)
                 for e, _ in evidence_of(heard.words, heard.segments, heard.scores,
                                         heard.classes, heard.probs):
                     label = expected

@@ -201,7 +201,7 @@ class Captioner:
                 words_data, regions, decoded, self.tagger,
                 lambda samples, vad: self.transcriber.transcribe(
                     samples, words_data["language"] or self.options.language, None,
-                    [(a, b) for a, b in regions], vad, greedy=True),
+                    [(a, b) for a, b in regions], vad),
                 self.guard)
             self.cache.put(digest, "voices", keys.get("voices", {}), voices)
         if not voices["words"] and not voices["lyrics"]:

@@ -13,7 +13,8 @@ against independent witnesses before its words become captions:
   bed keeps it high; sung vocals give it middling values, instruments low ones).
 
 Rules, in order (numbers are :class:`GuardSettings` fields):
-1. Whisper's own annotations ("[music]", "(applause)", "♪") are never dialogue.
+1. Whisper's own annotations ("[music]", "(applause)", "♪") are never dialogue, nor is text
+   that repeats itself (``max_compression``: "oh, oh, oh, ..." for a minute of song).
 2. A segment in which the tagger hears singing at least as much as speech is **lyrics** when
    Whisper is confident enough for sung words (as in rule 4), else dropped.
 3. One where it hears speech (``speech_floor``) is **speech**; else one that is only a phrase
@@ -38,6 +39,7 @@ from __future__ import annotations
 
 import logging
 import re
+import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 
@@ -88,6 +90,7 @@ class GuardSettings:
     lyrics_no_speech: float = 0.5   # Whisper's doubt above which sung words are not trusted
     lyrics_word_prob: float = 0.2   # mean word probability below which sung words are not
     lyrics_words: int = 3           # fewer words than this over music is not a sung line
+    max_compression: float = 2.4    # text this repetitive is a decoding loop (Whisper's own)
     vocal_threshold: float = 0.1    # Silero threshold for vocals inside music
     min_music: float = 4.0          # seconds of music before vocals are looked for in it
 
@@ -194,6 +197,8 @@ def weigh(words: Sequence[Word], segment: Segment | None, scores: np.ndarray | N
 
 def judge(e: Evidence, s: GuardSettings, tagger: bool = True) -> str:
     """'speech', 'lyrics' or the reason to drop the segment (rules 2-5 of the docstring)."""
+    if compression(e.text) > s.max_compression:
+        return f"Whisper repeated itself (compression {compression(e.text):.1f})"
     confident = e.no_speech_prob <= s.max_no_speech and e.word_prob >= s.min_word_prob
     sung = (e.no_speech_prob <= s.lyrics_no_speech and e.word_prob >= s.lyrics_word_prob
             and e.words >= s.lyrics_words)
@@ -213,6 +218,12 @@ def judge(e: Evidence, s: GuardSettings, tagger: bool = True) -> str:
     if tagger and e.other * s.rival_margin > e.speech:
         return f"the tagger hears {e.other_name} ({e.other:.2f}) over speech ({e.speech:.2f})"
     return "speech"
+
+
+def compression(text: str) -> float:
+    """gzip ratio of the text, as Whisper computes it to spot a decoding stuck in a loop."""
+    data = text.encode("utf-8")
+    return len(data) / len(zlib.compress(data)) if data else 0.0
 
 
 def _doubt(what: str, e: Evidence) -> str:
@@ -369,8 +380,7 @@ def check_transcript(data: dict, regions: Sequence[tuple[float, float]],
 
     `audio` is called only when there is something to check; `tagger` is a loaded YAMNet
     (``scores(audio)`` and ``classes``) or None; `transcribe(audio, vad)` runs the second,
-    vocal pass (None: no second pass), best with greedy decoding: Whisper's fallback samples
-    at random over music, and each run would caption a song differently.
+    vocal pass (None: no second pass).
     """
     s = settings or GuardSettings()
     if tagger is None and not data.get("words"):

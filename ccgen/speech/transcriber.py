@@ -94,12 +94,10 @@ class FasterWhisperTranscriber:
     def transcribe(self, audio: np.ndarray, language: str | None = None,
                    on_progress: Callable[[float, float], None] | None = None,
                    regions: list[tuple[float, float]] | None = None,
-                   vad: VadSettings | None = None, greedy: bool = False) -> Transcript:
+                   vad: VadSettings | None = None) -> Transcript:
         """Words of `audio`; `on_progress(seconds done, seconds total)` after each segment.
         `vad` replaces the transcriber's VAD settings for this call (the speech guard looks
-        for sung vocals in music with a lower threshold). `greedy`: temperature 0 only, no
-        fallback to sampling, so the result is the same on every run (Whisper's fallback samples
-        at random when a segment reads badly, which over music is most of them).
+        for sung vocals in music with a lower threshold).
 
         Long audio is transcribed in windows of about ``window`` seconds cut in pauses between
         `regions` (the VAD's speech regions): faster-whisper computes its features for a whole
@@ -115,6 +113,10 @@ class FasterWhisperTranscriber:
         detected, probability = language, 1.0 if language else 0.0
         for start, end in windows(total, regions or [], self.window):
             piece = audio[int(start * SAMPLE_RATE):int(end * SAMPLE_RATE)]
+            # Whisper falls back to sampling when a segment reads badly (over music, most do);
+            # a fixed seed makes a rerun write the same words (greedy decoding alone loops:
+            # "oh, oh, oh..." for a minute of song).
+            _seed()
             segments, info = self.model.transcribe(
                 piece,
                 language=detected or (None if self.multilingual else "en"),
@@ -125,7 +127,6 @@ class FasterWhisperTranscriber:
                 # Each VAD chunk stands alone: conditioning on earlier text is what makes
                 # Whisper repeat itself or hallucinate over pauses.
                 condition_on_previous_text=False,
-                **({"temperature": 0.0} if greedy else {}),
             )
             for segment in segments:
                 if on_progress is not None:
@@ -144,6 +145,12 @@ class FasterWhisperTranscriber:
             if detected is None and words:  # a window without speech detects nothing useful
                 detected, probability = info.language, float(info.language_probability)
         return Transcript(words, detected, probability, found)
+
+
+def _seed() -> None:
+    import ctranslate2
+
+    ctranslate2.set_random_seed(0)
 
 
 def windows(total: float, regions: list[tuple[float, float]], size: float
