@@ -50,6 +50,8 @@ def test_each_witness_can_decide() -> None:
     outro = judge(evidence(text="Thank you for watching.", words=4, music=0.9, vad=0.3), s)
     assert outro not in ("speech", "lyrics") and "invents" in outro
     assert judge(evidence(text="Thank you for watching.", speech=0.9), s) == "speech"
+    loop = judge(evidence(text="Oh, " * 40 + "oh.", words=41, speech=0.9), s)
+    assert loop not in ("speech", "lyrics") and "repeated" in loop
     barking = judge(evidence(speech=0.05, other=0.8, other_name="Dog"), s)
     assert barking not in ("speech", "lyrics") and "Dog" in barking
     doubt = judge(evidence(speech=0.05, no_speech_prob=0.95), s)
@@ -117,8 +119,7 @@ def _guarded(path: Path, vad: VadSettings | None = None) -> tuple[dict, dict]:
     data = {"words": [asdict(w) for w in got.words],
             "segments": [asdict(g) for g in got.segments]}
     return data, check_transcript(data, regions, lambda: audio, _tagger(),
-                                  lambda a, v: whisper.transcribe(a, got.language, None, None, v,
-                                                                 greedy=True))
+                                  lambda a, v: whisper.transcribe(a, got.language, None, None, v))
 
 
 @pytest.mark.slow
