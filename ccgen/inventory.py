@@ -8,11 +8,10 @@ models once into the Hugging Face cache, where faster-whisper and transformers l
 from __future__ import annotations
 
 import os
-import socket
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlparse
 
+from ccgen import hub
 from ccgen.errors import CcgenError, InputError
 from ccgen.speech import models as speech_models
 
@@ -139,24 +138,14 @@ def active() -> dict[str, str]:
             "describer": f"{describer} ({why})", "diarizer": diarizer}
 
 
-def _reachable(endpoint: str, timeout: float = 5.0) -> bool:
-    url = urlparse(endpoint)
-    port = url.port or (443 if url.scheme == "https" else 80)
-    try:
-        with socket.create_connection((url.hostname or "", port), timeout=timeout):
-            return True
-    except OSError:
-        return False
-
-
 def fetch(name: str) -> Path:
     """Download a model into the Hugging Face cache; one line, never a hang, when offline."""
     repo = FETCHABLE.get(name, name if "/" in name else None)
     if repo is None:
         raise InputError(f"unknown model {name!r}; fetchable: {', '.join(FETCHABLE)} "
                          "or a hub id like owner/name")
-    endpoint = os.environ.get("HF_ENDPOINT", "https://huggingface.co")
-    if os.environ.get("HF_HUB_OFFLINE") == "1" or not _reachable(endpoint):
+    endpoint = hub.endpoint()
+    if hub.offline() or not hub.reachable(endpoint):
         raise CcgenError(f"cannot reach {endpoint}: no network here. On a connected machine run "
                          f"`ccgen models fetch {name}` and copy {hf_cache()} over, or pass a "
                          "local model folder")

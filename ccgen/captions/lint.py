@@ -54,12 +54,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ccgen.captions.reading import (  # noqa: F401 - _read, _sami_events: ccgen.finetune.sdh
-    _read,
-    _sami_events,
-    read_events,
-    visible_lines,
-)
+from ccgen.captions.reading import read_events, visible_lines
 from ccgen.captions.retime import shot_problem
 from ccgen.captions.style import Style
 from ccgen.cues import Cue

@@ -47,10 +47,10 @@ def read_events(path: Path, fps: float) -> tuple[list[pysubs2.SSAEvent], str]:
         return [pysubs2.SSAEvent(start=round(seconds(c.start) * 1000),
                                  end=round(seconds(c.end or c.start) * 1000),
                                  text=c.text.replace("\n", "\\N")) for c in scc.captions], "scc"
-    subs = _read(path, fps)
+    subs = read_subtitle(path, fps)
     events = [e for e in subs.events if not e.is_comment]
     if subs.format == "sami":
-        events = _sami_events(events)
+        events = sami_events(events)
     return events, subs.format
 
 
@@ -59,7 +59,9 @@ _HEADED = ("vtt", "ass", "ssa", "ttml", "sami", "json")
 _TIME = re.compile(r"(?<![\d:.])(-?)(\d+):(\d{2}):(\d{2})[.,](\d+)")
 
 
-def _read(path: Path, fps: float) -> pysubs2.SSAFile:
+def read_subtitle(path: Path, fps: float) -> pysubs2.SSAFile:
+    """A subtitle file as pysubs2 reads it, or an InputError naming the file: one reader for
+    ``ccgen lint`` and for the fine-tuning data (``ccgen dataset``)."""
     suffix = path.suffix.lower()
     if path.is_dir():
         raise InputError(f"{path}: is a folder, not a subtitle file")
@@ -126,10 +128,12 @@ def _decode(data: bytes, path: Path) -> str:
     raise InputError(f"{path}: not a subtitle file (binary data)")
 
 
-def _sami_events(events: list[pysubs2.SSAEvent]) -> list[pysubs2.SSAEvent]:
+def sami_events(events: list[pysubs2.SSAEvent]) -> list[pysubs2.SSAEvent]:
     """SAMI shows each SYNC until the next one; pysubs2 guesses ends at 15 cps instead.
 
     Restore the real ends, then drop the empty SYNCs, which are SAMI's way to clear the screen.
+    The ends are set on the events given: they are the reader's own fresh records, never
+    caption data a stage returned.
     """
     ordered = sorted(events, key=lambda e: e.start)
     for event, after in zip(ordered, ordered[1:], strict=False):

@@ -25,14 +25,14 @@ from fractions import Fraction
 from pathlib import Path
 
 from ccgen.errors import InputError
-from ccgen.writers.scc import _BASIC, _EXTENDED, _SPECIAL  # the 608 tables ccgen writes with
+from ccgen.writers.scc import BASIC, EXTENDED, SPECIAL  # the 608 tables ccgen writes with
 from ccgen.writers.timecode import FrameRate, format_timecode, parse_timecode
 
 RATE = Fraction(30000, 1001)
 _LINE = re.compile(r"^(\d{2}:\d{2}:\d{2}[:;]\d{2})\s+((?:[0-9a-fA-F]{4}\s*)*)$")
-_FROM_BASIC = {code: ch for ch, code in _BASIC.items()}
-_FROM_SPECIAL = {codes: ch for ch, codes in _SPECIAL.items()}
-_FROM_EXTENDED = {codes: ch for ch, codes in _EXTENDED.items()}
+_FROM_BASIC = {code: ch for ch, code in BASIC.items()}
+_FROM_SPECIAL = {codes: ch for ch, codes in SPECIAL.items()}
+_FROM_EXTENDED = {codes: ch for ch, codes in EXTENDED.items()}
 EDM_WORD = "942c"
 _PAC_ROWS = {(0x11, 0): 1, (0x11, 1): 2, (0x12, 0): 3, (0x12, 1): 4, (0x15, 0): 5, (0x15, 1): 6,
              (0x16, 0): 7, (0x16, 1): 8, (0x17, 0): 9, (0x17, 1): 10, (0x10, 0): 11,

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -101,11 +100,11 @@ def _adapter_base(folder: Path) -> str:
 def _local_only(model: str) -> bool:
     """Load from disk only when the hub cannot answer: an offline site then fails in one line
     instead of waiting on network timeouts for every file."""
-    if Path(model).expanduser().is_dir() or os.environ.get("HF_HUB_OFFLINE") == "1":
-        return True
-    from ccgen.inventory import _reachable
+    from ccgen import hub
 
-    return not _reachable(os.environ.get("HF_ENDPOINT", "https://huggingface.co"), timeout=3.0)
+    if Path(model).expanduser().is_dir() or hub.offline():
+        return True
+    return not hub.reachable(hub.endpoint(), timeout=3.0)
 
 
 def omni_processor(tokenizer: Any, chunk_length: int = 30) -> Any:

@@ -27,7 +27,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ccgen.captions.lint import _read, _sami_events, visible_lines
+from ccgen.captions.reading import read_subtitle, sami_events, visible_lines
 from ccgen.errors import InputError
 
 SKIP_MIXED = "sound tag within dialogue"
@@ -100,12 +100,12 @@ def read_sound_cues(path: str | Path, fps: float = 25.0) -> Reading:
     every cue. InputError (one line, naming the file) when it cannot be read."""
     path = Path(path)
     try:
-        subs = _read(path, fps)
+        subs = read_subtitle(path, fps)
     except InputError as exc:  # lint's wording, said for this command
         raise InputError(str(exc).replace("cannot be linted", "cannot be read")) from None
     events = [e for e in subs.events if not e.is_comment]
     if subs.format == "sami":
-        events = _sami_events(events)
+        events = sami_events(events)
     cues = [(e.start / 1000, e.end / 1000, visible_lines(e.text)) for e in events]
     return classify(cues, str(path))
 

@@ -49,10 +49,10 @@ def _check_obtainable(model: str) -> None:
         return
     if isinstance(try_to_load_from_cache(model, "config.yaml"), str):
         return
-    from ccgen.inventory import _reachable
+    from ccgen import hub
 
-    endpoint = os.environ.get("HF_ENDPOINT", "https://huggingface.co")
-    if os.environ.get("HF_HUB_OFFLINE") == "1" or not _reachable(endpoint, timeout=3.0):
+    endpoint = hub.endpoint()
+    if hub.offline() or not hub.reachable(endpoint, timeout=3.0):
         raise InputError(f"pyannote model {model!r} is not on this machine and {endpoint} "
                          "cannot be reached: `ccgen models fetch pyannote` on a connected "
                          "machine, or pass a local pipeline folder with --diarizer-model")

@@ -46,18 +46,18 @@ HEADER = "Scenarist_SCC V1.0"
 # -- CEA-608 character set -----------------------------------------------------------------------
 
 # The basic set is ASCII but for ten positions that hold accented letters instead.
-_BASIC = {chr(b): b for b in range(0x20, 0x80)}
+BASIC = {chr(b): b for b in range(0x20, 0x80)}
 for _pos, _ch in zip((0x2A, 0x5C, 0x5E, 0x5F, 0x60, 0x7B, 0x7C, 0x7D, 0x7E, 0x7F),
                      "áéíóúç÷Ññ■", strict=True):
-    del _BASIC[chr(_pos)]
-    _BASIC[_ch] = _pos
+    del BASIC[chr(_pos)]
+    BASIC[_ch] = _pos
 # Special characters (0x11 0x30-0x3F, a 2-byte code each); 0x39 is the transparent space.
-_SPECIAL = {ch: (0x11, 0x30 + i) for i, ch in enumerate("®°½¿™¢£♪à\0èâêîôû") if ch != "\0"}
+SPECIAL = {ch: (0x11, 0x30 + i) for i, ch in enumerate("®°½¿™¢£♪à\0èâêîôû") if ch != "\0"}
 # Extended characters: each erases the character before it, so a basic fallback goes first
 # for decoders that lack them.
-_EXTENDED = {ch: (0x12, 0x20 + i) for i, ch in enumerate("ÁÉÓÚÜü‘¡*’—©℠•“”ÀÂÇÈÊËëÎÏïÔÙùÛ«»")}
-_EXTENDED.update({ch: (0x13, 0x20 + i)
-                  for i, ch in enumerate("ÃãÍÌìÒòÕõ{}\\^_¦~ÄäÖöß¥¤|ÅåØø┌┐└┘")})
+EXTENDED = {ch: (0x12, 0x20 + i) for i, ch in enumerate("ÁÉÓÚÜü‘¡*’—©℠•“”ÀÂÇÈÊËëÎÏïÔÙùÛ«»")}
+EXTENDED.update({ch: (0x13, 0x20 + i)
+                 for i, ch in enumerate("ÃãÍÌìÒòÕõ{}\\^_¦~ÄäÖöß¥¤|ÅåØø┌┐└┘")})
 _FALLBACK = {"‘": "'", "’": "'", "“": '"', "”": '"', "«": '"', "»": '"', "¡": "!", "*": ".",
              "—": "-", "©": "c", "℠": "s", "•": ".", "{": "(", "}": ")", "\\": "/", "^": "'",
              "_": "-", "¦": "!", "|": "!", "~": "-", "ß": "s", "¥": "Y", "¤": "o", "Ø": "O",
@@ -66,7 +66,7 @@ _FALLBACK = {"‘": "'", "’": "'", "“": '"', "”": '"', "«": '"', "»": '"
 
 def in_608(ch: str) -> bool:
     """True if the CEA-608 character set has `ch` (basic, special or extended)."""
-    return ch in _BASIC or ch in _SPECIAL or ch in _EXTENDED
+    return ch in BASIC or ch in SPECIAL or ch in EXTENDED
 
 
 def _sendable(ch: str) -> bool:
@@ -110,14 +110,14 @@ class _Words:
         self.units.append(unit)
 
     def char(self, ch: str) -> None:
-        if ch in _BASIC:
-            self._byte(_BASIC[ch])
-        elif ch in _SPECIAL:
-            self.code(*_SPECIAL[ch])
+        if ch in BASIC:
+            self._byte(BASIC[ch])
+        elif ch in SPECIAL:
+            self.code(*SPECIAL[ch])
         else:
             base = unicodedata.normalize("NFKD", ch)[0]
-            self._byte(_BASIC.get(base) or _BASIC[_FALLBACK.get(ch, " ")])
-            self.code(*_EXTENDED[ch])
+            self._byte(BASIC.get(base) or BASIC[_FALLBACK.get(ch, " ")])
+            self.code(*EXTENDED[ch])
 
     def _byte(self, byte: int) -> None:
         if self._pending is None:
