@@ -312,6 +312,9 @@ def caption_cmd(inputs: tuple[str, ...], **o: Any) -> None:
         stopping.release()
         results = run_batch(files, options, job, o["jobs"], on_file, on_stage)
         ran = True
+        # a stop that some library swallowed (turned into an error it handled) still ends
+        # the run as interrupted: exit 130/143, never a silent 0
+        stopping.release()
     except KeyboardInterrupt:
         ran = True  # the record says which files were finished and which were not
         raise

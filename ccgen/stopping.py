@@ -112,13 +112,13 @@ def signals_stop_the_run(keep_held: bool = False) -> Iterator[None]:
         yield
         return
     if _State.early is not None:
-        previous, pending = _State.early, _State.stopping
-        _State.early = None
+        # early()'s handler stays in place and keeps holding while we take over: a signal
+        # in between is remembered in _State.stopping, never overwritten here
+        previous, _State.early = _State.early, None
     else:
         previous = {sig: signal.getsignal(sig) for sig in STOP_SIGNALS
                     if signal.getsignal(sig) is not signal.SIG_IGN}
-        pending = None
-    _State.stopping, _State.held = pending, pending is not None and keep_held
+        _State.held, _State.stopping = True, None
     read, write = os.pipe()
     os.set_blocking(read, False)
     os.set_blocking(write, False)
@@ -130,8 +130,10 @@ def signals_stop_the_run(keep_held: bool = False) -> Iterator[None]:
     for sig in previous:
         signal.signal(sig, _on_signal)
     try:
-        if pending is not None and not keep_held:
-            raise Interrupted(pending)
+        if not (keep_held and _State.stopping is not None):
+            _State.held = False  # first, then look: a signal just before is not lost
+            if _State.stopping is not None:
+                raise Interrupted(_State.stopping)
         yield
     finally:
         if wakeup is not None:
