@@ -88,7 +88,7 @@ class GuardSettings:
     music_no_speech: float = 0.2    # over music, speech needs Whisper this sure (no-speech)
     music_word_prob: float = 0.7    # ... and its words this sure (sung words come out less so)
     lyrics_no_speech: float = 0.5   # Whisper's doubt above which sung words are not trusted
-    lyrics_word_prob: float = 0.2   # mean word probability below which sung words are not
+    lyrics_word_prob: float = 0.3   # mean word probability below which sung words are not
     lyrics_words: int = 3           # fewer words than this over music is not a sung line
     max_compression: float = 2.4    # text this repetitive is a decoding loop (Whisper's own)
     vocal_threshold: float = 0.1    # Silero threshold for vocals inside music
