@@ -13,9 +13,11 @@ from typing import Any, Literal
 CueKind = Literal["speech", "sound", "music", "lyrics"]
 
 
-@dataclass
+@dataclass(frozen=True)
 class Word:
-    """One recognised word with its time span (from the transcriber)."""
+    """One recognised word with its time span (from the transcriber). Frozen: a stage that
+    names the speaker returns new words (``dataclasses.replace``), so a cached or shared
+    transcript is never changed behind its owner's back."""
 
     start: float
     end: float
@@ -24,9 +26,10 @@ class Word:
     speaker: str | None = None
 
 
-@dataclass
+@dataclass(frozen=True)
 class Cue:
-    """A caption-sized item on the timeline.
+    """A caption-sized item on the timeline. Frozen: every caption pass builds new cues
+    (``dataclasses.replace``) and edits none it was given.
 
     `text` is display text: for display cues it may hold a newline between its two lines.
     `source` names the backend that produced it, `confidence` is in [0, 1]. `speaker` is the

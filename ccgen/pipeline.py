@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from ccgen import events, speakers
@@ -228,16 +228,15 @@ class Captioner:
         duration = info.duration or (decoded().size / 16000)
         words = [Word(**w) for w in words_data["words"]]
         if turns_data:
-            speakers.assign_speakers(words, [speakers.Turn(**t) for t in turns_data])
+            words = speakers.assign_speakers(words, [speakers.Turn(**t) for t in turns_data])
         sounds = [Cue(**c) for c in sounds_data] + [Cue(**c) for c in voices["lyrics"]]
         step("formatting captions")
         cues = build_captions(words, sounds, self.style, info.frame_rate, duration, self.marks)
         cues = shot_pass(cues, self.style, self.options.shot_changes, path, info, step,
                          self.cache, digest, words)
         asr_label = self._asr_label()
-        for cue in cues:
-            if cue.kind in ("speech", "lyrics"):  # lyrics: Whisper's words, sung
-                cue.source = asr_label
+        cues = [replace(c, source=asr_label) if c.kind in ("speech", "lyrics") else c
+                for c in cues]  # lyrics: Whisper's words, sung
         return Timeline(
             # a name that is not UTF-8 (old archives) must not make every writer fail
             media=Path(path).name.encode("utf-8", "surrogateescape").decode("utf-8", "replace"),

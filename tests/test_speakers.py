@@ -54,7 +54,9 @@ def test_assign_speakers_by_overlap_nearest_turn_and_first_appearance() -> None:
         (7.7, 7.9),  # outside: nearest is C
         (2.5, 2.5),  # zero-length word inside A
     )
-    assign_speakers(words, turns)
+    given = list(words)
+    words = assign_speakers(words, turns)
+    assert given == _words(*[(w.start, w.end) for w in given])  # the words given are unchanged
     got = [w.speaker for w in words]
     assert got[0] == "S1" and got[1] == "S2"  # B is heard first, so B = S1
     assert got[2] == "S2"
@@ -64,16 +66,14 @@ def test_assign_speakers_by_overlap_nearest_turn_and_first_appearance() -> None:
 def test_assign_speakers_sums_overlapping_turns_per_speaker() -> None:
     # pyannote's non-exclusive output: A has two short turns under the word, B one longer
     turns = [Turn(0.0, 0.3, "A"), Turn(0.5, 0.8, "A"), Turn(0.2, 0.7, "B")]
-    words = _words((0.0, 1.0))
-    assign_speakers(words, turns)
+    words = assign_speakers(_words((0.0, 1.0)), turns)
     assert words[0].speaker == "S1"  # A: 0.6 s beats B: 0.5 s (and A is then first)
 
 
 def test_assign_speakers_without_turns_leaves_words_alone() -> None:
     words = _words((0.0, 1.0))
-    assign_speakers(words, [])
-    assert words[0].speaker is None
-    assign_speakers([], [Turn(0, 1, "A")])  # no words: nothing to do, no error
+    assert assign_speakers(words, []) == words
+    assert assign_speakers([], [Turn(0, 1, "A")]) == []  # no words: nothing to do, no error
 
 
 def test_normalize_turns_sorts_drops_empty_and_renames() -> None:

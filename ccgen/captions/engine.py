@@ -171,7 +171,17 @@ def _place_sounds(speech: list[Cue], sounds: list[Cue], style: Style, gap: float
     if the caption can still be read in its time; its own caption in the first pause after;
     a line of the next speech caption; a line of the host whatever the reading speed; last,
     its own caption after the speech (the gaps pass then moves it on)."""
-    out = list(speech)
+    speech = list(speech)  # a host's new text replaces it here, where later sounds look
+    out: list[Cue] = []  # the sounds' own captions
+
+    def add_line(host: Cue, sound: Cue, nxt: Cue | None, strict: bool) -> bool:
+        text = _add_line(host, sound, style, nxt, gap, strict)
+        if text is None:
+            return False
+        at = next(i for i, c in enumerate(speech) if c is host)
+        speech[at] = replace(host, text=text)
+        return True
+
     for sound in sounds:
         under = [c for c in speech if c.start < sound.end and sound.start < c.end]
         if not under:
@@ -187,37 +197,37 @@ def _place_sounds(speech: list[Cue], sounds: list[Cue], style: Style, gap: float
             out.append(replace(sound, end=sound.start + style.min_duration))
             continue
         later = [c for c in speech if c.start >= host.end]
-        if _add_line(host, sound, style, later[0] if later else None, gap, strict=True):
+        if add_line(host, sound, later[0] if later else None, strict=True):
             continue
         pause = _pause_after(under, speech, sound, style, gap)
         if pause is not None:
             out.append(pause)
             continue
-        if later and _add_line(later[0], sound, style, later[1] if len(later) > 1 else None,
-                               gap, strict=True):
+        if later and add_line(later[0], sound, later[1] if len(later) > 1 else None,
+                              strict=True):
             continue
-        if _add_line(host, sound, style, None, gap, strict=False):
+        if add_line(host, sound, None, strict=False):
             continue
         out.append(replace(sound, start=under[-1].end + gap,
                            end=max(sound.end, under[-1].end + gap + style.min_duration)))
-    return sorted(out, key=lambda c: (c.start, c.end))
+    return sorted([*speech, *out], key=lambda c: (c.start, c.end))
 
 
 def _add_line(cue: Cue, sound: Cue, style: Style, nxt: Cue | None, gap: float,
-              strict: bool) -> bool:
-    """Add the sound's line(s) to a speech caption, above its text when the sound starts in
-    the caption's first half; `strict`: only when the caption can still be read before
-    `nxt` (or within its longest duration) at the style's reading speed."""
+              strict: bool) -> str | None:
+    """The speech caption's text with the sound's line(s) added, above its text when the
+    sound starts in the caption's first half; None when they do not fit. `strict`: only when
+    the caption can still be read before `nxt` (or within its longest duration) at the
+    style's reading speed."""
     lines, extra = cue.text.split("\n"), sound.text.split("\n")
     if len(lines) + len(extra) > style.max_lines or any(len(x) > style.max_chars for x in extra):
-        return False
+        return None
     if strict:
         slot = min(nxt.start - gap if nxt else float("inf"), cue.start + style.max_duration)
         if slot - cue.start < _reading_time(cue.text + sound.text, style):
-            return False
+            return None
     before = sound.start < (cue.start + cue.end) / 2
-    cue.text = "\n".join([*extra, *lines] if before else [*lines, *extra])
-    return True
+    return "\n".join([*extra, *lines] if before else [*lines, *extra])
 
 
 def _pause_after(under: list[Cue], speech: list[Cue], sound: Cue, style: Style,
@@ -288,9 +298,8 @@ def _merge_close_sounds(cues: list[Cue], style: Style, gap: float) -> list[Cue]:
                 and cue.start < prev.start + _reading_time(prev.text, style) + gap
                 and len(prev.text.split("\n")) + len(cue.text.split("\n")) <= style.max_lines
                 and cue.text not in prev.text.split("\n")):
-            prev.text = f"{prev.text}\n{cue.text}"
-            prev.end = max(prev.end, cue.end)
-            prev.confidence = min(prev.confidence, cue.confidence)
+            out[-1] = replace(prev, text=f"{prev.text}\n{cue.text}", end=max(prev.end, cue.end),
+                              confidence=min(prev.confidence, cue.confidence))
             continue
         out.append(cue)
     return out
@@ -308,31 +317,37 @@ def _settle(cues: list[Cue], style: Style, gap: float, duration: float | None) -
     shorter than that is closed up by keeping the earlier caption on screen.
     """
     limit = duration if duration and duration > 0 else float("inf")
-    for cue in cues:
+
+    def ended(cue: Cue) -> Cue:
         end = cue.end + (style.max_hang if cue.kind == "speech" else 0.0)
         end = max(end, cue.start + _reading_time(cue.text, style))
-        cue.end = min(end, cue.start + style.max_duration, max(limit, cue.end))
+        return replace(cue, end=min(end, cue.start + style.max_duration, max(limit, cue.end)))
+
+    cues = [ended(cue) for cue in cues]
     spoken = [cue.start for cue in cues]
-    for k, (prev, cue) in enumerate(zip(cues, cues[1:], strict=False), start=1):
-        if (style.close_gap and prev.end + gap <= cue.start < prev.end + style.close_gap
+    for k in range(1, len(cues)):
+        prev, cue = cues[k - 1], cues[k]  # read fresh: the step before may have moved them
+        prev_end = prev.end
+        if (style.close_gap and prev_end + gap <= cue.start < prev_end + style.close_gap
                 and cue.start - gap - prev.start <= style.max_duration):
-            prev.end = cue.start - gap
-        if cue.start >= prev.end + gap:
+            prev_end = cue.start - gap
+        if cue.start >= prev_end + gap:
+            if prev_end != prev.end:
+                cues[k - 1] = replace(prev, end=prev_end)
             continue
-        length = prev.end - prev.start
+        length = prev_end - prev.start
         floor = min(length, style.min_duration)
         want = min(length, max(floor, _reading_time(prev.text, style)))
         room = cue.start - gap - prev.start
         if room < want:
             allowed = max(0.0, spoken[k] + MAX_DELAY - cue.start)
             push = max(floor - room, min(want - room, allowed), 0.0)
-            cue.start += push
-            cue.end = max(cue.end, cue.start + _reading_time(cue.text, style))
-            cue.end = min(cue.end, cue.start + style.max_duration)
-        prev.end = cue.start - gap
-    for cue in cues:  # a caption pushed late still ends with the media
-        if cue.start < limit - style.min_gap(None):
-            cue.end = min(cue.end, limit)
+            start = cue.start + push
+            end = max(cue.end, start + _reading_time(cue.text, style))
+            cue = cues[k] = replace(cue, start=start, end=min(end, start + style.max_duration))
+        cues[k - 1] = replace(prev, end=cue.start - gap)
+    cues = [replace(cue, end=min(cue.end, limit))  # a caption pushed late still ends with
+            if cue.start < limit - style.min_gap(None) else cue for cue in cues]  # the media
     return [c for c in cues if c.end > c.start]
 
 
@@ -379,7 +394,7 @@ def build_captions(words: list[Word], sounds: list[Cue], style: Style,
     gap = style.min_gap(frame_rate)
     speech = _speech_cues(sorted(words, key=lambda w: (w.start, w.end)), style, gap, duration)
     speech = join_dialogue(speech, style, sounds)
-    add_labels(speech, style, marks or SpeakerMarks())
+    speech = add_labels(speech, style, marks or SpeakerMarks())
     ordered = sorted(sounds, key=lambda c: (c.start, c.end))
     ends = _song_ends(ordered)
     rendered = [part for i, s in enumerate(ordered) for part in _render_sound(s, style, i in ends)]

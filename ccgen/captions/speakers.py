@@ -14,7 +14,7 @@ Two rules from the SDH guides:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ccgen.captions.layout import break_lines
 from ccgen.captions.style import Style
@@ -72,22 +72,24 @@ def join_dialogue(cues: list[Cue], style: Style, sounds: list[Cue] | None = None
                 and cue.end - prev.start <= style.max_duration
                 and not any(prev.end <= s.start < cue.start for s in sounds or [])):
             dash = style.dialogue_dash
-            prev.text, prev.end = f"{dash} {prev.text}\n{dash} {cue.text}", cue.end
-            prev.speakers = [prev.speaker, cue.speaker]
-            prev.confidence = min(prev.confidence, cue.confidence)
+            out[-1] = replace(prev, text=f"{dash} {prev.text}\n{dash} {cue.text}", end=cue.end,
+                              speakers=[prev.speaker, cue.speaker],
+                              confidence=min(prev.confidence, cue.confidence))
             continue
         out.append(cue)
     return out
 
 
-def add_labels(cues: list[Cue], style: Style, marks: SpeakerMarks) -> None:
-    """Rule 2: label the first caption of each speaker turn, in place. A style that marks
-    every change (US ``>>``) does so unless labels are ``never``, naming speakers it knows."""
+def add_labels(cues: list[Cue], style: Style, marks: SpeakerMarks) -> list[Cue]:
+    """Rule 2: label the first caption of each speaker turn (new cues in a new list). A style
+    that marks every change (US ``>>``) does so unless labels are ``never``, naming speakers it
+    knows."""
     changes = style.mark_speaker_changes and marks.labels != "never"
+    cues = list(cues)
     if not (marks.labelling or changes):
-        return
+        return cues
     last = None
-    for cue in cues:
+    for k, cue in enumerate(cues):
         if cue.kind != "speech" or not cue.speaker:
             continue
         lines = cue.text.split("\n")
@@ -111,8 +113,9 @@ def add_labels(cues: list[Cue], style: Style, marks: SpeakerMarks) -> None:
                 lines = rebroken
             elif len(lines) < style.max_lines and len(label) <= style.max_chars:
                 lines.insert(0, label)
-            cue.text = "\n".join(lines)
+            cues[k] = replace(cue, text="\n".join(lines))
         last = cue.speaker
+    return cues
 
 
 def _stands_alone(label: str) -> bool:

@@ -21,7 +21,7 @@ two-hour input streams through in memory bounded by the batch, not by the number
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -185,11 +185,13 @@ def merge_windows(cues: list[Cue]) -> list[Cue]:
     """Sort cues; join consecutive windows of one long event that got the same caption."""
     merged: list[Cue] = []
     for cue in sorted(cues, key=lambda c: (c.start, c.end)):
-        prev = next((m for m in reversed(merged[-3:]) if m.text == cue.text
-                     and m.kind == cue.kind and cue.start - m.end <= 0.05), None)
-        if prev is None:
+        at = next((k for k in range(len(merged) - 1, max(len(merged) - 4, -1), -1)
+                   if merged[k].text == cue.text and merged[k].kind == cue.kind
+                   and cue.start - merged[k].end <= 0.05), None)
+        if at is None:
             merged.append(cue)
         else:
-            prev.end = max(prev.end, cue.end)
-            prev.confidence = max(prev.confidence, cue.confidence)
+            prev = merged[at]
+            merged[at] = replace(prev, end=max(prev.end, cue.end),
+                                 confidence=max(prev.confidence, cue.confidence))
     return merged

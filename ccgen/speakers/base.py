@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 import numpy as np
@@ -135,21 +135,23 @@ def _speaker_for(word: Word, turns: Sequence[Turn], starts: list[float],
     return best.speaker
 
 
-def assign_speakers(words: list[Word], turns: list[Turn]) -> None:
-    """Set ``word.speaker`` from the turns, in place.
+def assign_speakers(words: list[Word], turns: list[Turn]) -> list[Word]:
+    """The words, in their order, with ``speaker`` set from the turns (new words; the given
+    ones are frozen).
 
     Each word takes the speaker it overlaps longest (overlapping turns, as pyannote gives,
     are summed per speaker); a word outside every turn takes the nearest turn's speaker, since
     VAD and ASR disagree by a few hundred milliseconds at region edges. Speaker ids are then
     renamed S1, S2, ... in the order the words first use them, so captions start with S1.
-    Without turns the words are left as they are.
+    Without turns the words come back as they are.
     """
     ordered = sorted((t for t in turns if t.end > t.start), key=lambda t: (t.start, t.end))
     if not ordered or not words:
-        return
+        return list(words)
     starts = [t.start for t in ordered]
     reach = np.maximum.accumulate([t.end for t in ordered]).tolist()
     raw = [_speaker_for(w, ordered, starts, reach) for w in words]
-    names: dict[str, str] = {}
-    for word, speaker in sorted(zip(words, raw, strict=True), key=lambda p: p[0].start):
-        word.speaker = names.setdefault(speaker, f"S{len(names) + 1}")
+    names: dict[str, str] = {}  # S1, S2, ... in the order the words (by start) first use them
+    for k in sorted(range(len(words)), key=lambda k: words[k].start):
+        names.setdefault(raw[k], f"S{len(names) + 1}")
+    return [replace(w, speaker=names[r]) for w, r in zip(words, raw, strict=True)]
