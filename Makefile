@@ -7,7 +7,7 @@ PIP    := $(BIN)/python -m pip install --disable-pip-version-check -q -c constra
 TORCH  := torch torchaudio torchvision
 SAMPLE := samples/demo.mp4
 
-.PHONY: demo test lint bench eval clean
+.PHONY: demo test check lint bench eval clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,12 @@ demo: $(VENV)/.runtime
 test: $(VENV)/.dev
 	$(BIN)/ruff check ccgen tests bench
 	$(BIN)/python -m pytest -q
+
+# The edit loop: lint and the unit tests only (no child process, ffmpeg, real media or model;
+# tests/conftest.py marks those `slow` from the fixtures they ask for).
+check: $(VENV)/.dev
+	$(BIN)/ruff check ccgen tests bench
+	$(BIN)/python -m pytest -q -m "not slow" -p no:randomly
 
 bench: $(VENV)/.dev
 	$(BIN)/python bench/speed.py $(SAMPLE)

@@ -52,6 +52,22 @@ def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=600)
 
 
+# Fixtures that make a test slow: a child process, ffmpeg, real media or a model. A test that
+# asks for one (directly or through another fixture) is marked `slow`, so `make check`
+# (-m "not slow") keeps to the unit tests without anyone keeping a list.
+HEAVY_FIXTURES = frozenset({
+    "cli", "make_media", "public_clip", "demo_video", "samples_dir",  # processes, media
+    "embedded", "campplus", "tagger", "random_dir", "scripted_dir", "adapter_dir",  # models
+    "tiny", "trained", "dataset",
+})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if HEAVY_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture(scope="session")
 def public_clip():  # public_clip("speech/jfk.flac"): the path, or skip saying why
     return public

@@ -382,6 +382,7 @@ def test_describe_audio_takes_a_file_and_refuses_long_audio(scripted_dir, tmp_pa
                            device="cpu")
 
 
+@pytest.mark.slow  # runs the benchmark script in a child process
 def test_gpu_benchmark_script_runs_on_the_tiny_model(bench, tmp_path):
     result = bench.main(["--tiny", "--clips", "2", "--new-tokens", "3",
                          "--json", str(tmp_path / "r.json"), "--out", str(tmp_path / "R.md")])
@@ -392,6 +393,7 @@ def test_gpu_benchmark_script_runs_on_the_tiny_model(bench, tmp_path):
     assert "| variant | events/s" in (tmp_path / "R.md").read_text()
 
 
+@pytest.mark.slow  # builds the 7B shape (meta tensors): seconds
 def test_gpu_benchmarks_build_the_real_7b_thinker_shape(bench):
     """What the GPU benchmarks build, checked here on the meta device (shapes, no memory):
     the real thinker's 8.93 B parameters, LoRA only on the language model's q/v, and the

@@ -14,6 +14,9 @@ from pathlib import Path
 
 import pytest
 
+# Every test here runs ccgen, ffmpeg or a model: not in `make check`.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture()
 def folder(tmp_path: Path, make_media) -> Path:

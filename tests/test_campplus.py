@@ -13,6 +13,9 @@ from ccgen.errors import CcgenError, InputError
 from ccgen.media import load_audio, probe
 from ccgen.speakers import campplus
 
+# Every test here runs ccgen, ffmpeg or a model: not in `make check`.
+pytestmark = pytest.mark.slow
+
 SR = 16000
 
 

@@ -11,6 +11,9 @@ import pytest
 
 from ccgen.media import find_ffmpeg
 
+# Every test here runs ccgen, ffmpeg or a model: not in `make check`.
+pytestmark = pytest.mark.slow
+
 
 def assert_one_line_error(result: subprocess.CompletedProcess, *needles: str) -> None:
     assert result.returncode == 2, result.stderr

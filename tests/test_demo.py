@@ -12,6 +12,9 @@ from ccgen.captions import load_style
 from ccgen.captions.lint import lint_file
 from ccgen.evaluation.metrics import word_error_rate
 
+# Every test here runs ccgen, ffmpeg or a model: not in `make check`.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def outputs(tmp_path_factory: pytest.TempPathFactory, cli, demo_video) -> Path:

@@ -20,6 +20,9 @@ from ccgen.captions import build_captions, load_style, presets
 from ccgen.captions.lint import lint_cues
 from ccgen.cues import Cue, Word
 
+# Hypothesis runs the whole engine hundreds of times per preset: minutes, not `make check`.
+pytestmark = pytest.mark.slow
+
 PRESETS = presets()
 FRAME_RATES = [None, 23.976, 24.0, 25.0, 29.97, 30.0, 50.0, 59.94]
 SOUNDS = ["door slams", "dog barking", "applause", "eerie music", "la la la"]

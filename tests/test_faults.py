@@ -20,6 +20,9 @@ import pytest
 from ccgen.errors import CcgenError, InputError
 from ccgen.writers import render
 
+# Every test here runs ccgen, ffmpeg or a model: not in `make check`.
+pytestmark = pytest.mark.slow
+
 
 @contextlib.contextmanager
 def small_disk(path: Path, size: int):

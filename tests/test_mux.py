@@ -10,6 +10,9 @@ import pytest
 from ccgen.errors import InputError
 from ccgen.writers import render
 
+# Every test here runs ccgen, ffmpeg or a model: not in `make check`.
+pytestmark = pytest.mark.slow
+
 
 def _streams(path) -> list[dict]:
     import json

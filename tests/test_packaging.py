@@ -9,6 +9,9 @@ from pathlib import Path
 
 import pytest
 
+# Every test here runs ccgen, ffmpeg or a model: not in `make check`.
+pytestmark = pytest.mark.slow
+
 
 @pytest.mark.slow
 def test_wheel_finds_templates_without_the_checkout(tmp_path: Path, repo_root) -> None:

@@ -358,6 +358,7 @@ def timed_cues(draw: st.DrawFn) -> tuple[list[Timing], tuple[int, ...]]:
     return out, tuple(sorted(cuts))
 
 
+@pytest.mark.slow  # 150 generated cases through lint and fix
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(case=timed_cues(), style_name=st.sampled_from(["netflix", "bbc", "dcmp"]))
 def test_the_fix_never_trades_one_finding_for_another(

@@ -10,6 +10,9 @@ from ccgen.events.tagging import TaggerDescriber, TaggerSettings, sound_table
 from ccgen.events.yamnet import YamnetModel, converted_model, log_mel
 from ccgen.media import load_audio, probe
 
+# Every test here runs ccgen, ffmpeg or a model: not in `make check`.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def tagger() -> TaggerDescriber:

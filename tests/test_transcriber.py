@@ -12,6 +12,9 @@ from ccgen.media import load_audio, probe
 from ccgen.speech import FasterWhisperTranscriber, speech_regions
 from ccgen.speech.transcriber import windows
 
+# Every test here runs ccgen, ffmpeg or a model: not in `make check`.
+pytestmark = pytest.mark.slow
+
 
 def test_windows_cut_in_pauses_and_cover_everything() -> None:
     regions = [(i * 7.0, i * 7.0 + 5.0) for i in range(100)]  # 5 s speech, 2 s pause
