@@ -131,10 +131,10 @@ def _summary(results: list) -> str:
                    "(default: the bundled offline model).")
 @click.option("--diarizer", default="auto", show_default=True,
               type=click.Choice(["auto", "campplus", "pyannote", "embedded", "none"]),
-              help="Speaker diarization: campplus (offline pyannote pipeline: segmentation-3.0"
-                   " + CAM++ voices), embedded (offline, faster, weaker: Resemblyzer voices + "
-                   "clustering), pyannote (pyannote.audio pipeline; HF id or local folder via "
-                   "--diarizer-model), none. auto = campplus, else embedded.")
+              help="Speaker diarization: embedded (offline, Resemblyzer voices + clustering),"
+                   " campplus (offline pyannote pipeline: segmentation-3.0 + CAM++ voices; "
+                   "better on meetings, slower), pyannote (pyannote.audio pipeline; HF id or "
+                   "local folder via --diarizer-model), none. auto = embedded.")
 @click.option("--diarizer-model", default=None,
               help="pyannote pipeline: hub id (token from HF_TOKEN) or local folder "
                    "(default pyannote/speaker-diarization-community-1).")

