@@ -22,3 +22,16 @@ class InputError(CcgenError):
 
 class OutputExistsError(InputError):
     """The output file exists and --force was not given: ccgen never clobbers silently."""
+
+
+def first_line(text: object, limit: int | None = None, *, last: bool = False,
+               default: str | None = None) -> str:
+    """One line of a message for the user, who reads one line (exit codes, README): the first
+    line of `text` (an exception or a program's stderr), or its `last` (ffmpeg puts the
+    reason there), at most `limit` characters. An empty message gives `default`, or for an
+    exception its class name, so the user never reads an empty reason."""
+    lines = str(text).strip().splitlines()
+    if default is None:
+        default = type(text).__name__ if isinstance(text, BaseException) else ""
+    line = (lines[-1] if last else lines[0]) if lines else default
+    return line[:limit] if limit else line

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ccgen import hub
-from ccgen.errors import CcgenError, InputError
+from ccgen.errors import CcgenError, InputError, first_line
 from ccgen.speech import models as speech_models
 
 # Short names users type -> hub repositories.
@@ -154,4 +154,4 @@ def fetch(name: str) -> Path:
     try:
         return Path(snapshot_download(repo, token=os.environ.get("HF_TOKEN")))
     except Exception as exc:  # auth, gating, disk: one line for the user
-        raise CcgenError(f"fetching {repo} failed: {exc}".splitlines()[0]) from None
+        raise CcgenError(first_line(f"fetching {repo} failed: {exc}")) from None

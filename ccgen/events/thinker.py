@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ccgen.errors import CcgenError, InputError
+from ccgen.errors import CcgenError, InputError, first_line
 
 log = logging.getLogger("ccgen")
 
@@ -192,8 +192,7 @@ def load(model: str, adapter: str | None, device: str) -> tuple[Any, Any]:
         raise CcgenError("not enough free GPU memory to load AudSemThinker (about 18 GB in "
                          "bf16); free the GPU or use --describer yamnet") from None
     except (OSError, ValueError) as exc:
-        reason = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else type(exc).__name__
-        raise CcgenError(f"cannot load AudSemThinker from {model!r} ({reason}); "
+        raise CcgenError(f"cannot load AudSemThinker from {model!r} ({first_line(exc, 160)}); "
                          f"{GET_WEIGHTS}") from None
     if adapter:
         thinker = _with_adapter(thinker, adapter)

@@ -37,7 +37,7 @@ from typing import Any
 
 import numpy as np
 
-from ccgen.errors import InputError, OutputExistsError
+from ccgen.errors import InputError, OutputExistsError, first_line
 from ccgen.finetune.sdh import Reading, read_sound_cues
 from ccgen.media import SAMPLE_RATE, find_ffmpeg, load_audio, probe
 from ccgen.writers.atomic import write_atomic
@@ -262,8 +262,8 @@ def read_clip(path: Path) -> np.ndarray:
            str(path), "-f", "f32le", "-ac", "1", "-ar", str(SAMPLE_RATE), "pipe:"]
     done = subprocess.run(cmd, capture_output=True)
     if done.returncode:
-        reason = done.stderr.decode(errors="replace").strip().splitlines()[-1:] or ["?"]
-        raise InputError(f"{path}: cannot decode audio ({reason[0][:160]})")
+        reason = first_line(done.stderr.decode(errors="replace"), 160, last=True, default="?")
+        raise InputError(f"{path}: cannot decode audio ({reason})")
     return np.frombuffer(done.stdout, dtype=np.float32).copy()
 
 

@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ccgen.errors import CcgenError, InputError
+from ccgen.errors import CcgenError, InputError, first_line
 from ccgen.events.audsemthinker import DEFAULT_MODEL, PROMPTS
 from ccgen.events.thinker import out_of_memory
 from ccgen.finetune import checkpoint
@@ -91,7 +91,7 @@ def lora_model(thinker: Any, r: int = 8, alpha: int = 16, dropout: float = 0.05,
                                     category=FutureWarning)
             return get_peft_model(thinker, config)
     except ValueError as exc:
-        raise InputError(f"LoRA targets {targets!r}: {str(exc).splitlines()[0][:160]}") from None
+        raise InputError(f"LoRA targets {targets!r}: {first_line(exc, 160)}") from None
 
 
 def optimizer_for(model: Any, lr: float, total_steps: int) -> tuple[Any, Any]:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ccgen.errors import InputError
+from ccgen.errors import InputError, first_line
 from ccgen.media.ffmpeg_bin import find_ffmpeg, media_url
 from ccgen.media.mediainfo import MediaInfo
 
@@ -53,8 +53,8 @@ def load_audio(path: str | Path, info: MediaInfo, stream: int = 0) -> np.ndarray
         out, err = graph.run(cmd=find_ffmpeg().ffmpeg, capture_stdout=True,
                              capture_stderr=True)
     except ffmpeg.Error as exc:
-        detail = (exc.stderr or b"").decode("utf-8", "replace").strip().splitlines()
-        reason = detail[-1][:160] if detail else "decoding failed"
+        reason = first_line((exc.stderr or b"").decode("utf-8", "replace"), 160, last=True,
+                            default="decoding failed")
         raise InputError(f"{path}: cannot decode audio ({reason})") from None
     # A read-only view of ffmpeg's output, not a copy: a 2-hour film is 460 MB either way, and
     # no stage writes into the soundtrack.

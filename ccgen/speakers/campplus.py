@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ccgen.errors import CcgenError, InputError
+from ccgen.errors import CcgenError, InputError, first_line
 
 SAMPLE_RATE = 16000
 N_MELS = 80
@@ -116,7 +116,7 @@ def load_model(path: Path | None = None):
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # a damaged file: one line
-        raise CcgenError(f"cannot read CAM++ weights {path}: {exc}".splitlines()[0]) from exc
+        raise CcgenError(first_line(f"cannot read CAM++ weights {path}: {exc}")) from exc
     model = build_model()
     model.load_state_dict(state, strict=True)
     return model.eval()

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ccgen.errors import CcgenError, InputError
+from ccgen.errors import CcgenError, InputError, first_line
 
 SAMPLE_RATE = 16000
 N_FFT = 400  # 25 ms window
@@ -121,8 +121,7 @@ def numpy_weights(path: Path) -> dict[str, np.ndarray]:
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)["model_state"]
     except Exception as exc:  # an unreadable checkpoint: one line for users
-        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        raise CcgenError(f"cannot load the voice encoder {path}: {reason}") from exc
+        raise CcgenError(f"cannot load the voice encoder {path}: {first_line(exc)}") from exc
     arrays = {k: v.detach().cpu().numpy().astype(np.float32) for k, v in state.items()
               if k.startswith(("lstm.", "linear."))}
     cached.parent.mkdir(parents=True, exist_ok=True)

@@ -17,17 +17,12 @@ from typing import Any
 
 import numpy as np
 
-from ccgen.errors import CcgenError, InputError
+from ccgen.errors import CcgenError, InputError, first_line
 from ccgen.speakers.base import Turn, check_counts, normalize_turns, register
 
 DEFAULT_MODEL = "pyannote/speaker-diarization-community-1"
 SAMPLE_RATE = 16000
 INSTALL_HINT = "the pyannote diarizer needs pyannote.audio: pip install 'ccgen[pyannote]'"
-
-
-def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return (text[0] if text else type(exc).__name__)[:200]
 
 
 def import_pipeline() -> Any:
@@ -92,7 +87,7 @@ class PyannoteDiarizer:
             raise
         except Exception as exc:  # hub, yaml, checkpoint: one line for the user
             raise CcgenError(f"cannot load pyannote pipeline {self.model!r}: "
-                             f"{_one_line(exc)}") from exc
+                             f"{first_line(exc, 200)}") from exc
         if pipeline is None:  # pyannote returns None when the hub refuses the download
             raise CcgenError(f"cannot load pyannote pipeline {self.model!r}: the download was "
                              "refused; set HF_TOKEN and accept the model's conditions on its "
@@ -106,7 +101,7 @@ class PyannoteDiarizer:
             pipeline.to(torch.device(device))
         except Exception as exc:
             raise CcgenError(f"cannot move pyannote pipeline to {device}: "
-                             f"{_one_line(exc)}") from exc
+                             f"{first_line(exc, 200)}") from exc
         self.device = device
         self.pipeline = pipeline
 
@@ -125,7 +120,7 @@ class PyannoteDiarizer:
             out = self.pipeline({"waveform": waveform, "sample_rate": SAMPLE_RATE},
                                 **self.counts)
         except Exception as exc:
-            raise CcgenError(f"pyannote diarization failed: {_one_line(exc)}") from exc
+            raise CcgenError(f"pyannote diarization failed: {first_line(exc, 200)}") from exc
         # pyannote.audio 4 returns DiarizeOutput; 3.x returned the Annotation itself
         annotation = getattr(out, "exclusive_speaker_diarization" if self.exclusive
                              else "speaker_diarization", out)

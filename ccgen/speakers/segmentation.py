@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from ccgen.errors import CcgenError
+from ccgen.errors import CcgenError, first_line
 from ccgen.speakers import campplus
 from ccgen.speakers.base import Turn, check_counts, normalize_turns, register
 
@@ -173,11 +173,6 @@ def _classes() -> tuple[type, type]:
 _CACHE: tuple[type, type] | None = None
 
 
-def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return (text[0] if text else type(exc).__name__)[:200]
-
-
 @register("campplus")
 class CampplusDiarizer:
     """pyannote SpeakerDiarization with segmentation-3.0 + CAM++; offline, no token."""
@@ -257,7 +252,7 @@ class CampplusDiarizer:
         except CcgenError:
             raise
         except Exception as exc:  # damaged checkpoint: one line for the user
-            raise CcgenError(f"cannot load the offline diarizer's models: {_one_line(exc)}") \
+            raise CcgenError(f"cannot load the offline diarizer's models: {first_line(exc, 200)}") \
                 from exc
         if segmentation is None:
             raise CcgenError(f"cannot load segmentation model {seg_path}")
@@ -288,7 +283,7 @@ class CampplusDiarizer:
             with contextlib.redirect_stdout(io.StringIO()):
                 out = self.pipeline(file, **self.counts)
         except Exception as exc:
-            raise CcgenError(f"speaker diarization failed: {_one_line(exc)}") from exc
+            raise CcgenError(f"speaker diarization failed: {first_line(exc, 200)}") from exc
         finally:
             torch.set_num_threads(threads)
         annotation = out.speaker_diarization if self.settings.overlap \

@@ -15,7 +15,7 @@ from typing import Protocol
 import numpy as np
 
 from ccgen.cues import Word
-from ccgen.errors import InputError
+from ccgen.errors import InputError, first_line
 from ccgen.media.audio import SAMPLE_RATE
 from ccgen.speech.models import resolve_model
 from ccgen.speech.vad import VadSettings
@@ -83,7 +83,7 @@ class FasterWhisperTranscriber:
             self.model = WhisperModel(self.path, device=device, compute_type=compute_type,
                                       cpu_threads=threads if threads is not None else _threads())
         except Exception as exc:  # hub/IO/format errors all mean "cannot load"
-            raise InputError(f"cannot load speech model {model!r}: {exc}".splitlines()[0]
+            raise InputError(first_line(f"cannot load speech model {model!r}: {exc}")
                              + " (offline? pass a local CTranslate2 folder with --asr-model)"
                              ) from None
 

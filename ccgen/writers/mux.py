@@ -30,7 +30,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from ccgen.errors import CcgenError, InputError, OutputExistsError
+from ccgen.errors import CcgenError, InputError, OutputExistsError, first_line
 from ccgen.media.ffmpeg_bin import find_ffmpeg, media_url
 from ccgen.stopping import child_preexec
 from ccgen.writers.atomic import make_temp
@@ -200,7 +200,7 @@ def _run(args: list[str], source: Path, output: Path, force: bool, hint: str = "
         run = subprocess.run(cmd, capture_output=True, text=True, errors="replace",
                              preexec_fn=child_preexec, check=False)
         if run.returncode != 0:
-            last = (run.stderr.strip().splitlines() or ["(no message)"])[-1]
+            last = first_line(run.stderr, last=True, default="(no message)")
             raise CcgenError(f"ffmpeg could not write {output.name}: {last}{hint}")
         _verify(tmp, source, output, subtitle_tracks)
         os.chmod(tmp, 0o644)  # mkstemp's 0600 would hide the copy from the rest of a team
