@@ -134,7 +134,7 @@ class Captioner:
 
     @property
     def transcriber(self) -> FasterWhisperTranscriber:
-        """Loaded on first use: a file without speech never pays for the speech model."""
+        """Loaded on first use: a file with neither speech nor music never pays for it."""
         if self._transcriber is None:
             self._transcriber = FasterWhisperTranscriber(
                 self.options.asr_model, device=self.device, vad=self.vad)

@@ -1,8 +1,10 @@
 """Words with times from faster-whisper.
 
 faster-whisper hears only the VAD's speech regions (its own ``vad_filter`` with ccgen's VAD
-settings, which maps times back to the full file), so it cannot invent dialogue over music or
-silence, and a file without speech is never sent to it at all.
+settings, which maps times back to the full file), and a file without speech is never sent to
+it at all. That does not stop it inventing words where the VAD fires on a bark or a violin,
+nor tell singing from speech: :mod:`ccgen.speech.guard` checks every segment, which is why
+each segment's ``no_speech_prob`` and word probabilities are kept here.
 """
 
 from __future__ import annotations
