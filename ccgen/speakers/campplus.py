@@ -21,8 +21,8 @@ from pathlib import Path
 import numpy as np
 
 from ccgen.errors import CcgenError, InputError, first_line
+from ccgen.media.audio import SAMPLE_RATE  # what every model here was trained on
 
-SAMPLE_RATE = 16000
 N_MELS = 80
 EMBEDDING_DIM = 192
 FRAME_SHIFT = 0.010  # s per fbank frame (Kaldi default)

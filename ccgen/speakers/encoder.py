@@ -19,8 +19,8 @@ from pathlib import Path
 import numpy as np
 
 from ccgen.errors import CcgenError, InputError, first_line
+from ccgen.media.audio import SAMPLE_RATE  # what every model here was trained on
 
-SAMPLE_RATE = 16000
 N_FFT = 400  # 25 ms window
 HOP = 160  # 10 ms step: one mel frame per 10 ms
 N_MELS = 40

@@ -18,10 +18,10 @@ from typing import Any
 import numpy as np
 
 from ccgen.errors import CcgenError, InputError, first_line
+from ccgen.media.audio import SAMPLE_RATE  # what every model here was trained on
 from ccgen.speakers.base import Turn, check_counts, normalize_turns, register
 
 DEFAULT_MODEL = "pyannote/speaker-diarization-community-1"
-SAMPLE_RATE = 16000
 INSTALL_HINT = "the pyannote diarizer needs pyannote.audio: pip install 'ccgen[pyannote]'"
 
 

@@ -35,10 +35,10 @@ from typing import Any
 import numpy as np
 
 from ccgen.errors import CcgenError, first_line
+from ccgen.media.audio import SAMPLE_RATE  # what every model here was trained on
 from ccgen.speakers import campplus
 from ccgen.speakers.base import Turn, check_counts, normalize_turns, register
 
-SAMPLE_RATE = campplus.SAMPLE_RATE
 MIN_FRAMES = 20  # CAM++ input shorter than 0.2 s is repeated up to this many fbank frames
 
 
@@ -69,6 +69,8 @@ class CampplusSettings:
     # descheduled OpenMP worker. On the shared 2-core machine one 30 s AMI clip took 64.6 s
     # with 2 threads and 3.9 s with 1 (CAM++ alone on 4 s: 9.4 s vs 0.37 s).
     threads: int = 1
+    # a local track that pauses this long is split into separate local speakers (0: never)
+    split_pause: float = 0.0
 
     def params(self) -> dict[str, dict[str, Any]]:
         """The pyannote pipeline's hyper-parameters."""
@@ -171,6 +173,37 @@ def _classes() -> tuple[type, type]:
 
 
 _CACHE: tuple[type, type] | None = None
+
+
+def split_tracks(data: np.ndarray, min_gap: int) -> np.ndarray:
+    """(chunks, frames, speakers) 0/1 activity → the same with each local speaker's track
+    cut at pauses of at least `min_gap` frames into tracks of their own (zero-padded)."""
+    pieces: list[list[np.ndarray]] = []
+    for chunk in data:
+        tracks = []
+        for k in range(chunk.shape[1]):
+            active = chunk[:, k] > 0.5
+            if not active.any():
+                continue
+            edges = np.flatnonzero(np.diff(np.r_[0, active.astype(np.int8), 0]))
+            runs = list(zip(edges[::2], edges[1::2], strict=True))
+            groups = [[runs[0]]]
+            for a, b in runs[1:]:
+                if a - groups[-1][-1][1] >= min_gap:
+                    groups.append([])
+                groups[-1].append((a, b))
+            for group in groups:
+                track = np.zeros(len(chunk), dtype=data.dtype)
+                for a, b in group:
+                    track[a:b] = chunk[a:b, k]
+                tracks.append(track)
+        pieces.append(tracks)
+    width = max(data.shape[2], max((len(t) for t in pieces), default=0))
+    out = np.zeros((data.shape[0], data.shape[1], width), dtype=data.dtype)
+    for c, tracks in enumerate(pieces):
+        for k, track in enumerate(tracks):
+            out[c, :, k] = track
+    return out
 
 
 @register("campplus")
