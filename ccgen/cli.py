@@ -30,7 +30,30 @@ import click  # noqa: E402
 from ccgen import __version__  # noqa: E402
 from ccgen.errors import CcgenError, InputError  # noqa: E402
 
-FORMATS = ("srt", "vtt", "ass", "json", "scc", "ttml", "stl")
+FORMATS = ("srt", "vtt", "ass", "json", "scc", "ttml", "stl")  # the built-in ones, for --help
+
+
+def _known_formats() -> list[str]:
+    """Every registered writer's format, built-in first (read when used: a writer registered
+    after import counts)."""
+    from ccgen.writers import formats
+
+    return [*FORMATS, *(f for f in formats() if f not in FORMATS)]
+
+
+class RegistryChoice(click.Choice):
+    """A click choice read from a backend registry when the command line is parsed or its
+    help shown, not when ccgen is imported: a backend registered later is a choice too."""
+
+    def __init__(self, registry: str) -> None:
+        self.registry = registry  # "events" or "speakers": imported only when needed
+        self.case_sensitive = True
+
+    @property
+    def choices(self) -> list[str]:  # type: ignore[override]
+        import importlib
+
+        return importlib.import_module(f"ccgen.{self.registry}.base").REGISTRY.choices()
 BROADCAST = ("scc", "ttml", "stl")
 log = logging.getLogger("ccgen")
 
@@ -58,10 +81,11 @@ def cli() -> None:
 
 def _formats(value: str) -> list[str]:
     names = [v.strip().lower() for v in value.split(",") if v.strip()]
-    bad = [n for n in names if n not in FORMATS]
+    known = _known_formats()
+    bad = [n for n in names if n not in known]
     if bad or not names:
         raise InputError(f"unknown format {', '.join(bad) or value!r}; "
-                         f"choose from {','.join(FORMATS)}")
+                         f"choose from {','.join(known)}")
     return list(dict.fromkeys(names))
 
 
@@ -130,7 +154,7 @@ def _summary(results: list) -> str:
               help="faster-whisper model name or local CTranslate2 folder "
                    "(default: the bundled offline model).")
 @click.option("--diarizer", default="auto", show_default=True,
-              type=click.Choice(["auto", "campplus", "pyannote", "embedded", "none"]),
+              type=RegistryChoice("speakers"),
               help="Speaker diarization: embedded (offline, Resemblyzer voices + clustering),"
                    " campplus (offline pyannote pipeline: segmentation-3.0 + CAM++ voices; "
                    "better on meetings, slower), pyannote (pyannote.audio pipeline; HF id or "
@@ -143,7 +167,7 @@ def _summary(results: list) -> str:
 @click.option("--min-speakers", type=click.IntRange(1, 50), default=None)
 @click.option("--max-speakers", type=click.IntRange(1, 50), default=None)
 @click.option("--describer", default="auto", show_default=True,
-              type=click.Choice(["auto", "audsemthinker", "yamnet", "none"]),
+              type=RegistryChoice("events"),
               help="Sound describer: audsemthinker (GPU), yamnet (embedded AudioSet tagger, "
                    "CPU), none. auto = audsemthinker where a CUDA device and its weights are "
                    "present, else yamnet.")
@@ -229,8 +253,9 @@ def caption_cmd(inputs: tuple[str, ...], **o: Any) -> None:
     for target in (o["mux"], o["burn_in"]):
         if target is not None:
             check_writable(target.parent if target.suffix else target)
-    if output is not None and output.suffix.lower().lstrip(".") not in FORMATS:
-        raise InputError(f"-o {output}: the suffix must be one of .{', .'.join(FORMATS)}")
+    if output is not None and output.suffix.lower().lstrip(".") not in _known_formats():
+        raise InputError(f"-o {output}: the suffix must be one of "
+                         f".{', .'.join(_known_formats())}")
     source = click.get_current_context().get_parameter_source("fmt")
     if output is not None and source == click.core.ParameterSource.COMMANDLINE and formats != [
             output.suffix.lower().lstrip(".")]:
@@ -390,18 +415,23 @@ def models_cmd(ctx: click.Context, as_json: bool) -> None:
         return
     from dataclasses import asdict
 
+    from ccgen.events.base import REGISTRY as DESCRIBERS
     from ccgen.inventory import active, hf_cache, inventory
+    from ccgen.speakers.base import REGISTRY as DIARIZERS
 
     entries = inventory()
+    backends = {"describer": DESCRIBERS.names(), "diarizer": DIARIZERS.names(),
+                "format": _known_formats()}  # from the registries: plug-ins included
     if as_json:
-        click.echo(json.dumps({"models": [asdict(e) for e in entries], "active": active()},
-                              indent=2))
+        click.echo(json.dumps({"models": [asdict(e) for e in entries], "active": active(),
+                               "backends": backends}, indent=2))
         return
     for e in entries:
         size = f"{e.size_mb:8.1f} MB" if e.size_mb is not None else "        -   "
         click.echo(f"{e.stage:12} {e.status:9} {size}  {e.name}  [{e.licence}]\n"
                    f"{'':35}{e.where}")
     click.echo("\nin use now: " + ", ".join(f"{k}={v}" for k, v in active().items()))
+    click.echo("backends: " + "; ".join(f"{k} {', '.join(v)}" for k, v in backends.items()))
     click.echo(f"hub cache: {hf_cache()}  (add models: ccgen models fetch NAME, or "
                "--asr-model /local/folder)")
 

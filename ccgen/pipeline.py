@@ -66,12 +66,14 @@ class Options:
     def check(self) -> None:
         """The usage errors found without loading a model (a batch's workers would each hit
         them, far from the user): InputError naming the option."""
+        from ccgen.events.base import REGISTRY as DESCRIBERS
+        from ccgen.speakers.base import REGISTRY as DIARIZERS
         from ccgen.speakers.base import check_counts
 
         load_style(self.style)
-        if self.diarizer not in ("auto", "none", "campplus", "pyannote", "embedded"):
-            raise InputError(f"unknown diarizer {self.diarizer!r}; "
-                             "choose auto, campplus, pyannote, embedded or none")
+        for registry, name in ((DIARIZERS, self.diarizer), (DESCRIBERS, self.describer)):
+            if name not in registry.choices():
+                registry.entry(name)  # InputError naming the choices
         if self.device not in ("auto", "cpu", "cuda"):
             raise InputError(f"unknown device {self.device!r}; choose auto, cpu or cuda")
         check_counts(self.num_speakers, self.min_speakers, self.max_speakers)

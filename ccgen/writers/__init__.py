@@ -23,11 +23,20 @@ _WRITERS: dict[str, Writer] = {}
 
 
 def register(name: str) -> Callable[[Writer], Writer]:
+    """Decorator adding the writer of format `name`; a format taken twice is refused (the
+    second writer would silently replace the first)."""
+    if name in _WRITERS:
+        raise ValueError(f"format {name!r} is registered already")
+
     def deco(fn: Writer) -> Writer:
         _WRITERS[name] = fn
         return fn
 
     return deco
+
+
+def unregister(name: str) -> None:
+    _WRITERS.pop(name, None)
 
 
 def formats() -> list[str]:
@@ -65,4 +74,4 @@ def write(timeline: Timeline, path: str | Path, style: Style, fmt: str | None = 
 # Importing the modules registers their formats.
 from ccgen.writers import jsonfile, scc, stl, subs, ttml  # noqa: E402,F401
 
-__all__ = ["formats", "get_writer", "register", "render", "write"]
+__all__ = ["formats", "get_writer", "register", "render", "unregister", "write"]
