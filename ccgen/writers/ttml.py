@@ -83,6 +83,21 @@ def write_ttml(timeline: Timeline, style: Style, *, start: str | None = None,
              ttp__frameRate=str(fr.nominal), ttp__profile=PROFILE)
     if fr.ntsc:
         tt.set(_q("ttp:frameRateMultiplier"), "1000 1001")
+    agents = _head(tt, timeline)
+    body = _el(tt, "body", style="base", region="bottom")
+    _body(_el(body, "div"), timeline, fr, offset, agents)
+    ET.indent(tt, space="  ")
+    for p in tt.iter(_q("p")):  # no layout whitespace inside a caption's text
+        p.text = None
+        for child in p:
+            child.tail = None
+    return ('<?xml version="1.0" encoding="UTF-8"?>\n'
+            + ET.tostring(tt, encoding="unicode") + "\n")
+
+
+def _head(tt: ET.Element, timeline: Timeline) -> dict[str, str]:
+    """Title, one agent per speaker, the styles and the title-safe bottom region; returns the
+    agent id of each speaker."""
     head = _el(tt, "head")
     meta = _el(head, "metadata")
     _el(meta, "ttm:title").text = f"{timeline.media} (SDH)"
@@ -101,9 +116,12 @@ def write_ttml(timeline: Timeline, style: Style, *, start: str | None = None,
     # The IMSC1 title-safe area (10% in from each edge); captions sit at its bottom.
     _el(layout, "region", xml__id="bottom", tts__origin="10% 10%", tts__extent="80% 80%",
         tts__displayAlign="after", tts__textAlign="center", tts__showBackground="whenActive")
-    body = _el(tt, "body", style="base", region="bottom")
-    div = _el(body, "div")
+    return agents
 
+
+def _body(div: ET.Element, timeline: Timeline, fr: FrameRate, offset: int,
+          agents: dict[str, str]) -> None:
+    """One <p> per cue with text, timed on the frame grid from `offset`, lines as <br/>."""
     for cue in sorted(timeline.cues, key=lambda c: (c.start, c.end)):
         if not cue.text.strip():
             continue
@@ -120,13 +138,6 @@ def write_ttml(timeline: Timeline, style: Style, *, start: str | None = None,
         span.text = lines[0]
         for line in lines[1:]:
             _el(span, "br").tail = line
-    ET.indent(tt, space="  ")
-    for p in tt.iter(_q("p")):  # no layout whitespace inside a caption's text
-        p.text = None
-        for child in p:
-            child.tail = None
-    return ('<?xml version="1.0" encoding="UTF-8"?>\n'
-            + ET.tostring(tt, encoding="unicode") + "\n")
 
 
 register("ttml")(write_ttml)
