@@ -109,6 +109,14 @@ def test_a_long_sung_segment_becomes_lines() -> None:
     assert [len(line) for line in lines] == [8, 4, 2]
     assert all(line[-1].end - line[0].start <= 4.0 for line in lines)
     assert [w for line in lines for w in line] == words
+    # As lyric cues, each line is held until the next starts (a verse reads as one song).
+    segment = Segment(0.0, 6.6, 0.1, -0.3, 1.0, 0, len(words))
+    scores = np.zeros((14, 2), dtype=np.float32)
+    scores[:, 1] = 0.9  # music throughout, no speech: a sung segment
+    verdict = cross_check(words, [segment], scores, ["Speech", "Music"],
+                          np.full(300, 0.2, dtype=np.float32))
+    assert [(c.start, c.end) for c in verdict.lyrics] == [
+        (0.0, words[8].start), (words[8].start, 6.0), (6.0, 6.6)]
 
 
 @lru_cache(maxsize=1)

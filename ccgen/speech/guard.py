@@ -67,6 +67,9 @@ NEUTRAL = ("Silence", "Inside, small room", "Inside, large room or hall", "Insid
            "Television", "Radio", "Environmental noise")
 PATCH_SECONDS, PATCH_HOP_SECONDS = 0.96, 0.48
 SILERO_FRAME = 512  # samples per Silero probability
+HOLD = 3.0  # seconds a sung line may be held into the pause before the next line
+# Part of the stage cache's key: raise it when the rules change, so cached verdicts are redone.
+VERSION = 2
 _ANNOTATION = re.compile(r"^[\[(♪*#].*[\])♪*#]$|^[♪*#]+$|^\[|\]$")
 # What Whisper is known to write over silence and music (its training data's video outros).
 _STOCK = re.compile(r"^(?:(?:thank you|thanks)(?: so much| very much)?(?: for watching| for "
@@ -261,9 +264,14 @@ def cross_check(words: Sequence[Word], segments: Sequence[Segment], scores: np.n
         if verdict == "speech":
             kept.extend(Word(w.start, w.end, w.text, w.probability, w.speaker) for w in own)
         elif verdict == "lyrics":
-            lyrics.extend(Cue(line[0].start, line[-1].end, "lyrics",
-                              " ".join(w.text for w in line), confidence=evidence.word_prob)
-                          for line in sung_lines(own))
+            lines = sung_lines(own)
+            # A sung line is held until the next one starts (up to HOLD seconds more): lines of
+            # one verse stay one song on screen instead of flashing between long notes.
+            ends = [min(nxt[0].start, line[-1].end + HOLD)
+                    for line, nxt in zip(lines, lines[1:], strict=False)] + [lines[-1][-1].end]
+            lyrics.extend(Cue(line[0].start, end, "lyrics", " ".join(w.text for w in line),
+                              confidence=evidence.word_prob)
+                          for line, end in zip(lines, ends, strict=True))
         else:
             dropped.append((evidence.text, verdict))
     return Verdict(kept, lyrics, dropped)

@@ -23,6 +23,7 @@ from typing import Any
 from ccgen.cues import Cue
 from ccgen.speakers import Turn
 from ccgen.speech import VadSettings, speech_regions
+from ccgen.speech.guard import VERSION as GUARD_VERSION
 from ccgen.speech.guard import GuardSettings, check_transcript
 from ccgen.stages.base import Context, Resources
 
@@ -110,7 +111,8 @@ class VoicesStage:
     def settings(self) -> dict[str, Any]:
         w = self.words
         return {**w.speech.settings(), "words": w.model, "language": w.language,
-                "device": w.device, "guard": asdict(self.guard), "tagger": self.tagger_installed}
+                "device": w.device, "guard": {**asdict(self.guard), "version": GUARD_VERSION},
+                "tagger": self.tagger_installed}
 
     def resources(self) -> Resources:
         return self.words.resources()
