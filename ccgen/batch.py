@@ -20,6 +20,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
+from ccgen.cues import Timeline
 from ccgen.errors import CcgenError, InputError
 from ccgen.jobs import ANY_LANGUAGE, MEDIA_SUFFIXES, Job, expand_inputs  # noqa: F401 - API
 from ccgen.pipeline import Captioner, Options
@@ -49,9 +50,6 @@ class FileResult:
 def caption_file(captioner: Captioner, src: Path, job: Job,
                  progress: Callable[..., None] | None = None) -> FileResult:
     """Caption one input and write its outputs; failures become a FileResult, not an raise."""
-    from ccgen.writers import render
-    from ccgen.writers.atomic import check_free, check_writable, write_atomic
-
     started = time.perf_counter()
     result = FileResult(str(src), "failed")
     try:
@@ -60,44 +58,11 @@ def caption_file(captioner: Captioner, src: Path, job: Job,
         if existing is not None:
             result.status, result.outputs = "skipped", [str(d) for d in existing]
             return result
-        job.precheck(src)
-        for _, dest in job.targets(src, language or "en"):
-            check_writable(dest.parent if str(dest.parent) else Path("."))
-            if (language or job.output is not None) and not job.skip_existing:
-                check_free(dest, job.force)
+        _check_targets(src, job, language)
         before = len(captioner.cache.hits)
         timeline = captioner(src, progress)
-        # --skip-existing resumes: what exists stays, only the missing outputs are written
-        targets = [(fmt, dest) for fmt, dest in job.targets(src, timeline.language)
-                   if not (job.skip_existing and dest.exists())]
-        job.check_not_inputs([src], timeline.language)
-        for _, dest in targets:
-            check_free(dest, job.force)
-        report = job.report_path(src, timeline.language)
-        if report is not None and job.skip_existing and report.exists():
-            report = None
-        if report is not None:
-            check_free(report, job.force)
-        contents = [(dest, render(timeline, fmt, captioner.style, **job.writer_options))
-                    for fmt, dest in targets]  # all rendered before any is written
-        for dest, content in contents:
-            write_atomic(dest, content, force=job.force)
-            result.outputs.append(str(dest))
-        result.outputs += _into_video(timeline, src, job, captioner)
-        from ccgen.captions.lint import lint_cues
-
-        checked = lint_cues(timeline.cues, captioner.style, timeline.frame_rate)
-        result.lint = checked.summary()
-        if result.lint:  # dense speech can beat the style's numbers: say so, do not hide it
-            log.warning("%s: %d style findings under %s (%s); review them (--report, "
-                        "ccgen lint)", src.name, len(checked.findings), captioner.style.name,
-                        ", ".join(f"{rule} {n}" for rule, n in result.lint.items()))
-        if report is not None:
-            from ccgen.report import write_report
-
-            write_report(timeline, src, report, job.force,
-                         [f.to_dict() for f in checked.findings])
-            result.outputs.append(str(report))
+        report = _write_outputs(timeline, src, job, captioner, result)
+        _lint_and_report(timeline, src, job, captioner, report, result)
         result.status = "done"
         result.language, result.duration = timeline.language, round(timeline.duration, 3)
         for cue in timeline.cues:
@@ -113,6 +78,64 @@ def caption_file(captioner: Captioner, src: Path, job: Job,
     finally:
         result.seconds = round(time.perf_counter() - started, 3)
     return result
+
+
+def _check_targets(src: Path, job: Job, language: str | None) -> None:
+    """Before any work: the input is media and every output folder is writable; with the
+    language known (or one -o file), the outputs must be free too."""
+    from ccgen.writers.atomic import check_free, check_writable
+
+    job.precheck(src)
+    for _, dest in job.targets(src, language or "en"):
+        check_writable(dest.parent if str(dest.parent) else Path("."))
+        if (language or job.output is not None) and not job.skip_existing:
+            check_free(dest, job.force)
+
+
+def _write_outputs(timeline: Timeline, src: Path, job: Job, captioner: Captioner,
+                   result: FileResult) -> Path | None:
+    """Write every caption file (all rendered before any is written) and the video copies;
+    returns where the review page goes (None: not asked for, or kept by --skip-existing)."""
+    from ccgen.writers import render
+    from ccgen.writers.atomic import check_free, write_atomic
+
+    # --skip-existing resumes: what exists stays, only the missing outputs are written
+    targets = [(fmt, dest) for fmt, dest in job.targets(src, timeline.language)
+               if not (job.skip_existing and dest.exists())]
+    job.check_not_inputs([src], timeline.language)
+    for _, dest in targets:
+        check_free(dest, job.force)
+    report = job.report_path(src, timeline.language)
+    if report is not None and job.skip_existing and report.exists():
+        report = None
+    if report is not None:
+        check_free(report, job.force)
+    contents = [(dest, render(timeline, fmt, captioner.style, **job.writer_options))
+                for fmt, dest in targets]
+    for dest, content in contents:
+        write_atomic(dest, content, force=job.force)
+        result.outputs.append(str(dest))
+    result.outputs += _into_video(timeline, src, job, captioner)
+    return report
+
+
+def _lint_and_report(timeline: Timeline, src: Path, job: Job, captioner: Captioner,
+                     report: Path | None, result: FileResult) -> None:
+    """Lint what was written (findings per rule in the result, one warning line) and write the
+    review page when asked."""
+    from ccgen.captions.lint import lint_cues
+
+    checked = lint_cues(timeline.cues, captioner.style, timeline.frame_rate)
+    result.lint = checked.summary()
+    if result.lint:  # dense speech can beat the style's numbers: say so, do not hide it
+        log.warning("%s: %d style findings under %s (%s); review them (--report, "
+                    "ccgen lint)", src.name, len(checked.findings), captioner.style.name,
+                    ", ".join(f"{rule} {n}" for rule, n in result.lint.items()))
+    if report is not None:
+        from ccgen.report import write_report
+
+        write_report(timeline, src, report, job.force, [f.to_dict() for f in checked.findings])
+        result.outputs.append(str(report))
 
 
 def _still_running() -> None:
