@@ -438,3 +438,26 @@ def test_campplus_der_on_real_meetings(campplus, public_clip, clip_audio) -> Non
         errors += result.missed + result.false_alarm + result.confusion
         total += result.total
     assert errors / total <= 0.20
+
+
+def test_local_tracks_are_cut_at_long_pauses() -> None:
+    from ccgen.speakers.segmentation import split_tracks
+
+    data = np.zeros((2, 20, 3), dtype=np.float32)
+    data[0, 0:4, 0] = 1  # speaker 0: run, 2-frame gap, run, 6-frame gap, run
+    data[0, 6:9, 0] = 1
+    data[0, 15:18, 0] = 1
+    data[0, 5:12, 2] = 1  # speaker 2: one run (overlaps speaker 0)
+    data[1, 3:5, 1] = 1
+    out = split_tracks(data, min_gap=4)
+    assert out.shape == (2, 20, 3)
+    tracks = [out[0, :, k] for k in range(3)]
+    assert tracks[0].tolist() == data[0, :, 0].tolist()[:15] + [0.0] * 5  # 2-frame gap kept
+    assert tracks[1][15:18].tolist() == [1.0] * 3 and tracks[1][:15].sum() == 0
+    assert tracks[2].tolist() == data[0, :, 2].tolist()
+    assert out[1, :, 0].tolist() == data[1, :, 1].tolist() and out[1, :, 1:].sum() == 0
+    np.testing.assert_array_equal(out[0].sum(axis=1), data[0].sum(axis=1))  # no frame lost
+    wide = split_tracks(data, min_gap=2)  # every gap cuts: 4 tracks in chunk 0
+    assert wide.shape == (2, 20, 4)
+    whole = split_tracks(data, min_gap=100)  # no pause that long: tracks kept, silent ones out
+    assert np.array_equal(whole[0, :, :2], data[0][:, [0, 2]]) and whole[0, :, 2].sum() == 0
