@@ -29,16 +29,7 @@ import click  # noqa: E402
 
 from ccgen import __version__  # noqa: E402
 from ccgen.errors import CcgenError, InputError  # noqa: E402
-
-FORMATS = ("srt", "vtt", "ass", "json", "scc", "ttml", "stl")  # the built-in ones, for --help
-
-
-def _known_formats() -> list[str]:
-    """Every registered writer's format, built-in first (read when used: a writer registered
-    after import counts)."""
-    from ccgen.writers import formats
-
-    return [*FORMATS, *(f for f in formats() if f not in FORMATS)]
+from ccgen.jobs import BUILTIN_FORMATS, known_formats  # noqa: E402
 
 
 class RegistryChoice(click.Choice):
@@ -54,7 +45,6 @@ class RegistryChoice(click.Choice):
         import importlib
 
         return importlib.import_module(f"ccgen.{self.registry}.base").REGISTRY.choices()
-BROADCAST = ("scc", "ttml", "stl")
 log = logging.getLogger("ccgen")
 
 
@@ -77,16 +67,6 @@ def cli() -> None:
     ccgen video.mp4                 writes video.en.sdh.srt beside the video
     ccgen clip.flac -f srt,vtt,json several formats at once
     """
-
-
-def _formats(value: str) -> list[str]:
-    names = [v.strip().lower() for v in value.split(",") if v.strip()]
-    known = _known_formats()
-    bad = [n for n in names if n not in known]
-    if bad or not names:
-        raise InputError(f"unknown format {', '.join(bad) or value!r}; "
-                         f"choose from {','.join(known)}")
-    return list(dict.fromkeys(names))
 
 
 class JsonFormatter(logging.Formatter):
@@ -136,6 +116,50 @@ def _summary(results: list) -> str:
     return "\n".join(rows)
 
 
+class _Reporter:
+    """What a person or a pipeline sees of a run: each file's outputs or its one-line error,
+    stage progress (bars on a terminal, else log lines) and the files finished so far (the
+    manifest's record). Its `on_stage` is the pipeline's one progress hook, per file."""
+
+    def __init__(self, files: int, quiet: bool, log_json: bool, verbose: int) -> None:
+        self.quiet, self.log_json = quiet, log_json
+        self.finished: list = []
+        self.bars = None
+        if (sys.stderr is not None and sys.stderr.isatty() and not quiet and not log_json
+                and verbose == 0):
+            from ccgen.progress import TerminalProgress
+
+            self.bars = TerminalProgress(files)
+
+    def on_stage(self, src: Path, stage: str, done: float | None = None,
+                 total: float | None = None) -> None:
+        if self.bars is not None:
+            self.bars.step(src, stage, done, total)
+        elif done is None:
+            log.info("%s: %s", src.name, stage,
+                     extra={"fields": {"event": "stage", "file": str(src), "stage": stage}})
+
+    def on_file(self, result) -> None:  # a batch.FileResult
+        self.finished.append(result)
+        if self.bars is not None:
+            self.bars.file_done()
+        fields = {"event": "file", **result.to_dict()}
+        if result.status == "failed":
+            log.error("error: %s", result.error, extra={"fields": fields})
+            return
+        log.info("%s %s", result.status, result.input, extra={"fields": fields})
+        if not self.quiet and not self.log_json:
+            try:
+                for out in result.outputs if result.status == "done" else []:
+                    click.echo(out)
+            except BrokenPipeError:  # `| head`: the reader left; the batch goes on
+                sys.stdout = open(os.devnull, "w")  # noqa: SIM115
+
+    def close(self) -> None:
+        if self.bars is not None:
+            self.bars.close()
+
+
 @cli.command("caption")
 @click.argument("inputs", nargs=-1, required=True)
 @click.option("--config", type=click.Path(path_type=Path), is_eager=True, expose_value=False,
@@ -146,7 +170,7 @@ def _summary(results: list) -> str:
 @click.option("-d", "--output-dir", type=click.Path(path_type=Path),
               help="Folder for the outputs (default: next to each input).")
 @click.option("-f", "--format", "fmt", default="srt", show_default=True,
-              help=f"Comma-separated list of {','.join(FORMATS)}.")
+              help=f"Comma-separated list of {','.join(BUILTIN_FORMATS)}.")
 @click.option("-s", "--style", default="netflix", show_default=True,
               help="House style: netflix, bbc, dcmp, cea608, or a .toml style file.")
 @click.option("-l", "--language", default=None, help="Spoken language code (default: detect).")
@@ -219,7 +243,7 @@ def caption_cmd(inputs: tuple[str, ...], **o: Any) -> None:
     Exit codes: 0 done; 1 failed while running (in a batch: any file failed);
     2 bad usage or bad input.
     """
-    quiet, log_json, output, report = o["quiet"], o["log_json"], o["output"], o["report"]
+    quiet, log_json = o["quiet"], o["log_json"]
     _setup_logging(quiet, o["verbose"], log_json)
     from ccgen import stopping
 
@@ -227,115 +251,23 @@ def caption_cmd(inputs: tuple[str, ...], **o: Any) -> None:
         stopping.hold()
     from dataclasses import fields
 
-    from ccgen.batch import Job, check_manifest, expand_inputs, run_batch, write_manifest
-    from ccgen.captions import load_style
+    from ccgen.batch import run_batch, write_manifest
+    from ccgen.jobs import plan_caption
     from ccgen.pipeline import Options
-    from ccgen.writers.atomic import check_writable
-    from ccgen.writers.timecode import check_timecode, frame_rate
 
-    formats = _formats(o["fmt"])
-    timing = {"start": o["start_timecode"], "drop_frame": o["drop_frame"],
-              "rate": o["frame_rate"]}
-    used = [f"--{k.replace('_', '-')}" for k in ("start_timecode", "frame_rate")
-            if o[k] is not None]
-    used += ["--drop-frame/--non-drop-frame"] if o["drop_frame"] is not None else []
-    if used and not set(formats) & set(BROADCAST):
-        raise InputError(f"{', '.join(used)} applies to the broadcast formats "
-                         f"({','.join(BROADCAST)}); add one with -f")
-    if o["start_timecode"] is not None:
-        check_timecode(o["start_timecode"])
-    if o["frame_rate"] is not None:
-        frame_rate(o["frame_rate"])
-    job = Job(formats, output, o["output_dir"], o["force"], o["skip_existing"], report, timing,
-              o["mux"], o["burn_in"])
-    if report is not None:  # checked now, not after the work (a .html file, else a folder)
-        check_writable(report.parent if report.suffix.lower() in (".html", ".htm") else report)
-    for target in (o["mux"], o["burn_in"]):
-        if target is not None:
-            check_writable(target.parent if target.suffix else target)
-    if output is not None and output.suffix.lower().lstrip(".") not in _known_formats():
-        raise InputError(f"-o {output}: the suffix must be one of "
-                         f".{', .'.join(_known_formats())}")
-    source = click.get_current_context().get_parameter_source("fmt")
-    if output is not None and source == click.core.ParameterSource.COMMANDLINE and formats != [
-            output.suffix.lower().lstrip(".")]:
-        raise InputError(f"-o {output} writes one {output.suffix} file; drop -f, or use -d "
-                         "for several formats")
-    load_style(o["style"])  # a bad style is bad usage: say so before loading any model
-    from ccgen import usage
-
-    usage.check_language(o["language"])
-    usage.check_models(o)
-    if output is not None and not o["skip_existing"]:
-        from ccgen.writers.atomic import check_free
-
-        check_free(output, o["force"])  # a folder, or a file kept without --force
-    if o["output_dir"] is not None:
-        check_writable(o["output_dir"])
-    files = expand_inputs(inputs)
-    if not files:
-        raise InputError(f"no media files found in {', '.join(inputs)}")
-    if output is not None and len(files) > 1:
-        raise InputError("-o/--output takes one input; use -d/--output-dir for several")
-    if o["shot_changes"] not in ("auto", "none") and len(files) > 1:
-        raise InputError("--shot-changes FILE is one video's list; use auto for several inputs")
-    job.check_not_inputs(files, o["language"])  # no output may ever be an input
+    fmt_given = (click.get_current_context().get_parameter_source("fmt")
+                 == click.core.ParameterSource.COMMANDLINE)
+    job, files = plan_caption(inputs, o, fmt_given)
     manifest = o["manifest"]
-    if manifest is not None:
-        check_manifest(manifest, files, job)
-    if len(files) == 1:  # a batch fails such a file alone, still before captioning it
-        try:
-            usage.check_input(files[0], o["audio_stream"])
-            job.precheck(files[0])
-        except CcgenError:
-            if stopping.stopped_by() is None:
-                raise
-            # else Ctrl-C reached the probe too (one process group): the run was stopped,
-            # the input is not to blame; release() below stops it, with the manifest
     options = Options(cache=not o["no_cache"],
                       **{f.name: o[f.name] for f in fields(Options) if f.name in o})
     single = len(files) == 1
-    finished: list = []
-
-    def on_result(result) -> None:
-        fields = {"event": "file", **result.to_dict()}
-        if result.status == "failed":
-            log.error("error: %s" if single else "error: %s", result.error,
-                      extra={"fields": fields})
-        else:
-            log.info("%s %s", result.status, result.input, extra={"fields": fields})
-            if not quiet and not log_json:
-                try:
-                    for out in result.outputs if result.status == "done" else []:
-                        click.echo(out)
-                except BrokenPipeError:  # `| head`: the reader left; the batch goes on
-                    sys.stdout = open(os.devnull, "w")  # noqa: SIM115
-
-    bars = None
-    if (sys.stderr is not None and sys.stderr.isatty() and not quiet and not log_json
-            and o["verbose"] == 0):
-        from ccgen.progress import TerminalProgress
-
-        bars = TerminalProgress(len(files))
-
-    def on_stage(src: Path, stage: str, done: float | None = None,
-                 total: float | None = None) -> None:
-        if bars is not None:
-            bars.step(src, stage, done, total)
-        elif done is None:
-            log.info("%s: %s", src.name, stage,
-                     extra={"fields": {"event": "stage", "file": str(src), "stage": stage}})
-
-    def on_file(result) -> None:
-        finished.append(result)
-        if bars is not None:
-            bars.file_done()
-        on_result(result)
-
+    shown = _Reporter(len(files), quiet, log_json, o["verbose"])
+    finished = shown.finished
     ran = False
     try:
         stopping.release()
-        results = run_batch(files, options, job, o["jobs"], on_file, on_stage)
+        results = run_batch(files, options, job, o["jobs"], shown.on_file, shown.on_stage)
         ran = True
         # a stop that some library swallowed (turned into an error it handled) still ends
         # the run as interrupted: exit 130/143, never a silent 0
@@ -344,8 +276,7 @@ def caption_cmd(inputs: tuple[str, ...], **o: Any) -> None:
         ran = True  # the record says which files were finished and which were not
         raise
     finally:
-        if bars is not None:
-            bars.close()
+        shown.close()
         if manifest is not None and (ran or finished):
             write_manifest(manifest, options, job, files, finished)
     if not single and not quiet and not log_json:
@@ -421,7 +352,7 @@ def models_cmd(ctx: click.Context, as_json: bool) -> None:
 
     entries = inventory()
     backends = {"describer": DESCRIBERS.names(), "diarizer": DIARIZERS.names(),
-                "format": _known_formats()}  # from the registries: plug-ins included
+                "format": known_formats()}  # from the registries: plug-ins included
     if as_json:
         click.echo(json.dumps({"models": [asdict(e) for e in entries], "active": active(),
                                "backends": backends}, indent=2))

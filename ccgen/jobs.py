@@ -184,3 +184,96 @@ def _real(path: Path) -> str:
 def _ours(name: str) -> bool:
     """ccgen's own outputs (a muxed or burned-in copy) are not inputs of the next run."""
     return ".sdh." in name or ".open-captions." in name
+
+
+# ----------------------------------------------------------------------------- planning a run
+
+BUILTIN_FORMATS = ("srt", "vtt", "ass", "json", "scc", "ttml", "stl")
+BROADCAST = ("scc", "ttml", "stl")
+
+
+def known_formats() -> list[str]:
+    """Every registered writer's format, built-in first (read when used: a writer registered
+    after import counts)."""
+    from ccgen.writers import formats
+
+    return [*BUILTIN_FORMATS, *(f for f in formats() if f not in BUILTIN_FORMATS)]
+
+
+def parse_formats(value: str) -> list[str]:
+    """``-f srt,vtt``: the formats in order, each once; InputError naming the choices."""
+    names = [v.strip().lower() for v in value.split(",") if v.strip()]
+    known = known_formats()
+    bad = [n for n in names if n not in known]
+    if bad or not names:
+        raise InputError(f"unknown format {', '.join(bad) or value!r}; "
+                         f"choose from {','.join(known)}")
+    return list(dict.fromkeys(names))
+
+
+def plan_caption(inputs: tuple[str, ...], o: dict, fmt_given: bool) -> tuple[Job, list[Path]]:
+    """The job and the input files of ``ccgen caption``, with every check that needs no model
+    done first (options that do not fit together, outputs that cannot be written, inputs that
+    are not media): bad usage is found in a second, not after the work. `o` holds the
+    command's options by name; `fmt_given`: -f was on the command line."""
+    from ccgen import stopping, usage
+    from ccgen.batch import check_manifest
+    from ccgen.captions import load_style
+    from ccgen.errors import CcgenError
+    from ccgen.writers.atomic import check_free, check_writable
+    from ccgen.writers.timecode import check_timecode, frame_rate
+
+    output, report = o["output"], o["report"]
+    formats = parse_formats(o["fmt"])
+    timing = {"start": o["start_timecode"], "drop_frame": o["drop_frame"],
+              "rate": o["frame_rate"]}
+    used = [f"--{k.replace('_', '-')}" for k in ("start_timecode", "frame_rate")
+            if o[k] is not None]
+    used += ["--drop-frame/--non-drop-frame"] if o["drop_frame"] is not None else []
+    if used and not set(formats) & set(BROADCAST):
+        raise InputError(f"{', '.join(used)} applies to the broadcast formats "
+                         f"({','.join(BROADCAST)}); add one with -f")
+    if o["start_timecode"] is not None:
+        check_timecode(o["start_timecode"])
+    if o["frame_rate"] is not None:
+        frame_rate(o["frame_rate"])
+    job = Job(formats, output, o["output_dir"], o["force"], o["skip_existing"], report, timing,
+              o["mux"], o["burn_in"])
+    if report is not None:  # checked now, not after the work (a .html file, else a folder)
+        check_writable(report.parent if report.suffix.lower() in (".html", ".htm") else report)
+    for target in (o["mux"], o["burn_in"]):
+        if target is not None:
+            check_writable(target.parent if target.suffix else target)
+    if output is not None and output.suffix.lower().lstrip(".") not in known_formats():
+        raise InputError(f"-o {output}: the suffix must be one of "
+                         f".{', .'.join(known_formats())}")
+    if output is not None and fmt_given and formats != [output.suffix.lower().lstrip(".")]:
+        raise InputError(f"-o {output} writes one {output.suffix} file; drop -f, or use -d "
+                         "for several formats")
+    load_style(o["style"])  # a bad style is bad usage: say so before loading any model
+    usage.check_language(o["language"])
+    usage.check_models(o)
+    if output is not None and not o["skip_existing"]:
+        check_free(output, o["force"])  # a folder, or a file kept without --force
+    if o["output_dir"] is not None:
+        check_writable(o["output_dir"])
+    files = expand_inputs(inputs)
+    if not files:
+        raise InputError(f"no media files found in {', '.join(inputs)}")
+    if output is not None and len(files) > 1:
+        raise InputError("-o/--output takes one input; use -d/--output-dir for several")
+    if o["shot_changes"] not in ("auto", "none") and len(files) > 1:
+        raise InputError("--shot-changes FILE is one video's list; use auto for several inputs")
+    job.check_not_inputs(files, o["language"])  # no output may ever be an input
+    if o["manifest"] is not None:
+        check_manifest(o["manifest"], files, job)
+    if len(files) == 1:  # a batch fails such a file alone, still before captioning it
+        try:
+            usage.check_input(files[0], o["audio_stream"])
+            job.precheck(files[0])
+        except CcgenError:
+            if stopping.stopped_by() is None:
+                raise
+            # else Ctrl-C reached the probe too (one process group): the run was stopped,
+            # the input is not to blame; release() below stops it, with the manifest
+    return job, files
