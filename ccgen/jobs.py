@@ -218,8 +218,37 @@ def plan_caption(inputs: tuple[str, ...], o: dict, fmt_given: bool) -> tuple[Job
     command's options by name; `fmt_given`: -f was on the command line."""
     from ccgen import stopping, usage
     from ccgen.batch import check_manifest
-    from ccgen.captions import load_style
     from ccgen.errors import CcgenError
+
+    job = _job_of(o, fmt_given)
+    output = o["output"]
+    files = expand_inputs(inputs)
+    if not files:
+        raise InputError(f"no media files found in {', '.join(inputs)}")
+    if output is not None and len(files) > 1:
+        raise InputError("-o/--output takes one input; use -d/--output-dir for several")
+    if o["shot_changes"] not in ("auto", "none") and len(files) > 1:
+        raise InputError("--shot-changes FILE is one video's list; use auto for several inputs")
+    job.check_not_inputs(files, o["language"])  # no output may ever be an input
+    if o["manifest"] is not None:
+        check_manifest(o["manifest"], files, job)
+    if len(files) == 1:  # a batch fails such a file alone, still before captioning it
+        try:
+            usage.check_input(files[0], o["audio_stream"])
+            job.precheck(files[0])
+        except CcgenError:
+            if stopping.stopped_by() is None:
+                raise
+            # else Ctrl-C reached the probe too (one process group): the run was stopped,
+            # the input is not to blame; release() below stops it, with the manifest
+    return job, files
+
+
+def _job_of(o: dict, fmt_given: bool) -> Job:
+    """The job the options ask for, once they fit together and every output folder can be
+    written (checked before any input is looked at)."""
+    from ccgen import usage
+    from ccgen.captions import load_style
     from ccgen.writers.atomic import check_free, check_writable
     from ccgen.writers.timecode import check_timecode, frame_rate
 
@@ -257,23 +286,4 @@ def plan_caption(inputs: tuple[str, ...], o: dict, fmt_given: bool) -> tuple[Job
         check_free(output, o["force"])  # a folder, or a file kept without --force
     if o["output_dir"] is not None:
         check_writable(o["output_dir"])
-    files = expand_inputs(inputs)
-    if not files:
-        raise InputError(f"no media files found in {', '.join(inputs)}")
-    if output is not None and len(files) > 1:
-        raise InputError("-o/--output takes one input; use -d/--output-dir for several")
-    if o["shot_changes"] not in ("auto", "none") and len(files) > 1:
-        raise InputError("--shot-changes FILE is one video's list; use auto for several inputs")
-    job.check_not_inputs(files, o["language"])  # no output may ever be an input
-    if o["manifest"] is not None:
-        check_manifest(o["manifest"], files, job)
-    if len(files) == 1:  # a batch fails such a file alone, still before captioning it
-        try:
-            usage.check_input(files[0], o["audio_stream"])
-            job.precheck(files[0])
-        except CcgenError:
-            if stopping.stopped_by() is None:
-                raise
-            # else Ctrl-C reached the probe too (one process group): the run was stopped,
-            # the input is not to blame; release() below stops it, with the manifest
-    return job, files
+    return job
