@@ -6,6 +6,7 @@ layers over :func:`ccgen.finetune.build_dataset` and :func:`ccgen.finetune.finet
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -14,9 +15,14 @@ import click
 from ccgen.errors import InputError
 
 
-def attach(cli: click.Group, _setup_logging) -> None:
-    """Add the two commands to `cli` (called by ccgen.cli)."""
-    @cli.command("dataset")
+def attach(cli: click.Group, setup_logging: Callable[[bool, int, bool], None]) -> None:
+    """Add the two commands to `cli` (called by ccgen.cli, which owns the logging set-up)."""
+    cli.add_command(_dataset_command(setup_logging))
+    cli.add_command(_finetune_command(setup_logging))
+
+
+def _dataset_command(_setup_logging: Callable[[bool, int, bool], None]) -> click.Command:
+    @click.command("dataset")
     @click.option("--media", multiple=True, required=True, type=click.Path(path_type=Path),
                   help="Video or audio file; repeat, paired in order with --subtitles.")
     @click.option("--subtitles", multiple=True, required=True, type=click.Path(path_type=Path),
@@ -44,8 +50,11 @@ def attach(cli: click.Group, _setup_logging) -> None:
             click.echo(summary.line(), err=True)
             click.echo(output / "train.jsonl")
 
+    return dataset_cmd
 
-    @cli.command("finetune")
+
+def _finetune_command(_setup_logging: Callable[[bool, int, bool], None]) -> click.Command:
+    @click.command("finetune")
     @click.option("--data", required=True, type=click.Path(path_type=Path),
                   help="JSONL of examples (ccgen dataset's train.jsonl, or your own).")
     @click.option("-o", "--output", required=True, type=click.Path(path_type=Path))
@@ -86,3 +95,5 @@ def attach(cli: click.Group, _setup_logging) -> None:
         if not quiet:
             click.echo(result.line(), err=True)
             click.echo(output)
+
+    return finetune_cmd
