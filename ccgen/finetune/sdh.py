@@ -138,44 +138,63 @@ def _classify_cue(reading: Reading, number: int, start: float, end: float,
     labels = 0
     other: str | None = None  # why tags that are not sounds were set aside
     for raw in _join_open(lines):
-        line = _DASH.sub("", raw.strip())
-        label = _LABEL.match(line)
-        if label:
-            line, labels = line[label.end():], labels + 1
-        notes = bool(_NOTES.search(line))
-        tags = []
-        for m in _TAG.finditer(line):
-            style = "brackets" if m.group(1) is not None else "parentheses"
-            tags.append((style, _clean(m.group(1) if m.group(1) is not None else m.group(2))))
-        shown = " ".join(_NOTES.sub(" ", _TAG.sub(" ", line)).split())
-        rest = _clean(shown) if _LETTERS.search(shown) else ""
-        for style, caption in tags:
-            kind = "music" if notes or _MUSIC.search(caption) else "sound"
-            styles = f"{style}+notes" if notes else style
-            if not caption:
-                continue
-            if _ON_SCREEN.search(caption):
-                other = SKIP_TEXT
-            elif _is_language(caption):
-                other = SKIP_LANGUAGE
-            else:
-                if _role(caption) or _could_be_name(caption):
-                    names.add(len(parts))
-                parts.append((styles, caption, kind))
-        if rest and notes and not tags:
-            parts.append(("notes", rest, "lyrics"))
-        elif rest and reading.capitals and not label and _is_capitals(shown):
-            parts.append(("capitals", rest, "music" if _MUSIC.search(rest) else "sound"))
-        elif rest:
-            speech.append(rest)
-        elif notes and not tags:
-            parts.append(("notes", "music", "music"))
+        labelled, why = _read_line(reading, raw, parts, speech, names)
+        labels += labelled
+        other = why or other
     # names before dialogue are speaker labels; alone, a bracketed word ([Thunder]) is a sound
     # but a role ([narrator]) is still a label
     label_at = names if speech else {i for i in names if _role(parts[i][1])}
     labels += len(label_at)
     parts = [p for i, p in enumerate(parts) if i not in label_at]
     reading.labels += labels
+    _record(reading, number, start, end, lines, parts, speech, labels, other)
+
+
+def _read_line(reading: Reading, raw: str, parts: list[tuple[str, str, str]],
+               speech: list[str], names: set[int]) -> tuple[bool, str | None]:
+    """Sort one line of a cue into `parts` (sound, music, lyrics tags), `speech` and `names`
+    (tags that could be speaker names); returns whether it began with a speaker label and
+    why a tag was set aside (None: none was)."""
+    other = None
+    line = _DASH.sub("", raw.strip())
+    label = _LABEL.match(line)
+    if label:
+        line = line[label.end():]
+    notes = bool(_NOTES.search(line))
+    tags = []
+    for m in _TAG.finditer(line):
+        style = "brackets" if m.group(1) is not None else "parentheses"
+        tags.append((style, _clean(m.group(1) if m.group(1) is not None else m.group(2))))
+    shown = " ".join(_NOTES.sub(" ", _TAG.sub(" ", line)).split())
+    rest = _clean(shown) if _LETTERS.search(shown) else ""
+    for style, caption in tags:
+        kind = "music" if notes or _MUSIC.search(caption) else "sound"
+        styles = f"{style}+notes" if notes else style
+        if not caption:
+            continue
+        if _ON_SCREEN.search(caption):
+            other = SKIP_TEXT
+        elif _is_language(caption):
+            other = SKIP_LANGUAGE
+        else:
+            if _role(caption) or _could_be_name(caption):
+                names.add(len(parts))
+            parts.append((styles, caption, kind))
+    if rest and notes and not tags:
+        parts.append(("notes", rest, "lyrics"))
+    elif rest and reading.capitals and not label and _is_capitals(shown):
+        parts.append(("capitals", rest, "music" if _MUSIC.search(rest) else "sound"))
+    elif rest:
+        speech.append(rest)
+    elif notes and not tags:
+        parts.append(("notes", "music", "music"))
+    return bool(label), other
+
+
+def _record(reading: Reading, number: int, start: float, end: float, lines: list[str],
+            parts: list[tuple[str, str, str]], speech: list[str], labels: int,
+            other: str | None) -> None:
+    """What the cue was, once its lines are sorted: a sound cue, speech, or skipped (why)."""
     text = " / ".join(lines)
     kinds = {kind for _, _, kind in parts}
     if speech and parts:
