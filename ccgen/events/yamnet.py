@@ -14,6 +14,7 @@ import tempfile
 import zipfile
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -195,42 +196,7 @@ def float_graph(model: object) -> object:
     graph = model.graph  # type: ignore[attr-defined]
     consts = {i.name: numpy_helper.to_array(i) for i in graph.initializer}
     (source_in,), (source_out,) = graph.input, graph.output
-    alias: dict[str, str] = {}  # tensor -> the float tensor that replaces it
-    folded: dict[str, np.ndarray] = {}  # Q output of a constant -> its int values
-    new_consts: dict[str, np.ndarray] = {}
-    producer = {out: n for n in graph.node for out in n.output}
-    keep = []
-    in_range = None
-    for node in graph.node:
-        axis = next((a.i for a in node.attribute if a.name == "axis"), 1)
-        if node.op_type not in ("QuantizeLinear", "DequantizeLinear"):
-            keep.append(node)
-            continue
-        x, scale, zero = node.input[0], consts[node.input[1]], consts[node.input[2]]
-        if node.op_type == "QuantizeLinear":
-            if x in consts:
-                shape = [1] * consts[x].ndim
-                if scale.ndim:
-                    shape[axis] = -1
-                info = np.iinfo(zero.dtype)
-                q = np.round(consts[x] / scale.reshape(shape)) + zero.astype(np.float32).reshape(
-                    shape)
-                folded[node.output[0]] = np.clip(q, info.min, info.max)
-            else:  # activation (or the output quantizer): the float value goes on
-                alias[node.output[0]] = alias.get(x, x)
-            continue
-        if x in folded or x in consts:
-            value = folded[x] if x in folded else consts[x]
-            new_consts[node.output[0]] = _dequantized(value, scale, zero, axis)
-        elif x == source_in.name:
-            info = np.iinfo(zero.dtype)
-            in_range = (float(scale * (info.min - int(zero))),
-                        float(scale * (info.max - int(zero))))
-            alias[node.output[0]] = "log_mel_patches"
-        elif x in producer and producer[x].op_type == "QuantizeLinear":
-            alias[node.output[0]] = alias[x]
-        else:
-            raise CcgenError(f"unexpected YAMNet graph: DequantizeLinear of {x!r}")
+    keep, alias, new_consts, in_range = _fold_quantizers(graph, consts, source_in.name)
     if in_range is None or source_out.name not in alias:
         raise CcgenError("unexpected YAMNet graph: no quantized input or output")
     output = alias[source_out.name]
@@ -261,6 +227,50 @@ def float_graph(model: object) -> object:
     helper.set_model_props(result, {"input_min": repr(in_range[0]), "input_max": repr(in_range[1])})
     onnx.checker.check_model(result)
     return result
+
+
+def _fold_quantizers(graph: Any, consts: dict[str, np.ndarray], source_in: str,
+                     ) -> tuple[list, dict[str, str], dict[str, np.ndarray],
+                                tuple[float, float] | None]:
+    """Walk the quantized graph once: the nodes to keep, the float tensor that replaces each
+    quantized one, the dequantized constant weights, and the input quantizer's range."""
+    alias: dict[str, str] = {}  # tensor -> the float tensor that replaces it
+    folded: dict[str, np.ndarray] = {}  # Q output of a constant -> its int values
+    new_consts: dict[str, np.ndarray] = {}
+    producer = {out: n for n in graph.node for out in n.output}
+    keep = []
+    in_range = None
+    for node in graph.node:
+        axis = next((a.i for a in node.attribute if a.name == "axis"), 1)
+        if node.op_type not in ("QuantizeLinear", "DequantizeLinear"):
+            keep.append(node)
+            continue
+        x, scale, zero = node.input[0], consts[node.input[1]], consts[node.input[2]]
+        if node.op_type == "QuantizeLinear":
+            if x in consts:
+                shape = [1] * consts[x].ndim
+                if scale.ndim:
+                    shape[axis] = -1
+                info = np.iinfo(zero.dtype)
+                q = np.round(consts[x] / scale.reshape(shape)) + zero.astype(np.float32).reshape(
+                    shape)
+                folded[node.output[0]] = np.clip(q, info.min, info.max)
+            else:  # activation (or the output quantizer): the float value goes on
+                alias[node.output[0]] = alias.get(x, x)
+            continue
+        if x in folded or x in consts:
+            value = folded[x] if x in folded else consts[x]
+            new_consts[node.output[0]] = _dequantized(value, scale, zero, axis)
+        elif x == source_in:
+            info = np.iinfo(zero.dtype)
+            in_range = (float(scale * (info.min - int(zero))),
+                        float(scale * (info.max - int(zero))))
+            alias[node.output[0]] = "log_mel_patches"
+        elif x in producer and producer[x].op_type == "QuantizeLinear":
+            alias[node.output[0]] = alias[x]
+        else:
+            raise CcgenError(f"unexpected YAMNet graph: DequantizeLinear of {x!r}")
+    return keep, alias, new_consts, in_range
 
 
 @register("yamnet")
