@@ -147,15 +147,9 @@ def finetune(data: str | Path, output: str | Path, *, base_model: str = DEFAULT_
     `save_every` optimizer steps, at each epoch's end and on Ctrl-C; `resume` continues from
     the newest with the same settings. `on_step(step, loss)` is called after every step.
     """
-    numbers = {"epochs": epochs, "batch size": batch_size, "lora r": lora_r,
-               "lora alpha": lora_alpha, "grad accum": grad_accum, "save every": save_every}
-    bad = [k for k, v in numbers.items() if v < 1] + (["lr"] if not lr > 0 else [])
-    bad += ["lora dropout"] if not 0 <= lora_dropout < 1 else []
-    bad += ["max steps"] if max_steps is not None and max_steps < 1 else []
-    if bad:
-        raise InputError(f"out of range: {', '.join(bad)} (counts >= 1, lr > 0, dropout in [0, 1))")
-    if prompt not in PROMPTS:
-        raise InputError(f"unknown prompt {prompt!r}; choose {', '.join(PROMPTS)}")
+    _check_numbers({"epochs": epochs, "batch size": batch_size, "lora r": lora_r,
+                    "lora alpha": lora_alpha, "grad accum": grad_accum,
+                    "save every": save_every}, lr, lora_dropout, max_steps, prompt)
     data, out = Path(data), Path(output)
     examples = read_examples(data)  # bad data is named before the device is questioned
     if (Path(base_model).expanduser() / "adapter_config.json").is_file():
@@ -163,17 +157,7 @@ def finetune(data: str | Path, output: str | Path, *, base_model: str = DEFAULT_
                          "name only its base and lose it at captioning time; fine-tune from "
                          "the base model (or merge the adapter into a full checkpoint)")
     where = resolve_device(device)
-    beside = data.parent / "validation.jsonl"
-    if val_data is None and data.name == "train.jsonl" and beside.is_file() and \
-            beside.read_text(encoding="utf-8").strip():  # --val-fraction 0 leaves it empty
-        val_data = beside
-    validation = read_examples(val_data) if val_data is not None else []
-    found = checkpoint.latest(out) if resume else None
-    if resume and found is None:
-        raise InputError(f"--resume: no checkpoint in {out / checkpoint.CHECKPOINTS}")
-    if not resume:
-        prepare_output(out, force, "adapter")
-        shutil.rmtree(out / checkpoint.CHECKPOINTS, ignore_errors=True)
+    validation, found = _validation_and_start(data, val_data, out, resume, force)
     if Path(base_model).expanduser().is_dir():  # the adapter config must find it from anywhere
         base_model = str(Path(base_model).expanduser().resolve())
     per_epoch = math.ceil(math.ceil(len(examples) / batch_size) / grad_accum)
@@ -185,17 +169,8 @@ def finetune(data: str | Path, output: str | Path, *, base_model: str = DEFAULT_
                 "lora_alpha": lora_alpha, "lora_dropout": lora_dropout,
                 "target_modules": target_modules, "prompt": prompt, "seed": seed,
                 "gradient_checkpointing": gradient_checkpointing}
-
-    import torch
-
-    from ccgen.events.audsemthinker import load
-
-    thinker, processor = load(base_model, None, where)
-    if gradient_checkpointing:
-        thinker.gradient_checkpointing_enable(gradient_checkpointing_kwargs={
-            "use_reentrant": False})
-    torch.manual_seed(seed)  # LoRA's A matrices start random
-    model = lora_model(thinker, lora_r, lora_alpha, lora_dropout, target_modules)
+    model, processor = _lora_on(base_model, where, gradient_checkpointing, seed, lora_r,
+                                lora_alpha, lora_dropout, target_modules)
     optimizer, scheduler = optimizer_for(model, lr, total)
     state: dict[str, Any] = {"step": 0, "losses": [], "val_losses": [], "dropped": 0,
                              "settings": settings}
@@ -205,9 +180,71 @@ def finetune(data: str | Path, output: str | Path, *, base_model: str = DEFAULT_
     run = _Run(model, Collator(processor, prompt), examples, validation, batch_size,
                grad_accum, per_epoch, seed, state)
     started, first = time.perf_counter(), state["step"]
+    _loop(run, out, optimizer, scheduler, total, save_every, _bar(total, first, quiet),
+          on_step)
+    model.eval()
+    result = TrainResult(out, state["step"], total, state["losses"], state["val_losses"],
+                         len(examples), len(validation), state["dropped"],
+                         time.perf_counter() - started, first, model)
+    _write_outputs(out, model, settings, result, data)
+    log.info(result.line())
+    return result
+
+
+def _lora_on(base_model: str, where: str, gradient_checkpointing: bool, seed: int, lora_r: int,
+             lora_alpha: int, lora_dropout: float, target_modules: str) -> tuple[Any, Any]:
+    """The base thinker on `where` with fresh LoRA weights (seeded), and its processor."""
+    import torch
+
+    from ccgen.events.audsemthinker import load
+
+    thinker, processor = load(base_model, None, where)
+    if gradient_checkpointing:
+        thinker.gradient_checkpointing_enable(gradient_checkpointing_kwargs={
+            "use_reentrant": False})
+    torch.manual_seed(seed)  # LoRA's A matrices start random
+    return lora_model(thinker, lora_r, lora_alpha, lora_dropout, target_modules), processor
+
+
+def _validation_and_start(data: Path, val_data: str | Path | None, out: Path, resume: bool,
+                          force: bool) -> tuple[list[Example], Path | None]:
+    """The validation examples (``validation.jsonl`` beside a ``train.jsonl`` unless given)
+    and the checkpoint to resume from; a fresh run empties `out` (with `force`) first."""
+    beside = data.parent / "validation.jsonl"
+    if val_data is None and data.name == "train.jsonl" and beside.is_file() and \
+            beside.read_text(encoding="utf-8").strip():  # --val-fraction 0 leaves it empty
+        val_data = beside
+    validation = read_examples(val_data) if val_data is not None else []
+    found = checkpoint.latest(out) if resume else None
+    if resume and found is None:
+        raise InputError(f"--resume: no checkpoint in {out / checkpoint.CHECKPOINTS}")
+    if not resume:
+        prepare_output(out, force, "adapter")
+        shutil.rmtree(out / checkpoint.CHECKPOINTS, ignore_errors=True)
+    return validation, found
+
+
+def _check_numbers(counts: dict[str, int], lr: float, lora_dropout: float,
+                   max_steps: int | None, prompt: str) -> None:
+    """The settings a person can get wrong, checked before any data or model is read."""
+    bad = [k for k, v in counts.items() if v < 1] + (["lr"] if not lr > 0 else [])
+    bad += ["lora dropout"] if not 0 <= lora_dropout < 1 else []
+    bad += ["max steps"] if max_steps is not None and max_steps < 1 else []
+    if bad:
+        raise InputError(f"out of range: {', '.join(bad)} (counts >= 1, lr > 0, dropout in [0, 1))")
+    if prompt not in PROMPTS:
+        raise InputError(f"unknown prompt {prompt!r}; choose {', '.join(PROMPTS)}")
+
+
+def _loop(run: _Run, out: Path, optimizer: Any, scheduler: Any, total: int, save_every: int,
+          bar: Any, on_step: Callable[[int, float], None] | None) -> None:
+    """Train from ``run.state["step"]`` to `total`: validation and a checkpoint at each epoch's
+    end, a checkpoint every `save_every` steps, and on Ctrl-C or running out of GPU memory a
+    last checkpoint (steps are whole) before the stop is raised."""
+    model, state, validation, per_epoch = run.model, run.state, run.validation, run.per_epoch
+    started, first = time.perf_counter(), state["step"]
     boundary = checkpoint.rng_state()
     saved = state["step"]
-    bar = _bar(total, first, quiet)
     model.train()
     try:
         with _interrupts_between_steps() as interrupted:
@@ -253,13 +290,6 @@ def finetune(data: str | Path, output: str | Path, *, base_model: str = DEFAULT_
         run.pool.shutdown()
         if bar is not None:
             bar.close()
-    model.eval()
-    result = TrainResult(out, state["step"], total, state["losses"], state["val_losses"],
-                         len(examples), len(validation), state["dropped"],
-                         time.perf_counter() - started, first, model)
-    _write_outputs(out, model, settings, result, data)
-    log.info(result.line())
-    return result
 
 
 class _OutOfMemory(Exception):
