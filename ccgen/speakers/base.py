@@ -79,7 +79,7 @@ def choose_auto() -> tuple[str, str | None]:
     """The backend ``auto`` runs on this machine, and a one-line warning when it runs none.
 
     ``auto`` is the Resemblyzer backend. ``campplus`` scores better on meetings (held-out
-    pooled DER 14.6 % against 37.0 %, bench/RESULTS.md), but segmentation-3.0 hears two
+    pooled DER 11.2 % against 37.0 %, bench/RESULTS.md), but segmentation-3.0 hears two
     voices that alternate without overlap inside one 10 s window as one speaker: the demo's
     two espeak voices become one (tests/test_demo.py), so it stays opt-in until that holds.
     """
