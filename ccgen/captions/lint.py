@@ -133,7 +133,10 @@ class Report:
 
 
 @dataclass
-class _Item:
+class Item:
+    """One cue as lint sees it: its number in the file, its times and its visible lines
+    (``lintfix`` retimes these records, which it made itself)."""
+
     index: int
     start: float
     end: float
@@ -158,8 +161,8 @@ def lint_cues(cues: list[Cue], style: Style, frame_rate: float | None = None,
     """Lint ccgen's own display cues (any kind) in list order; `shots` adds the shot-change
     rule."""
     check_frame_rate(frame_rate)
-    items = [_Item(i, c.start, c.end, visible_lines(c.text)) for i, c in enumerate(cues, 1)]
-    return _lint(items, style, frame_rate, file=None, fmt=None, shots=shots)
+    items = [Item(i, c.start, c.end, visible_lines(c.text)) for i, c in enumerate(cues, 1)]
+    return lint_items(items, style, frame_rate, file=None, fmt=None, shots=shots)
 
 
 def lint_file(path: str | Path, style: Style, frame_rate: float | None = None,
@@ -178,13 +181,15 @@ def lint_file(path: str | Path, style: Style, frame_rate: float | None = None,
     if frame_rate is None and path.suffix.lower() == ".scc":
         frame_rate = 30000 / 1001  # line 21's own frame rate
     events, fmt = read_events(path, frame_rate or style.default_frame_rate)
-    items = [_Item(i, e.start / 1000, e.end / 1000, visible_lines(e.text))
+    items = [Item(i, e.start / 1000, e.end / 1000, visible_lines(e.text))
              for i, e in enumerate(events, 1)]
-    return _lint(items, style, frame_rate, file=str(path), fmt=fmt, shots=shots)
+    return lint_items(items, style, frame_rate, file=str(path), fmt=fmt, shots=shots)
 
 
-def _lint(items: list[_Item], style: Style, frame_rate: float | None, *, file: str | None,
-          fmt: str | None, shots: ShotChanges | None = None) -> Report:
+def lint_items(items: list[Item], style: Style, frame_rate: float | None, *, file: str | None,
+               fmt: str | None, shots: ShotChanges | None = None) -> Report:
+    """The report on `items` (cues already read and numbered): per-cue rules, the shot-change
+    rule when `shots` is given, then the timing rules between cues, in cue order."""
     rate = frame_rate or style.default_frame_rate
     findings: list[Finding] = []
     for item in items:
@@ -201,7 +206,7 @@ def _lint(items: list[_Item], style: Style, frame_rate: float | None, *, file: s
                   frame_rate=rate)
 
 
-def _cue_findings(item: _Item, style: Style) -> list[Finding]:
+def _cue_findings(item: Item, style: Style) -> list[Finding]:
     def hit(rule: str, message: str) -> None:
         out.append(Finding(rule, item.index, item.start, item.end, item.text, message))
 
@@ -272,7 +277,7 @@ def _bad_chars(text: str, style: Style) -> list[str]:
     return sorted(bad)
 
 
-def _timing_findings(items: list[_Item], style: Style, rate: float) -> list[Finding]:
+def _timing_findings(items: list[Item], style: Style, rate: float) -> list[Finding]:
     """Gap, close-gap and overlap, in time order, against the latest-ending earlier cue."""
     out: list[Finding] = []
     min_gap = style.min_gap(rate)
@@ -295,9 +300,9 @@ def _timing_findings(items: list[_Item], style: Style, rate: float) -> list[Find
     return out
 
 
-def _running_latest(ordered: list[_Item]) -> list[_Item]:
+def _running_latest(ordered: list[Item]) -> list[Item]:
     """For each cue in time order, the earlier-or-same cue that ends last so far."""
-    out: list[_Item] = []
+    out: list[Item] = []
     for item in ordered:
         out.append(item if not out or item.end > out[-1].end else out[-1])
     return out

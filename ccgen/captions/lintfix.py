@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ccgen.captions.layout import break_lines
-from ccgen.captions.lint import Report, _Item, _lint, check_frame_rate
+from ccgen.captions.lint import Item, Report, check_frame_rate, lint_items
 from ccgen.captions.reading import read_events, visible_lines
 from ccgen.captions.retime import Timing, fix_timings
 from ccgen.captions.style import Style
@@ -82,9 +82,9 @@ def fix_file(path: str | Path, style: Style, output: str | Path, *,
     text = raw.decode(encoding)
     slots = _slots(text, fmt, path)
     _match(slots, events, text, fmt, path)
-    items = [_Item(i, e.start / 1000, e.end / 1000, visible_lines(e.text))
+    items = [Item(i, e.start / 1000, e.end / 1000, visible_lines(e.text))
              for i, e in enumerate(events, 1)]
-    before = _lint(items, style, frame_rate or rate, file=str(path), fmt=fmt, shots=shots)
+    before = lint_items(items, style, frame_rate or rate, file=str(path), fmt=fmt, shots=shots)
     unit = 0.01 if fmt in ("ass", "ssa") else 0.001
     timings = [Timing(it.start, it.end, sum(map(len, it.lines))) for it in items]
     fixed = fix_timings(timings, style, rate, shots, unit)
@@ -107,7 +107,7 @@ def fix_file(path: str | Path, style: Style, output: str | Path, *,
     for (a, b), value in sorted(edits, reverse=True):
         text = text[:a] + value + text[b:]
     write_atomic(output, text.encode(encoding), force=force)
-    after = _lint(items, style, frame_rate or rate, file=str(output), fmt=fmt, shots=shots)
+    after = lint_items(items, style, frame_rate or rate, file=str(output), fmt=fmt, shots=shots)
     return FixResult(output, before, after, retimed, rewrapped)
 
 
@@ -266,9 +266,9 @@ def _fix_scc(path: Path, style: Style, output: Path, rate: float,
     from ccgen.captions.sccfile import read_scc, retime, seconds
 
     scc = read_scc(path.read_bytes().decode("utf-8-sig", errors="replace"), path)
-    items = [_Item(i, seconds(c.start), seconds(c.end or c.start), visible_lines(c.text))
+    items = [Item(i, seconds(c.start), seconds(c.end or c.start), visible_lines(c.text))
              for i, c in enumerate(scc.captions, 1)]
-    before = _lint(items, style, rate, file=str(path), fmt="scc", shots=shots)
+    before = lint_items(items, style, rate, file=str(path), fmt="scc", shots=shots)
     timings = [Timing(it.start, it.end, sum(map(len, it.lines))) for it in items]
     fixed = fix_timings(timings, style, rate, shots, unit=1001 / 30000)
     text, got = retime(scc, [(t.start, t.end) for t in fixed])
@@ -277,5 +277,5 @@ def _fix_scc(path: Path, style: Style, output: Path, rate: float,
         retimed += (start, end) != (caption.start, caption.end)
         item.start, item.end = seconds(start), seconds(end)
     write_atomic(output, text.encode("ascii", errors="strict"), force=force)
-    after = _lint(items, style, rate, file=str(output), fmt="scc", shots=shots)
+    after = lint_items(items, style, rate, file=str(output), fmt="scc", shots=shots)
     return FixResult(output, before, after, retimed, 0)
