@@ -18,7 +18,7 @@ from ccgen import events, speakers
 from ccgen.cache import StageCache
 from ccgen.captions import build_captions, load_style
 from ccgen.captions.retime import shot_pass
-from ccgen.captions.speakers import SpeakerMarks, parse_names
+from ccgen.captions.speaker_marks import SpeakerMarks, parse_names
 from ccgen.cues import Cue, Timeline, Word
 from ccgen.errors import InputError
 from ccgen.media import SAMPLE_RATE, probe

@@ -90,7 +90,7 @@ def test_slow_exchange_keeps_one_speaker_per_caption() -> None:
     ("bbc", "auto", {"S1": "Anna", "S2": "Ben"}, ["ANNA: Hello.", "BEN: Hi there."]),
 ])
 def test_speaker_labels(style: str, mode: str, names: dict, expected: list[str]) -> None:
-    from ccgen.captions.speakers import SpeakerMarks
+    from ccgen.captions.speaker_marks import SpeakerMarks
 
     words = words_at("Hello.", 0.0, 0.3, "S1") + words_at("Hi there.", 3.0, 0.3, "S2")
     cues = build_captions(words, [], load_style(style), 25.0, 10.0, SpeakerMarks(mode, names))
@@ -190,7 +190,7 @@ def test_no_caption_ends_on_an_article_when_it_is_full() -> None:
 
 
 def test_the_speaker_after_a_dashed_exchange_is_labelled_again() -> None:
-    from ccgen.captions.speakers import SpeakerMarks
+    from ccgen.captions.speaker_marks import SpeakerMarks
 
     words = words_at("Hello there.", 0.0, 0.3, "S1") + words_at("Are you there?", 2.0, 0.3, "S1")
     words += words_at("Yes.", 3.3, 0.3, "S2") + words_at("Good, come in.", 6.0, 0.3, "S1")
@@ -247,7 +247,7 @@ def test_a_sound_just_before_speech_is_shown_first_and_the_speech_waits_a_little
 def test_change_marks_need_a_template_that_works_without_a_name(tmp_path) -> None:
     """mark_speaker_changes on a [NAME] template: named speakers are labelled, unnamed ones
     get no empty "[]"."""
-    from ccgen.captions.speakers import SpeakerMarks
+    from ccgen.captions.speaker_marks import SpeakerMarks
 
     (tmp_path / "us.toml").write_text("mark_speaker_changes = true\n")
     style = load_style(tmp_path / "us.toml")

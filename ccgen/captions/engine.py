@@ -32,7 +32,7 @@ from dataclasses import dataclass, replace
 
 from ccgen.captions.layout import BINDING, CLAUSE_END, SENTENCE_END, break_lines
 from ccgen.captions.readability import MAX_DELAY, fits, rebalance
-from ccgen.captions.speakers import SpeakerMarks, add_labels, join_dialogue
+from ccgen.captions.speaker_marks import SpeakerMarks, add_labels, join_dialogue
 from ccgen.captions.style import Style
 from ccgen.cues import Cue, Word
 
