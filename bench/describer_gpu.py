@@ -32,7 +32,7 @@ import numpy as np
 
 sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parent.parent)]
 from ccgen.events.audsemthinker import AudSemThinker, RunSummary, render_prompt  # noqa: E402
-from ccgen.events.thinker import OMNI_TOKENS, omni_processor  # noqa: E402
+from ccgen.events.qwen_omni import OMNI_TOKENS, omni_processor  # noqa: E402
 
 SPECIALS = ["<|endoftext|>", "<|im_start|>", "<|im_end|>", "<|AUDIO|>", "<|audio_bos|>",
             "<|audio_eos|>", "<|box_end|>", "<|quad_start|>", "<|quad_end|>", "<|vision_bos|>",

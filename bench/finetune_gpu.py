@@ -23,7 +23,7 @@ from typing import Any
 sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parent.parent)]
 from describer_gpu import _build, build_tokenizer, make_clips, thinker_config  # noqa: E402
 
-from ccgen.events.thinker import omni_processor  # noqa: E402
+from ccgen.events.qwen_omni import omni_processor  # noqa: E402
 from ccgen.finetune.batches import Collator, tokens  # noqa: E402
 from ccgen.finetune.dataset import Example  # noqa: E402
 from ccgen.finetune.train import lora_model, optimizer_for, optimizer_step  # noqa: E402

@@ -54,7 +54,7 @@ def check_models(options: dict) -> None:
         if gpus == 0:
             raise InputError("--device cuda: no CUDA GPU found; use --device cpu or auto")
     if describer == "audsemthinker":
-        from ccgen.events.thinker import resolve_device
+        from ccgen.events.qwen_omni import resolve_device
 
         resolve_device(device)  # without a GPU only an explicit --device cpu runs it
 

@@ -29,7 +29,7 @@ pytest.importorskip("transformers")
 
 from ccgen.events import audsemthinker as ast  # noqa: E402
 from ccgen.events import clips as cliplib  # noqa: E402
-from ccgen.events.thinker import omni_processor  # noqa: E402
+from ccgen.events.qwen_omni import omni_processor  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 SCRIPT = ["<think>", "I hear barking and an engine.", "</think>", "<semantic_elements>",

@@ -42,7 +42,7 @@ def test_no_private_name_is_imported_across_packages() -> None:
 def test_the_check_sees_a_crossing() -> None:
     """The rule above is not vacuous: it flags the shape it forbids, and only that."""
     tree = ast.parse("from ccgen.inventory import _reachable\nfrom ccgen.captions import x\n")
-    assert len(_crossings("ccgen.events.thinker", tree)) == 1
+    assert len(_crossings("ccgen.events.qwen_omni", tree)) == 1
     assert _crossings("ccgen.pipeline", tree) == []  # same package: ccgen itself
     tree = ast.parse("from ccgen.captions.reading import _read\n")
     assert _crossings("ccgen.captions.lint", tree) == []

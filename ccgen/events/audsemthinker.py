@@ -31,7 +31,7 @@ from ccgen.errors import CcgenError, InputError
 from ccgen.events import clips as cliplib
 from ccgen.events.base import register
 from ccgen.events.condense import Phrase, condense, parse_output
-from ccgen.events.thinker import (  # noqa: F401  (re-exported: the backend's public helpers)
+from ccgen.events.qwen_omni import (  # noqa: F401  (re-exported: the backend's public helpers)
     BASE_PROCESSOR,
     DEFAULT_MODEL,
     GET_WEIGHTS,

@@ -39,7 +39,7 @@ from typing import Any
 
 from ccgen.errors import CcgenError, InputError, first_line
 from ccgen.events.audsemthinker import DEFAULT_MODEL, PROMPTS
-from ccgen.events.thinker import out_of_memory
+from ccgen.events.qwen_omni import out_of_memory
 from ccgen.finetune import checkpoint
 from ccgen.finetune.batches import Collator, loss_sum, tokens
 from ccgen.finetune.dataset import MIN_SAMPLES, Example, prepare_output, read_clip, read_examples
