@@ -119,19 +119,25 @@ def write_atomic(path: Path, content: str | bytes, force: bool = False) -> Path:
             fh.flush()
             os.fsync(fh.fileno())
         os.chmod(tmp, 0o644)
-        if force:
-            os.replace(tmp, path)
-        else:
-            try:
-                os.link(tmp, path)
-            except FileExistsError:
-                raise OutputExistsError(f"{path}: exists; use --force to overwrite") from None
-            except OSError:  # file systems without hard links: best effort
-                if path.exists():
-                    raise OutputExistsError(
-                        f"{path}: exists; use --force to overwrite") from None
-                os.replace(tmp, path)
+        publish(tmp, path, force)
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
     return path
+
+
+def publish(tmp: Path, path: Path, force: bool) -> None:
+    """Give the finished temporary file `tmp` its name `path` in one step: ``os.replace`` with
+    `force`, else ``os.link``, which fails if the name appeared meanwhile (another run), so a
+    file is never overwritten without `force`. The caller removes `tmp` afterwards."""
+    if force:
+        os.replace(tmp, path)
+        return
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        raise OutputExistsError(f"{path}: exists; use --force to overwrite") from None
+    except OSError:  # file systems without hard links: best effort
+        if path.exists():
+            raise OutputExistsError(f"{path}: exists; use --force to overwrite") from None
+        os.replace(tmp, path)

@@ -33,7 +33,7 @@ from pathlib import Path
 from ccgen.errors import CcgenError, InputError, OutputExistsError, first_line
 from ccgen.media.ffmpeg_bin import find_ffmpeg, media_url
 from ccgen.stopping import child_preexec
-from ccgen.writers.atomic import make_temp
+from ccgen.writers.atomic import make_temp, publish
 
 log = logging.getLogger("ccgen")
 
@@ -204,18 +204,7 @@ def _run(args: list[str], source: Path, output: Path, force: bool, hint: str = "
             raise CcgenError(f"ffmpeg could not write {output.name}: {last}{hint}")
         _verify(tmp, source, output, subtitle_tracks)
         os.chmod(tmp, 0o644)  # mkstemp's 0600 would hide the copy from the rest of a team
-        if force:
-            os.replace(tmp, output)
-        else:
-            try:  # fails if the name appeared meanwhile (another run): never overwritten
-                os.link(tmp, output)
-            except FileExistsError:
-                raise OutputExistsError(f"{output}: exists; use --force to overwrite") from None
-            except OSError:  # no hard links on this file system: best effort
-                if output.exists():
-                    raise OutputExistsError(
-                        f"{output}: exists; use --force to overwrite") from None
-                os.replace(tmp, output)
+        publish(tmp, output, force)
     finally:
         tmp.unlink(missing_ok=True)
     return output
