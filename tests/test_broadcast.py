@@ -450,7 +450,7 @@ def test_srt_vtt_and_ass_keep_the_text_exactly() -> None:
 @pytest.mark.parametrize("rate", [23.976, 25, 29.97, 59.94])
 def test_ttml_times_never_read_a_frame_early(rate: float) -> None:
     """A reader that truncates a TTML clock time to frames lands on the frame written."""
-    from ccgen.writers.ttml import _clock
+    from ccgen.writers.ttml import media_clock
 
     fr = frame_rate(rate)
 
@@ -458,4 +458,4 @@ def test_ttml_times_never_read_a_frame_early(rate: float) -> None:
         h, m, s = clock.split(":")
         return int((int(h) * 3600 + int(m) * 60 + float(s)) * float(fr.fps) + 1e-9)
 
-    assert all(frame_of(_clock(to_seconds(f, fr))) == f for f in range(0, 20000, 7))
+    assert all(frame_of(media_clock(to_seconds(f, fr))) == f for f in range(0, 20000, 7))

@@ -66,14 +66,14 @@ def test_full_disk_during_mux_is_an_error_naming_the_file(tmp_path, demo_video, 
 
 
 def test_read_back_sees_a_truncated_copy(tmp_path, demo_video, captions_srt) -> None:
-    from ccgen.writers.mux import _verify, mux
+    from ccgen.writers.mux import mux, verify_copy
 
     full = mux(demo_video, captions_srt, tmp_path / "full.mkv")
     cut = tmp_path / "cut.mkv"
     cut.write_bytes(full.read_bytes()[: full.stat().st_size // 2])
     with pytest.raises(CcgenError, match="out.mkv"):
-        _verify(cut, demo_video, tmp_path / "out.mkv", subtitle_tracks=1)
-    _verify(full, demo_video, tmp_path / "out.mkv", subtitle_tracks=1)  # a whole one passes
+        verify_copy(cut, demo_video, tmp_path / "out.mkv", subtitle_tracks=1)
+    verify_copy(full, demo_video, tmp_path / "out.mkv", subtitle_tracks=1)  # a whole one passes
     # a source cut short itself (its header claims 33 s, it holds 16) is copied as it is
     assert mux(cut, captions_srt, tmp_path / "from-cut.mp4").exists()
 

@@ -38,12 +38,12 @@ def test_caption_text_is_escaped_and_low_confidence_marked() -> None:
 
 
 def test_dashed_exchange_shows_both_speakers() -> None:
-    from ccgen.report import _lanes
+    from ccgen.report import lanes
 
     timeline = _timeline()
     timeline.cues.append(Cue(6.5, 7.5, "speech", "- Ready?\n- Yes.", "S1", "whisper", 0.9,
                              speakers=["S1", "S2"]))
-    lanes = {lane.label: [box["n"] for box in lane.boxes] for lane in _lanes(timeline)}
+    lanes = {lane.label: [box["n"] for box in lane.boxes] for lane in lanes(timeline)}
     assert lanes["S1"] == [1, 4] and lanes["S2"] == [3, 4]
     assert "<td>S1 / S2</td>" in render_report(timeline)
 

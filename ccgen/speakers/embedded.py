@@ -160,7 +160,7 @@ class EmbeddedDiarizer:
             if empty.any():  # too short for a window: the speaker of the nearest window
                 times = start + (np.flatnonzero(empty) + 0.5) * STEP
                 frame[empty] = labels[np.abs(centres[None, :] - times[:, None]).argmin(axis=1)]
-            runs = _smooth(_runs(frame), int(round(self.settings.min_turn / STEP)))
+            runs = smooth_runs(_runs(frame), int(round(self.settings.min_turn / STEP)))
             turns.extend(Turn(start + a * STEP, min(end, start + b * STEP), str(lab))
                          for a, b, lab in runs)
         return turns
@@ -173,7 +173,7 @@ def _runs(frame: np.ndarray) -> list[tuple[int, int, int]]:
     return [(bounds[i], bounds[i + 1], int(frame[bounds[i]])) for i in range(len(bounds) - 1)]
 
 
-def _smooth(runs: list[tuple[int, int, int]], min_len: int) -> list[tuple[int, int, int]]:
+def smooth_runs(runs: list[tuple[int, int, int]], min_len: int) -> list[tuple[int, int, int]]:
     """Fold runs shorter than `min_len` into the longer neighbour, shortest first."""
     runs = list(runs)
     while len(runs) > 1:

@@ -147,7 +147,7 @@ def _last(text: str | None) -> str:
     return lines[-1][:160] if lines else "no details"
 
 
-def _verify(tmp: Path, source: Path, output: Path, subtitle_tracks: int) -> None:
+def verify_copy(tmp: Path, source: Path, output: Path, subtitle_tracks: int) -> None:
     """Raise CcgenError naming `output` unless the file at `tmp` is all on disk and holds
     the source's pictures and sound for the source's whole duration."""
     try:
@@ -202,7 +202,7 @@ def _run(args: list[str], source: Path, output: Path, force: bool, hint: str = "
         if run.returncode != 0:
             last = first_line(run.stderr, last=True, default="(no message)")
             raise CcgenError(f"ffmpeg could not write {output.name}: {last}{hint}")
-        _verify(tmp, source, output, subtitle_tracks)
+        verify_copy(tmp, source, output, subtitle_tracks)
         os.chmod(tmp, 0o644)  # mkstemp's 0600 would hide the copy from the rest of a team
         publish(tmp, output, force)
     finally:

@@ -47,7 +47,7 @@ def _el(parent: ET.Element | None, name: str, **attrs: str) -> ET.Element:
                                                                              attrib)
 
 
-def _clock(seconds: float) -> str:
+def media_clock(seconds: float) -> str:
     """Milliseconds rounded up (times are frame-snapped): a reader that truncates to frames
     lands on the intended frame, never one before it (0.0333 s at 29.97 is frame 0.999)."""
     ms = math.ceil(round(seconds * 1000, 6))
@@ -127,8 +127,8 @@ def _body(div: ET.Element, timeline: Timeline, fr: FrameRate, offset: int,
             continue
         begin = to_frames(cue.start, fr)
         end = max(to_frames(cue.end, fr), begin + 1)
-        attrs = {"begin": _clock(to_seconds(offset + begin, fr)),
-                 "end": _clock(to_seconds(offset + end, fr)),
+        attrs = {"begin": media_clock(to_seconds(offset + begin, fr)),
+                 "end": media_clock(to_seconds(offset + end, fr)),
                  "ttm__role": ROLES.get(cue.kind, "caption")}
         if cue.speaker:
             attrs["ttm__agent"] = agents[cue.speaker]
