@@ -14,13 +14,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from ccgen import events, speakers
+from ccgen import devices, events, speakers
 from ccgen.cache import StageCache
 from ccgen.captions import build_captions, load_style
 from ccgen.captions.retime import shot_pass
 from ccgen.captions.speaker_marks import SpeakerMarks, parse_names
 from ccgen.cues import Cue, Timeline, Word
-from ccgen.errors import InputError
 from ccgen.media import SAMPLE_RATE, probe
 from ccgen.media.shots import check_option
 from ccgen.speech import FasterWhisperTranscriber, VadSettings
@@ -74,24 +73,10 @@ class Options:
         for registry, name in ((DIARIZERS, self.diarizer), (DESCRIBERS, self.describer)):
             if name not in registry.choices():
                 registry.entry(name)  # InputError naming the choices
-        if self.device not in ("auto", "cpu", "cuda"):
-            raise InputError(f"unknown device {self.device!r}; choose auto, cpu or cuda")
+        devices.check(self.device)
         check_counts(self.num_speakers, self.min_speakers, self.max_speakers)
         SpeakerMarks(self.speaker_labels, parse_names(self.speaker_names))
         check_option(self.shot_changes)
-
-
-def _device(requested: str) -> str:
-    if requested in ("cpu", "cuda"):
-        return requested
-    if requested != "auto":
-        raise InputError(f"unknown device {requested!r}; choose auto, cpu or cuda")
-    try:
-        import ctranslate2
-
-        return "cuda" if ctranslate2.get_cuda_device_count() > 0 else "cpu"
-    except Exception:
-        return "cpu"
 
 
 def _installed(module: str) -> bool:
@@ -109,7 +94,7 @@ class Captioner:
         opts = self.options
         opts.check()
         self.style = load_style(opts.style)
-        self.device = _device(opts.device)
+        self.device = devices.resolve(opts.device, "ctranslate2")
         extra = {"model": opts.diarizer_model} if opts.diarizer_model else {}
         diarizer = opts.diarizer
         if diarizer == "auto":  # the best backend installed here; a warning when not the default

@@ -37,13 +37,12 @@ def resolve_device(device: str = "auto", what: str = "--describer audsemthinker"
                                    "path with --device cpu") -> str:
     """'cuda' or 'cpu'; without CUDA only an explicit 'cpu' runs (a 7B model on a CPU is slow).
     `what` and `fallback` word the refusal for the command that asks."""
-    if device not in ("auto", "cpu", "cuda") and not device.startswith("cuda:"):
-        raise InputError(f"unknown device {device!r}; choose auto, cpu or cuda")
+    from ccgen import devices
+
+    devices.check(device, indexed=True)
     if device == "cpu":
         return "cpu"
-    import torch
-
-    if torch.cuda.is_available():
+    if devices.cuda_available("torch"):
         return "cuda" if device == "auto" else device
     raise InputError(f"{what} needs a CUDA GPU and none was found: {fallback}")
 

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from ccgen import devices
 from ccgen.errors import CcgenError, InputError, first_line
 from ccgen.media.audio import SAMPLE_RATE  # what every model here was trained on
 from ccgen.speakers.base import Turn, check_counts, normalize_turns, register
@@ -95,8 +96,7 @@ class PyannoteDiarizer:
         if batch_size is not None:  # 1 was fastest on 2 CPU cores; GPUs like 32
             pipeline.segmentation_batch_size = batch_size
             pipeline.embedding_batch_size = batch_size
-        if device == "auto":
-            device = "cuda" if torch.cuda.is_available() else "cpu"
+        device = devices.resolve(device, "torch")
         try:
             pipeline.to(torch.device(device))
         except Exception as exc:

@@ -36,6 +36,7 @@ from typing import Any
 
 import numpy as np
 
+from ccgen import devices
 from ccgen.errors import CcgenError, first_line
 from ccgen.media.audio import SAMPLE_RATE  # what every model here was trained on
 from ccgen.speakers import campplus
@@ -166,8 +167,9 @@ class CampplusDiarizer:
             pipeline = self._build(self.segmentation_path, self.embedding_path)
             import torch
 
+            # campplus falls back to the CPU when asked for a GPU it cannot have
             device = "cuda" if self._requested_device in ("cuda", "auto") \
-                and torch.cuda.is_available() else "cpu"
+                and devices.cuda_available("torch") else "cpu"
             pipeline.to(torch.device(device))
             self._loaded = (pipeline, device)
         except BaseException as exc:  # raised again on first use, in the caller
