@@ -146,6 +146,8 @@ def signals_stop_the_run(keep_held: bool = False) -> Iterator[None]:
             # shutdown would otherwise put the default back, and a late SIGINT kill it)
             signal.signal(sig, signal.SIG_IGN if _State.stopping is not None else
                           handler if handler is not None else signal.SIG_DFL)
+        # the stop belonged to this run: a program that calls main() again starts afresh
+        _State.stopping, _State.held = None, False
 
 
 def _find_prctl() -> Callable[..., int] | None:

@@ -361,13 +361,14 @@ def test_ctrl_c_stops_a_parallel_batch_and_keeps_the_record(tmp_path: Path, batc
 
 def test_style_findings_are_warned_and_recorded(tmp_path: Path, public_clip, cli) -> None:
     """Fast real speech can beat the reading speed: the run says so and the manifest counts
-    the findings per rule, as ccgen lint would."""
+    the findings per rule, as ccgen lint would. BBC's 15 characters a second is below this
+    meeting's pace, where no retiming can make every caption readable."""
     clip = public_clip("speech/pyannote_sample.wav")
-    result = cli(clip, "-d", tmp_path, "--manifest", tmp_path / "m.json")
+    result = cli(clip, "-d", tmp_path, "-s", "bbc", "--manifest", tmp_path / "m.json")
     assert result.returncode == 0, result.stderr
     lint = json.loads((tmp_path / "m.json").read_text())["files"][0]["lint"]
     assert lint and set(lint) <= {"cps", "min-duration"}
-    assert f"style findings under netflix ({', '.join(f'{k} {v}' for k, v in lint.items())})" \
+    assert f"style findings under bbc ({', '.join(f'{k} {v}' for k, v in lint.items())})" \
         in result.stderr
 
 

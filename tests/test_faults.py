@@ -317,9 +317,12 @@ def test_two_quick_ctrl_c_keep_the_record(tmp_path, demo_video, apart: float) ->
     cannot lose the manifest or print a traceback."""
     import json
 
-    manifest = tmp_path / "run.json"  # demo.mp4: speech, still being captioned at 2 s
+    # demo.mp4 with --no-cache: 33 s of speech, still being transcribed at 2 s (from the stage
+    # cache an earlier test filled, the run could finish before the signal)
+    manifest = tmp_path / "run.json"
     proc = subprocess.Popen([sys.executable, "-m", "ccgen", str(demo_video), "-d", str(tmp_path),
-                             "--manifest", str(manifest), *FAST], start_new_session=True,
+                             "--manifest", str(manifest), "--no-cache", *FAST],
+                            start_new_session=True,
                             stderr=subprocess.PIPE, text=True)
     time.sleep(2.0)
     os.killpg(proc.pid, signal.SIGINT)
