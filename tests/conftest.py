@@ -74,6 +74,18 @@ def public_clip():  # public_clip("speech/jfk.flac"): the path, or skip saying w
 
 
 @pytest.fixture(scope="session")
+def clip_audio(public_clip):
+    """clip_audio("speech/jfk.flac"): a shared clip decoded as ccgen decodes it (16 kHz mono)."""
+    from ccgen.media import load_audio, probe
+
+    def decoded(rel: str):
+        path = public_clip(rel)
+        return load_audio(path, probe(path))
+
+    return decoded
+
+
+@pytest.fixture(scope="session")
 def cli():  # cli("caption", ...): the real console entry point in a child process
     return run_cli
 

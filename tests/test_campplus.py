@@ -4,30 +4,16 @@ embeddings tell real voices apart."""
 
 from __future__ import annotations
 
-import functools
-
 import numpy as np
 import pytest
 
 from ccgen.errors import CcgenError, InputError
-from ccgen.media import load_audio, probe
 from ccgen.speakers import campplus
 
 # Every test here runs ccgen, ffmpeg or a model: not in `make check`.
 pytestmark = pytest.mark.slow
 
 SR = 16000
-
-
-def _audio(rel: str, *, public_clip) -> np.ndarray:
-    path = public_clip(rel)
-    return load_audio(path, probe(path))
-
-
-@pytest.fixture(scope="session")
-def clip_audio(public_clip):
-    """:func:`_audio` with the `public_clip` fixture."""
-    return functools.partial(_audio, public_clip=public_clip)
 
 
 def _weights():

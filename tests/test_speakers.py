@@ -4,7 +4,6 @@ pyannote's own model classes with random weights (no hub here)."""
 
 from __future__ import annotations
 
-import functools
 import os
 import sys
 from pathlib import Path
@@ -16,24 +15,12 @@ from ccgen.cues import Word
 from ccgen.errors import CcgenError, InputError
 from ccgen.evaluation.metrics import Turn as RefTurn
 from ccgen.evaluation.metrics import diarization_error_rate, read_rttm
-from ccgen.media import load_audio, probe
 from ccgen.speakers import Turn, assign_speakers, available, create, normalize_turns
 from ccgen.speakers.clustering import cluster
 from ccgen.speakers.embedded import smooth_runs
 from ccgen.speech import speech_regions
 
 SR = 16000
-
-
-def _audio(rel: str, *, public_clip) -> np.ndarray:
-    path = public_clip(rel)
-    return load_audio(path, probe(path))
-
-
-@pytest.fixture(scope="session")
-def clip_audio(public_clip):
-    """:func:`_audio` with the `public_clip` fixture."""
-    return functools.partial(_audio, public_clip=public_clip)
 
 
 def _words(*spans: tuple[float, float]) -> list[Word]:
