@@ -51,7 +51,9 @@ def lint_cmd(file: Path, style: str, frame_rate: float | None, media: Path | Non
         raise InputError("--fix writes a copy: give -o OUT (or --force to rewrite FILE)")
     check_frame_rate(frame_rate)
     the_style = load_style(style)
-    shots, rate = lint_shot_changes(media, shot_list, frame_rate, the_style.default_frame_rate)
+    # an SCC file's times are frames of line 21: 29.97 unless told otherwise
+    default_rate = 30000 / 1001 if file.suffix.lower() == ".scc" else the_style.default_frame_rate
+    shots, rate = lint_shot_changes(media, shot_list, frame_rate, default_rate)
     if fix:
         from ccgen.captions.lintfix import fix_file
 

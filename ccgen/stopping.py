@@ -42,6 +42,8 @@ class _State:
     held = False  # a stop is remembered, not raised (see hold)
     arrivals: int | None = None  # read end of the wakeup pipe: signal numbers in order
     early: dict[int, object] | None = None  # the handlers before early(), while it holds
+    # the handlers a stopped run replaced with SIG_IGN, given back to the next run in-process
+    after_stop: dict[int, object] | None = None
 
 
 def _first_arrived(signum: int) -> int:
@@ -116,6 +118,10 @@ def signals_stop_the_run(keep_held: bool = False) -> Iterator[None]:
         # in between is remembered in _State.stopping, never overwritten here
         previous, _State.early = _State.early, None
     else:
+        if _State.after_stop is not None:  # an earlier run in this process was stopped
+            for sig, handler in _State.after_stop.items():
+                signal.signal(sig, handler)
+            _State.after_stop = None
         previous = {sig: signal.getsignal(sig) for sig in STOP_SIGNALS
                     if signal.getsignal(sig) is not signal.SIG_IGN}
         _State.held, _State.stopping = True, None
@@ -136,17 +142,22 @@ def signals_stop_the_run(keep_held: bool = False) -> Iterator[None]:
                 raise Interrupted(_State.stopping)
         yield
     finally:
+        _State.held = True  # a signal now is remembered, never raised halfway through this
         if wakeup is not None:
             signal.set_wakeup_fd(wakeup)
         _State.arrivals = None
         os.close(read)
         os.close(write)
-        for sig, handler in previous.items():
+        stopped = _State.stopping is not None
+        restore = {sig: handler if handler is not None else signal.SIG_DFL
+                   for sig, handler in previous.items()}
+        for sig, handler in restore.items():
             # after a stop, late signals are ignored until the process has exited (Python's
             # shutdown would otherwise put the default back, and a late SIGINT kill it)
-            signal.signal(sig, signal.SIG_IGN if _State.stopping is not None else
-                          handler if handler is not None else signal.SIG_DFL)
-        # the stop belonged to this run: a program that calls main() again starts afresh
+            signal.signal(sig, signal.SIG_IGN if stopped else handler)
+        # the stop belonged to this run: a program that calls main() again starts afresh,
+        # with the handlers it had before this run
+        _State.after_stop = restore if stopped else None
         _State.stopping, _State.held = None, False
 
 

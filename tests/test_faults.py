@@ -493,3 +493,17 @@ def test_ctrl_c_that_kills_the_probe_is_an_interruption_not_bad_input(
     assert code == 130 and "interrupted" in err, err
     files = json.loads((tmp_path / "m.json").read_text())["files"]
     assert [f["status"] for f in files] == ["interrupted"]
+
+
+def test_a_program_can_stop_a_second_run_after_a_stopped_one(tmp_path) -> None:
+    """main() called again in one process: the first run's stop leaves signals ignored only
+    until the next run starts, which can be stopped as usual (SIGTERM -> 143)."""
+    script = ("import os, signal, sys, time\nfrom ccgen import stopping\n"
+              "for sig in (signal.SIGINT, signal.SIGTERM):\n"
+              "    try:\n        with stopping.signals_stop_the_run():\n"
+              "            os.kill(os.getpid(), sig)\n            time.sleep(2)\n"
+              "            print('went on', flush=True)\n"
+              "    except KeyboardInterrupt as exc:\n        print(exc.exit_code, flush=True)\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=60)
+    assert done.stdout.split() == ["130", "143"], done.stdout + done.stderr

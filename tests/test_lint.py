@@ -518,3 +518,16 @@ def test_fix_on_the_shared_scc_moves_words_and_keeps_the_text(tmp_path: Path, pu
     fixed = [w for line in (tmp_path / "fixed.scc").read_text().splitlines()[1:]
              for w in line.split()[1:]]
     assert sorted(words) == sorted(fixed)  # the same words, moved (here no EDM was added)
+
+
+def test_fix_refuses_an_scc_file_it_cannot_copy_byte_for_byte(tmp_path: Path, public_clip,
+                                                               cli) -> None:
+    """A stray non-ASCII byte in an SCC header: one line and exit 2, no output, no crash."""
+    source = public_clip("captions/pycaption_example.scc").read_bytes()
+    first, rest = source.split(b"\n", 1)
+    scc = tmp_path / "odd.scc"
+    scc.write_bytes(first.rstrip(b"\r") + b" \xe9\r\n" + rest)
+    out = tmp_path / "fixed.scc"
+    done = cli("lint", scc, "--fix", "-o", out)
+    assert done.returncode == 2 and "not ASCII" in done.stderr, done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1 and not out.exists()

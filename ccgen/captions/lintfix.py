@@ -276,6 +276,12 @@ def _fix_scc(path: Path, style: Style, output: Path, rate: float,
     for item, caption, (start, end) in zip(items, scc.captions, got, strict=True):
         retimed += (start, end) != (caption.start, caption.end)
         item.start, item.end = seconds(start), seconds(end)
-    write_atomic(output, text.encode("ascii", errors="strict"), force=force)
+    try:
+        data = text.encode("ascii", errors="strict")
+    except UnicodeEncodeError as exc:  # SCC is ASCII: a stray byte is the file's, not ours
+        line = text.count("\n", 0, exc.start) + 1
+        raise InputError(f"{path}: line {line} is not ASCII; --fix writes SCC as ASCII "
+                         "and changes no other byte, so it cannot copy it") from None
+    write_atomic(output, data, force=force)
     after = lint_items(items, style, rate, file=str(output), fmt="scc", shots=shots)
     return FixResult(output, before, after, retimed, 0)

@@ -141,15 +141,21 @@ class TurnsStage:
     name, label, needs = "turns", "finding speakers", ("speech", "voices")
 
     def __init__(self, speech: SpeechStage, diarizer: Any, label: str,
-                 counts: list[int | None], device: str) -> None:
+                 counts: list[int | None], device: str,
+                 voices: VoicesStage | None = None) -> None:
         self.speech, self.diarizer, self.diarizer_label = speech, diarizer, label
-        self.counts, self.device = counts, device
+        self.counts, self.device, self.voices = counts, device, voices
 
     def settings(self) -> dict[str, Any]:
         own = getattr(self.diarizer, "settings", None)
-        return {**self.speech.settings(), "diarizer": self.diarizer_label, "counts": self.counts,
-                "settings": asdict(own) if self.diarizer is not None and own is not None
-                else {}}
+        key = {**self.speech.settings(), "diarizer": self.diarizer_label, "counts": self.counts,
+               "settings": asdict(own) if self.diarizer is not None and own is not None
+               else {}}
+        if self.voices is not None:
+            # no words, no turns: the turns depend on what the words stage kept, so another
+            # speech model or language must not reuse an empty result cached without words
+            key["voices"] = self.voices.settings()
+        return key
 
     def resources(self) -> Resources:
         return Resources(threads=1, gpu=self.device == "cuda")

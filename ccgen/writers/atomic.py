@@ -26,7 +26,21 @@ from ccgen.errors import InputError, OutputExistsError
 from ccgen.stopping import pid_alive, started_after
 
 log = logging.getLogger("ccgen")
-HOST = hashlib.sha1(socket.gethostname().encode()).hexdigest()[:6]  # a tag
+
+
+def _host_tag() -> str:
+    """Where a temp file's pid means something: host name, boot and PID namespace. Two
+    containers that share a host name but not their pids must not take each other's live
+    temp files for a dead run's."""
+    parts = [socket.gethostname()]
+    with contextlib.suppress(OSError):
+        parts.append(Path("/proc/sys/kernel/random/boot_id").read_text().strip())
+    with contextlib.suppress(OSError):
+        parts.append(str(os.stat("/proc/self/ns/pid").st_ino))
+    return hashlib.sha1("\0".join(parts).encode()).hexdigest()[:6]
+
+
+HOST = _host_tag()  # a tag
 _TEMP = re.compile(r"^\..*\.ccgen~(?P<host>[0-9a-f]{6})-(?P<pid>\d{1,10})-[A-Za-z0-9_]{8}"
                    r"(?:\.part|\.[A-Za-z0-9]{1,8})$", re.DOTALL)
 _CLEANED: set[tuple[int, str]] = set()
