@@ -311,7 +311,8 @@ def write_manifest(path: Path, options: Options, job: Job, inputs: list[Path],
     from ccgen.writers.atomic import write_atomic
 
     finished = {r.input: r for r in results}
-    files = [finished.get(str(src)) or FileResult(str(src), "interrupted", 130, "not finished")
+    code = 128 + (stopped_by() or signal.SIGINT)  # 143 when SIGTERM stopped the run
+    files = [finished.get(str(src)) or FileResult(str(src), "interrupted", code, "not finished")
              for src in inputs]
     record = {"ccgen": __version__, "options": {k: str(v) if isinstance(v, Path) else v
                                                for k, v in options.__dict__.items()},

@@ -304,6 +304,7 @@ def test_sigterm_stops_a_batch_like_ctrl_c(tmp_path, start_batch) -> None:
         assert "Traceback" not in stderr
         files = json.loads(manifest.read_text())["files"]
         assert len(files) == 6 and any(f["status"] == "interrupted" for f in files)
+        assert {f["exit_code"] for f in files if f["status"] == "interrupted"} == {143}
         assert _wait_for(lambda: not any(map(_alive, workers)), 10)
     finally:
         with contextlib.suppress(ProcessLookupError):
