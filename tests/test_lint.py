@@ -531,3 +531,14 @@ def test_fix_refuses_an_scc_file_it_cannot_copy_byte_for_byte(tmp_path: Path, pu
     done = cli("lint", scc, "--fix", "-o", out)
     assert done.returncode == 2 and "not ASCII" in done.stderr, done.stderr
     assert len(done.stderr.strip().splitlines()) == 1 and not out.exists()
+
+
+def test_scc_fix_reports_the_file_it_wrote(tmp_path: Path, public_clip, cli) -> None:
+    """What --fix says is left is what lint finds in the written copy (a caption without its
+    own end ends when the next one shows, so one move can change a neighbour)."""
+    out = tmp_path / "fixed.scc"
+    fixed = cli("lint", public_clip("captions/pycaption_example.scc"), "--fix", "-o", out,
+                "--json")
+    again = cli("lint", out, "--json")
+    assert json.loads(fixed.stdout)["violations"] == json.loads(again.stdout)["violations"]
+    assert fixed.returncode == again.returncode

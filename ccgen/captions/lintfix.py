@@ -271,11 +271,14 @@ def _fix_scc(path: Path, style: Style, output: Path, rate: float,
     before = lint_items(items, style, rate, file=str(path), fmt="scc", shots=shots)
     timings = [Timing(it.start, it.end, sum(map(len, it.lines))) for it in items]
     fixed = fix_timings(timings, style, rate, shots, unit=1001 / 30000)
-    text, got = retime(scc, [(t.start, t.end) for t in fixed])
+    text, _ = retime(scc, [(t.start, t.end) for t in fixed])
+    # the report is of the file as written: read it back (a caption without its own end
+    # ends when the next one shows, so moving one caption can move its neighbour's end)
+    written = read_scc(text, output)
     retimed = 0
-    for item, caption, (start, end) in zip(items, scc.captions, got, strict=True):
-        retimed += (start, end) != (caption.start, caption.end)
-        item.start, item.end = seconds(start), seconds(end)
+    for item, old, new in zip(items, scc.captions, written.captions, strict=True):
+        retimed += (new.start, new.end) != (old.start, old.end)
+        item.start, item.end = seconds(new.start), seconds(new.end or new.start)
     try:
         data = text.encode("ascii", errors="strict")
     except UnicodeEncodeError as exc:  # SCC is ASCII: a stray byte is the file's, not ours
