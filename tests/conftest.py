@@ -86,6 +86,23 @@ def clip_audio(public_clip):
 
 
 @pytest.fixture(scope="session")
+def bench_script():
+    """bench_script("evaluate"): a bench/ script imported as a module (they are scripts, not
+    a package), afresh on each call."""
+    import importlib.util
+
+    def load(name: str):
+        spec = importlib.util.spec_from_file_location(
+            f"ccgen_bench_{name}", Path(__file__).resolve().parent.parent / "bench" / f"{name}.py")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[spec.name] = module  # dataclasses in the script look their module up
+        spec.loader.exec_module(module)
+        return module
+
+    return load
+
+
+@pytest.fixture(scope="session")
 def cli():  # cli("caption", ...): the real console entry point in a child process
     return run_cli
 

@@ -14,7 +14,6 @@ download looks (config, safetensors, tokenizer, processor) and the backend loads
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import tracemalloc
 from pathlib import Path
@@ -40,14 +39,6 @@ MUSIC = "Upbeat pop music plays with a steady beat."
 RNG = np.random.default_rng(7)
 
 
-def _bench():
-    spec = importlib.util.spec_from_file_location("ccgen_bench_describer_gpu",
-                                                  REPO / "bench" / "describer_gpu.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def _language_model(thinker):
     """The text decoder: thinker.model.language_model (transformers >= 5.2x) or thinker.model
     (5.17, as on the GPU machine)."""
@@ -59,8 +50,8 @@ def noise(seconds: float, level: float = 0.1) -> np.ndarray:
 
 
 @pytest.fixture(scope="session")
-def bench():
-    return _bench()
+def bench(bench_script):
+    return bench_script("describer_gpu")
 
 
 @pytest.fixture(scope="session")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
 import pytest
@@ -23,16 +21,6 @@ from ccgen.evaluation.metrics import (
 from ccgen.evaluation.normalize import normalize_text, ordinal_to_words, strip_caption_markup
 
 REPO = Path(__file__).resolve().parent.parent
-
-
-def _evaluate_module():
-    """Import bench/evaluate.py (a script, not a package module)."""
-    spec = importlib.util.spec_from_file_location("ccgen_bench_evaluate",
-                                                  REPO / "bench" / "evaluate.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 # ----------------------------------------------------------------------------- normaliser
@@ -224,14 +212,14 @@ def test_manifest_labels_parse_to_concepts() -> None:
     assert concept_from_label("ESC-50 class: thunderstorm (target 19)") == "thunderstorm"
 
 
-def test_discover_reads_manifest(tmp_path: Path) -> None:
+def test_discover_reads_manifest(bench_script, tmp_path: Path) -> None:
     (tmp_path / "MANIFEST.tsv").write_text("\n".join(MANIFEST_LINES) + "\n", encoding="utf-8")
     for rel in ["speech/jfk.flac", "speech/jfk.txt", "speech/meet.flac", "speech/meet.rttm",
                 "events/esc50_cat.flac", "events/us.flac", "events/tap.flac",
                 "events/robin.ogg", "events/bbb.mov", "captions/example.srt"]:
         (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / rel).write_bytes(b"")
-    clips, captions, notes = _evaluate_module().discover(tmp_path)
+    clips, captions, notes = bench_script("evaluate").discover(tmp_path)
     by = {c.rel: c for c in clips}
     assert sorted(by) == ["events/bbb.mov", "events/esc50_cat.flac", "events/robin.ogg",
                           "events/tap.flac", "events/us.flac", "speech/jfk.flac",
@@ -244,8 +232,8 @@ def test_discover_reads_manifest(tmp_path: Path) -> None:
     assert notes == ["events/gone.flac: listed but missing, skipped"]
 
 
-def test_results_block_replaced_and_rest_kept(tmp_path: Path) -> None:
-    ev = _evaluate_module()
+def test_results_block_replaced_and_rest_kept(bench_script, tmp_path: Path) -> None:
+    ev = bench_script("evaluate")
     out = tmp_path / "RESULTS.md"
     out.write_text(f"# Results\n\nintro\n\n{ev.BEGIN}\nold\n{ev.END}\n\n## Speed\nkept\n")
     ev.write_section(out, "evaluation", f"{ev.BEGIN}\nnew\n{ev.END}")
@@ -257,12 +245,12 @@ def test_results_block_replaced_and_rest_kept(tmp_path: Path) -> None:
     assert fresh.read_text().count(ev.BEGIN) == 1
 
 
-def test_dashed_caption_shares_its_span_between_its_speakers() -> None:
-    turns = _evaluate_module().caption_turns(
+def test_dashed_caption_shares_its_span_between_its_speakers(bench_script) -> None:
+    turns = bench_script("evaluate").caption_turns(
         {"start": 1.0, "end": 4.0, "text": "- Ready?\n- Yes, let's go.", "speaker": "S1",
          "speakers": ["S1", "S2"]}, "clip")
     assert [(t.speaker, round(t.start, 3), round(t.end, 3)) for t in turns] == [
         ("S1", 1.0, 2.0), ("S2", 2.0, 4.0)]  # 8 and 16 characters
-    one = _evaluate_module().caption_turns({"start": 0, "end": 1, "text": "Hi.", "speaker": None},
-                                           "clip")
+    one = bench_script("evaluate").caption_turns(
+        {"start": 0, "end": 1, "text": "Hi.", "speaker": None}, "clip")
     assert [(t.speaker, t.start, t.end) for t in one] == [("(none)", 0.0, 1.0)]

@@ -10,7 +10,6 @@ CPU, and the results are reproducible.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import wave
 from pathlib import Path
@@ -33,14 +32,6 @@ from ccgen.finetune.sdh import read_sound_cues  # noqa: E402
 REPO = Path(__file__).resolve().parent.parent
 
 
-def _bench(name: str):
-    spec = importlib.util.spec_from_file_location(f"ccgen_bench_{name}",
-                                                  REPO / "bench" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope="module", autouse=True)
 def one_thread():
     threads = torch.get_num_threads()
@@ -50,8 +41,8 @@ def one_thread():
 
 
 @pytest.fixture(scope="module")
-def tiny(tmp_path_factory) -> Path:
-    return _bench("describer_gpu").save_tiny(tmp_path_factory.mktemp("tiny"), seed=0, std=0.5)
+def tiny(tmp_path_factory, bench_script) -> Path:
+    return bench_script("describer_gpu").save_tiny(tmp_path_factory.mktemp("tiny"), seed=0, std=0.5)
 
 
 def soundtrack(subtitles: Path, path: Path) -> Path:
@@ -235,8 +226,8 @@ def test_bad_data_is_refused_before_any_model_loads(tmp_path):
             finetune(tmp_path / "data.jsonl", tmp_path / "out")
 
 
-def test_gpu_benchmark_script_runs_on_the_tiny_model(tmp_path):
-    result = _bench("finetune_gpu").main(["--tiny", "--steps", "2", "--seconds", "2",
+def test_gpu_benchmark_script_runs_on_the_tiny_model(tmp_path, bench_script):
+    result = bench_script("finetune_gpu").main(["--tiny", "--steps", "2", "--seconds", "2",
                                           "--think-words", "9", "--out", str(tmp_path / "R.md")])
     row = result["rows"][0]
     assert row["steps"] == 2 and row["steps_per_s"] > 0 and row["batch_size"] == 4

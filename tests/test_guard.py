@@ -219,21 +219,9 @@ def test_a_song_is_captioned_as_lyrics(tmp_path: Path, make_media, cli, public_c
         assert any(a - 1.0 <= cue["start"] and cue["end"] <= b + 1.0 for a, b in human), cue
 
 
-def _evaluate_module():  # bench/evaluate.py is a script, not a package module
-    import importlib.util
-    import sys
-
-    root = Path(__file__).resolve().parent.parent
-    spec = importlib.util.spec_from_file_location("ccgen_bench_evaluate_songs",
-                                                  root / "bench" / "evaluate.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-def test_the_benchmark_scores_a_song_against_its_lyric_captions(tmp_path: Path) -> None:
-    ev = _evaluate_module()
+def test_the_benchmark_scores_a_song_against_its_lyric_captions(bench_script,
+                                                               tmp_path: Path) -> None:
+    ev = bench_script("evaluate")
     (tmp_path / "captions").mkdir()
     (tmp_path / "captions" / "song.mp3").write_bytes(b"")
     (tmp_path / "captions" / "song_en.vtt").write_text(
