@@ -55,9 +55,16 @@ import numpy as np
 
 from ccgen.cues import Cue
 from ccgen.events.base import overlap
+from ccgen.events.spans import (
+    cosine,
+    frame_energy_db,
+    gaps,
+    overlapping,
+    segments,
+    smoothed,
+)
 from ccgen.events.yamnet import (
     HOP,
-    LOG_OFFSET,
     PATCH_HOP_SECONDS,
     PATCH_SECONDS,
     YamnetModel,
@@ -188,7 +195,7 @@ class TaggerDescriber:
                                                  scores)
                   if r.peak >= self.settings.under_music
                   or sum(overlap(r.span, b) for b in beds) <= 0.5 * (r.span[1] - r.span[0])]
-        energy = _frame_energy_db(mel)
+        energy = frame_energy_db(mel)
         cues: list[Cue] = []
         for run in sounds + music:
             span = self._place(run, speech)
@@ -235,18 +242,18 @@ class TaggerDescriber:
         each piece named once by its pooled scores; vague or unsure names are dropped."""
         s = self.settings
         pieces: list[np.ndarray] = []  # window indices of each piece, in time order
-        for group in _overlapping(runs, s.bridge):
+        for group in overlapping(runs, s.bridge):
             first, last = min(r.first for r in group), max(r.last for r in group)
             phrases = sorted({r.phrase for r in group})
             weight = np.array([self._weight(p) for p in phrases])
             table = np.stack([tracks[p][first:last + 1] for p in phrases], axis=1)
-            labels = _smoothed(table * weight, s.smooth).argmax(axis=1)
-            for a, b in _segments(labels, s.min_segment):
+            labels = smoothed(table * weight, s.smooth).argmax(axis=1)
+            for a, b in segments(labels, s.min_segment):
                 pieces.append(np.arange(first + a, first + b + 1))
         gap = int(round(s.join_gap / PATCH_HOP_SECONDS))
         sources: list[np.ndarray] = []
         for piece in pieces:  # neighbours heard alike are one source heard two ways
-            if sources and piece[0] - sources[-1][-1] <= gap and _cosine(
+            if sources and piece[0] - sources[-1][-1] <= gap and cosine(
                     scores[sources[-1]].mean(axis=0), scores[piece].mean(axis=0)
             ) >= s.same_source:
                 sources[-1] = np.concatenate([sources[-1], piece])
@@ -315,7 +322,7 @@ class TaggerDescriber:
             return start, end
         if run.peak >= self.settings.under_speech:
             return start, end
-        free = _gaps((start, end), speech)
+        free = gaps((start, end), speech)
         if not free:
             return None
         best = max(free, key=lambda g: g[1] - g[0])
@@ -334,72 +341,3 @@ class TaggerDescriber:
         if loud.size == 0:
             return None
         return (lo + loud[0]) * frame, (lo + loud[-1] + 1) * frame + 0.015
-
-
-def _frame_energy_db(mel: np.ndarray) -> np.ndarray:
-    """Energy of each 10 ms frame in dB relative to full scale (from the log-mel front end)."""
-    if mel.size == 0:
-        return np.zeros(0, dtype=np.float32)
-    power = np.exp(mel).sum(axis=1) - LOG_OFFSET * mel.shape[1]
-    return (20 * np.log10(np.maximum(power, 1e-9) / 512.0)).astype(np.float32)
-
-
-def _gaps(span: tuple[float, float], regions: list[tuple[float, float]]
-          ) -> list[tuple[float, float]]:
-    """Parts of `span` outside every region."""
-    pieces = [span]
-    for r0, r1 in regions:
-        nxt = []
-        for a, b in pieces:
-            if r1 <= a or r0 >= b:
-                nxt.append((a, b))
-                continue
-            if r0 > a:
-                nxt.append((a, r0))
-            if r1 < b:
-                nxt.append((r1, b))
-        pieces = nxt
-    return pieces
-
-
-def _overlapping(runs: list, bridge: int) -> list[list]:
-    """Runs grouped so that runs at most `bridge` windows apart are in one group."""
-    groups: list[list] = []
-    for run in sorted(runs, key=lambda r: r.first):
-        if groups and run.first <= max(r.last for r in groups[-1]) + 1 + bridge:
-            groups[-1].append(run)
-        else:
-            groups.append([run])
-    return groups
-
-
-def _smoothed(table: np.ndarray, width: int) -> np.ndarray:
-    """Moving mean over `width` windows along time (edges use the windows there are)."""
-    if width <= 1 or table.shape[0] <= 1:
-        return table
-    kernel = np.ones(width) / width
-    ones = np.convolve(np.ones(table.shape[0]), kernel, mode="same")
-    return np.stack([np.convolve(col, kernel, mode="same") / ones for col in table.T], axis=1)
-
-
-def _segments(labels: np.ndarray, min_length: int) -> list[tuple[int, int]]:
-    """Index ranges of constant label; a range shorter than `min_length` joins a neighbour
-    (the longer one), so a one-window flicker never cuts an event."""
-    bounds = [0, *(np.flatnonzero(np.diff(labels)) + 1).tolist(), labels.size]
-    pieces = [(bounds[i], bounds[i + 1] - 1) for i in range(len(bounds) - 1)]
-    while len(pieces) > 1:
-        lengths = [b - a + 1 for a, b in pieces]
-        short = min(range(len(pieces)), key=lambda i: lengths[i])
-        if lengths[short] >= min_length:
-            break
-        left = lengths[short - 1] if short > 0 else -1
-        right = lengths[short + 1] if short + 1 < len(pieces) else -1
-        other = short - 1 if left >= right else short + 1
-        a, b = min(pieces[short][0], pieces[other][0]), max(pieces[short][1], pieces[other][1])
-        pieces[min(short, other)] = (a, b)
-        del pieces[max(short, other)]
-    return pieces
-
-
-def _cosine(u: np.ndarray, v: np.ndarray) -> float:
-    return float(u @ v / max(float(np.linalg.norm(u) * np.linalg.norm(v)), 1e-12))

@@ -1,0 +1,107 @@
+"""Where a song's vocals are: the tagger's class groups, music stretches and the vocal pass.
+
+The speech guard (:mod:`ccgen.speech.guard`) weighs each Whisper segment against what YAMNet
+hears in a few groups of AudioSet classes (speech, singing, music, and the rest); the groups
+live here with the helpers that find where sung vocals may hide: stretches of music, the parts
+of them where Silero hears a voice at a low threshold, and the audio masked to those parts for
+a second transcription pass.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ccgen.media.audio import SAMPLE_RATE
+from ccgen.speech.vad import VadSettings, speech_regions
+
+if TYPE_CHECKING:
+    from ccgen.speech.guard import GuardSettings
+
+# YAMNet display names (its 521 AudioSet classes). YAMNet has no "Male speech" classes.
+SPEECH = ("Speech", "Child speech, kid speaking", "Conversation", "Narration, monologue")
+SINGING = ("Singing", "Choir", "Yodeling", "Chant", "Mantra", "Child singing",
+           "Synthetic singing", "Rapping", "Humming", "Opera", "Vocal music", "A capella")
+MUSIC = ("Music",)
+# Classes that say nothing against speech: the room, silence, and speech's own variants.
+NEUTRAL = ("Silence", "Inside, small room", "Inside, large room or hall", "Inside, public space",
+           "Outside, urban or manmade", "Outside, rural or natural", "Babbling",
+           "Speech synthesizer", "Shout", "Yell", "Whispering", "Laughter", "Giggle",
+           "Chuckle, chortle", "Breathing", "Sigh", "Cough", "Sniff", "Throat clearing",
+           "Hubbub, speech noise, speech babble", "Echo", "Reverberation", "Noise",
+           "Static", "Hum", "Mains hum", "White noise", "Pink noise", "Field recording",
+           "Television", "Radio", "Environmental noise")
+PATCH_SECONDS, PATCH_HOP_SECONDS = 0.96, 0.48
+SILERO_FRAME = 512  # samples per Silero probability
+
+
+class ClassGroups:
+    """Column indices of each class group in the tagger's score matrix."""
+
+    def __init__(self, classes: Sequence[str]) -> None:
+        index = {name: i for i, name in enumerate(classes)}
+        self.names = list(classes)
+        self.speech = [index[n] for n in SPEECH if n in index]
+        self.singing = [index[n] for n in SINGING if n in index]
+        self.music = [index[n] for n in MUSIC if n in index]
+        taken = set(self.speech + self.singing + self.music)
+        taken |= {index[n] for n in NEUTRAL if n in index}
+        self.other = [i for i in range(len(classes)) if i not in taken]
+
+
+def silero_probs(audio: np.ndarray) -> np.ndarray:
+    """Silero's speech probability for every 32 ms of `audio` (the model the VAD uses)."""
+    if audio.size == 0:
+        return np.zeros(0, dtype=np.float32)
+    from faster_whisper.vad import get_vad_model
+
+    padded = np.pad(audio, (0, SILERO_FRAME - audio.size % SILERO_FRAME))
+    return np.asarray(get_vad_model()(padded), dtype=np.float32).reshape(-1)
+
+
+def music_stretches(scores: np.ndarray, classes: Sequence[str], s: GuardSettings
+                    ) -> list[tuple[float, float]]:
+    """Where the tagger hears music for at least ``min_music`` seconds (gaps under 2 s
+    bridged): the only places where sung vocals are looked for."""
+    cols = ClassGroups(classes).music
+    if scores.size == 0 or not cols:
+        return []
+    loud = np.flatnonzero(scores[:, cols].max(axis=1) >= s.music_floor)
+    spans: list[list[float]] = []
+    for i in loud:
+        a, b = i * PATCH_HOP_SECONDS, i * PATCH_HOP_SECONDS + PATCH_SECONDS
+        if spans and a - spans[-1][1] <= 2.0:
+            spans[-1][1] = b
+        else:
+            spans.append([a, b])
+    return [(a, b) for a, b in spans if b - a >= s.min_music]
+
+
+def vocal_spans(audio: np.ndarray, scores: np.ndarray, classes: Sequence[str],
+                regions: Sequence[tuple[float, float]], s: GuardSettings
+                ) -> list[tuple[float, float]]:
+    """Parts of music stretches where Silero, at the lower ``vocal_threshold``, hears a
+    voice, outside the speech regions already transcribed."""
+    stretches = music_stretches(scores, classes, s)
+    if not stretches:
+        return []
+    low = speech_regions(audio, VadSettings(threshold=s.vocal_threshold))
+    out = []
+    for a, b in low:
+        for m0, m1 in stretches:
+            lo, hi = max(a, m0), min(b, m1)
+            if hi - lo > 0.5 and not any(min(hi, r1) > max(lo, r0) for r0, r1 in regions):
+                out.append((lo, hi))
+    return out
+
+
+def masked(audio: np.ndarray, spans: Sequence[tuple[float, float]]) -> np.ndarray:
+    """`audio` with everything outside `spans` silenced (times kept): the second pass
+    transcribes only the vocal candidates, on the file's own clock."""
+    out = np.zeros_like(audio)
+    for a, b in spans:
+        i, j = int(a * SAMPLE_RATE), int(b * SAMPLE_RATE)
+        out[i:j] = audio[i:j]
+    return out
