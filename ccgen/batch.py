@@ -202,10 +202,8 @@ def _work(src: Path, job: Job) -> FileResult:
     return caption_file(_WORKER, src, job)
 
 
-def run_batch(inputs: list[Path], options: Options, job: Job, jobs: int = 1,
-              on_result: Callable[[FileResult], None] | None = None,
-              progress: Callable[..., None] | None = None) -> list[FileResult]:
-    """Caption every input; results come back in input order."""
+def check_batch(inputs: list[Path], options: Options, job: Job) -> None:
+    """What every engine checks before any work (the local pool, and Ray's driver)."""
     if job.output is not None and len(inputs) != 1:
         raise InputError("-o/--output takes one input; use -d/--output-dir for several")
     if job.report is not None and job.report.suffix.lower() in (".html", ".htm") and len(
@@ -217,6 +215,13 @@ def run_batch(inputs: list[Path], options: Options, job: Job, jobs: int = 1,
     options.check()
     job.check_collisions(inputs, options.language)
     job.check_not_inputs(inputs, options.language)
+
+
+def run_batch(inputs: list[Path], options: Options, job: Job, jobs: int = 1,
+              on_result: Callable[[FileResult], None] | None = None,
+              progress: Callable[..., None] | None = None) -> list[FileResult]:
+    """Caption every input; results come back in input order."""
+    check_batch(inputs, options, job)
     results: dict[Path, FileResult] = {}
     if jobs <= 1 or len(inputs) <= 1:
         captioner = Captioner(options)

@@ -160,6 +160,23 @@ class _Reporter:
             self.bars.close()
 
 
+def _engine(engine: str, address: str | None) -> Any:
+    """The batch runner --engine asks for; Ray's absence is bad usage, found here."""
+    if engine == "local":
+        if address is not None:
+            raise InputError("--ray-address applies to --engine ray")
+        from ccgen.batch import run_batch
+
+        return run_batch
+    from ccgen.cluster import require_ray, run_ray_batch
+
+    require_ray()
+    given = (click.get_current_context().get_parameter_source("jobs")
+             != click.core.ParameterSource.DEFAULT)  # else one actor per cluster CPU
+    return lambda files, options, job, jobs, on_file, _stage: run_ray_batch(
+        files, options, job, jobs if given else None, on_file, address)
+
+
 @cli.command("caption")
 @click.argument("inputs", nargs=-1, required=True)
 @click.option("--config", type=click.Path(path_type=Path), is_eager=True, expose_value=False,
@@ -218,6 +235,13 @@ class _Reporter:
               help="Skip inputs whose outputs all exist (resume a stopped batch).")
 @click.option("-j", "--jobs", default=1, show_default=True, type=click.IntRange(1, 64),
               help="Files captioned in parallel (each worker loads its own models).")
+@click.option("--engine", default="local", show_default=True,
+              type=click.Choice(["local", "ray"]),
+              help="Where the batch runs: local (this machine's process pool) or ray "
+                   "(a Ray cluster; `pip install 'ccgen[cluster]'`).")
+@click.option("--ray-address", default=None, metavar="ADDR",
+              help="Ray cluster to join (HOST:PORT); default $RAY_ADDRESS, else a Ray "
+                   "instance started on this machine.")
 @click.option("--manifest", type=click.Path(path_type=Path),
               help="Write a JSON record of the run: per-file status, outputs, timings, models.")
 @click.option("--no-cache", is_flag=True, help="Recompute every stage (ignore the stage cache).")
@@ -246,13 +270,14 @@ def caption_cmd(inputs: tuple[str, ...], **o: Any) -> None:
     """
     quiet, log_json = o["quiet"], o["log_json"]
     _setup_logging(quiet, o["verbose"], log_json)
+    run = _engine(o.pop("engine"), o.pop("ray_address"))
     from ccgen import stopping
 
     if o["manifest"] is not None:  # a stop while starting ends with the record too
         stopping.hold()
     from dataclasses import fields
 
-    from ccgen.batch import run_batch, write_manifest
+    from ccgen.batch import write_manifest
     from ccgen.jobs import plan_caption
     from ccgen.pipeline import Options
 
@@ -268,7 +293,7 @@ def caption_cmd(inputs: tuple[str, ...], **o: Any) -> None:
     ran = False
     try:
         stopping.release()
-        results = run_batch(files, options, job, o["jobs"], shown.on_file, shown.on_stage)
+        results = run(files, options, job, o["jobs"], shown.on_file, shown.on_stage)
         ran = True
         # a stop that some library swallowed (turned into an error it handled) still ends
         # the run as interrupted: exit 130/143, never a silent 0
