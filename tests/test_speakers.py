@@ -362,11 +362,7 @@ def campplus():
 
 @pytest.mark.slow
 def test_campplus_counts_and_silence(campplus, clip_audio) -> None:
-    """--num/min/max-speakers reach pyannote's clustering; silence gives no turns.
-
-    (Two studio recordings spliced with 1 s gaps inside one 10 s window are heard as one
-    speaker by segmentation-3.0, which the clustering cannot undo; real dialogue, as in
-    pyannote_sample below, is told apart. The Resemblyzer test above covers the splice.)"""
+    """--num/min/max-speakers reach pyannote's clustering; silence gives no turns."""
     audio = clip_audio("speech/pyannote_sample.wav")
     regions = speech_regions(audio)
     assert campplus.diarize(audio, []) == []  # no speech: nothing to diarize
@@ -383,6 +379,23 @@ def test_campplus_counts_and_silence(campplus, clip_audio) -> None:
             "S1", "S2"}
     finally:
         campplus.counts = {}
+
+
+@pytest.mark.slow
+def test_campplus_two_voices_alternating_in_one_window(campplus, clip_audio) -> None:
+    """Two studio voices spliced with 1 s gaps, all inside one 10 s window: segmentation-3.0
+    keeps them on one local track, and only the cut at pauses (split_pause) lets CAM++ part
+    them (without it this came out as one speaker)."""
+    a = clip_audio("speech/cmu_arctic_us_aew_a0003.flac")
+    b = clip_audio("speech/librivox_sense_and_sensibility_0880.flac")
+    gap = np.zeros(SR, dtype=np.float32)
+    audio = np.concatenate([a, gap, b, gap, a])
+    ends = np.cumsum([len(a), len(gap), len(b), len(gap), len(a)]) / SR
+    assert ends[-1] < 13.0
+    turns = campplus.diarize(audio, speech_regions(audio))
+    speaker_at = [next(x.speaker for x in turns if x.start <= t < x.end)
+                  for t in (ends[0] / 2, (ends[1] + ends[2]) / 2, (ends[3] + ends[4]) / 2)]
+    assert speaker_at == ["S1", "S2", "S1"]
 
 
 @pytest.mark.slow
