@@ -542,3 +542,20 @@ def test_scc_fix_reports_the_file_it_wrote(tmp_path: Path, public_clip, cli) -> 
     again = cli("lint", out, "--json")
     assert json.loads(fixed.stdout)["violations"] == json.loads(again.stdout)["violations"]
     assert fixed.returncode == again.returncode
+
+
+def test_scc_fix_can_move_a_whole_load_earlier(tmp_path: Path) -> None:
+    """A caption shown before its own text was loaded must take its load along; the load
+    starts after the caption before's EOC and that EOC's repeat (the doubled control word is
+    no part of the next load, or moving it would put it before its first copy)."""
+    from ccgen.captions.sccfile import read_scc, retime, seconds
+
+    text = ("Scenarist_SCC V1.0\n\n"
+            "00:00:00:00\t9420 9420 9470 9470 c8e9 942f 942f\n\n"  # "Hi", shown at frame 5
+            "00:00:05:00\t9420 9420 9470 9470 d9ef 942f 942f\n")  # "Yo", loaded at 150
+    scc = read_scc(text, tmp_path / "t.scc")
+    assert [(c.text, c.start) for c in scc.captions] == [("Hi", 5), ("Yo", 155)]
+    out, got = retime(scc, [(seconds(5), seconds(155)), (seconds(100), seconds(300))])
+    assert got[1][0] == 100  # the whole load moved 55 frames earlier, the EOC with it
+    again = read_scc(out, tmp_path / "u.scc")
+    assert [(c.text, c.start) for c in again.captions] == [("Hi", 5), ("Yo", 100)]

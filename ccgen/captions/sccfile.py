@@ -127,7 +127,8 @@ def _decode(scc: SccFile, path: Path) -> None:
                     shown = SccCaption(frame, None, text, load_from, index) if text else None
                     if shown is not None:
                         scc.captions.append(shown)
-                    buffer, load_from = {}, index + 1
+                    # the next load starts after this EOC's repeat, which belongs to it
+                    buffer, load_from = {}, _pair(scc, index)[-1] + 1
             elif b1 <= 0x17 and b2 >= 0x40:  # preamble address code: a new row
                 row = _PAC_ROWS.get((b1 & 0x17, 1 if b2 & 0x20 else 0), row)
                 buffer.setdefault(row, "")
