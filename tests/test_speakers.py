@@ -464,17 +464,3 @@ def test_local_tracks_are_cut_at_long_pauses() -> None:
     assert wide.shape == (2, 20, 4)
     whole = split_tracks(data, min_gap=100)  # no pause that long: tracks kept, silent ones out
     assert np.array_equal(whole[0, :, :2], data[0][:, [0, 2]]) and whole[0, :, 2].sum() == 0
-
-
-def test_turns_are_cached_per_words_stage() -> None:
-    """No words, no turns: an empty result cached under one speech model or language must not
-    be reused for another, so the turns' cache key carries the words stage's settings."""
-    from ccgen.pipeline import Captioner, Options
-
-    def turns_key(language: str) -> dict:
-        stages = Captioner(Options(describer="none", diarizer="none",
-                                   language=language)).stages()
-        return next(s for s in stages if s.name == "turns").settings()
-
-    english, french = turns_key("en"), turns_key("fr")
-    assert english != french and english["voices"]["language"] == "en"

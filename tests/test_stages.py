@@ -3,6 +3,7 @@ scores) is computed once and only when a stage being computed reads it."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -111,3 +112,78 @@ def test_the_tagger_scores_a_file_once(public_clip, monkeypatch) -> None:
     assert [(c.start, c.end, c.text) for c in alone] and len(calls) == 2
     assert {c.text.strip("[]()").lower() for c in timeline.cues} >= {
         c.text.lower() for c in alone}
+
+
+class Waiting(Toy):
+    """A long stage (the recogniser) that waits until another stage has started."""
+
+    def __init__(self, name: str, needs: tuple[str, ...], other: threading.Event,
+                 patience: float = 10.0) -> None:
+        super().__init__(name, needs)
+        self.other, self.saw_other, self.patience = other, False, patience
+
+    def run(self, ctx: Context, inputs: Mapping[str, Any]) -> str:
+        ctx.step(self.label)
+        self.saw_other = self.other.wait(self.patience)
+        return super().run(ctx, inputs)
+
+
+class Signalling(Toy):
+    def __init__(self, name: str, needs: tuple[str, ...], started: threading.Event,
+                 fail: bool = False) -> None:
+        super().__init__(name, needs)
+        self.started, self.fail = started, fail
+
+    def run(self, ctx: Context, inputs: Mapping[str, Any]) -> str:
+        ctx.step(self.label)
+        self.started.set()
+        if self.fail:
+            raise RuntimeError("diarizer broke")
+        return super().run(ctx, inputs)
+
+
+def test_a_stage_whose_needs_are_met_runs_beside_an_earlier_one(tmp_path: Path) -> None:
+    """turns needs only the speech regions: it runs while words is still running, yet the
+    progress labels and the results come in the stages' order."""
+    started = threading.Event()
+    words = Waiting("words", ("speech",), started)
+    turns = Signalling("turns", ("speech",), started)
+    shown: list[str] = []
+    ctx = _context(tmp_path, cache=False)
+    ctx.step = lambda label, *_: shown.append(label)
+    results = run_stages([Toy("speech"), words, turns], ctx)
+    assert words.saw_other  # one by one, words would have waited 10 s in vain
+    assert shown == ["words", "turns"] and list(results) == ["speech", "words", "turns"]
+    assert results["turns"] == "turns+speech"
+
+
+def test_one_by_one_when_asked(tmp_path: Path) -> None:
+    started = threading.Event()
+    words = Waiting("words", ("speech",), started, patience=0.3)
+    turns = Signalling("turns", ("speech",), started)
+    run_stages([Toy("speech"), words, turns], _context(tmp_path, cache=False), aside=False)
+    assert not words.saw_other and turns.runs == 1
+
+
+def test_an_error_beside_is_raised_in_the_stages_order(tmp_path: Path) -> None:
+    started = threading.Event()
+    words = Waiting("words", ("speech",), started)
+    turns = Signalling("turns", ("speech",), started, fail=True)
+    sounds = Toy("sounds", ("speech",))
+    with pytest.raises(RuntimeError, match="diarizer broke"):
+        run_stages([Toy("speech"), words, turns, sounds], _context(tmp_path, cache=False))
+    assert words.runs == 1  # words finished first: the error surfaced where turns comes
+
+
+def test_turns_do_not_wait_for_the_words() -> None:
+    """The diarizer reads the speech regions only, so it can run while Whisper transcribes;
+    its cache entry is then the same whatever the speech model or language."""
+    from ccgen.pipeline import Captioner, Options
+
+    def turns(language: str) -> Any:
+        stages = Captioner(Options(describer="none", diarizer="none",
+                                   language=language)).stages()
+        return next(s for s in stages if s.name == "turns")
+
+    english, french = turns("en"), turns("fr")
+    assert english.needs == ("speech",) and english.settings() == french.settings()

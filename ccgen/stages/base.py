@@ -4,14 +4,16 @@ A stage is an object with a ``name`` (its cache entry), a ``label`` (what progre
 the names of the stages whose results it ``needs``, its ``settings()`` (everything besides the
 input's bytes that its result depends on: the cache key), the ``resources()`` it wants (what a
 distributed run schedules on) and a typed result, turned into JSON by ``encode`` and back by
-``decode`` only at the cache boundary. :func:`run_stages` is the captioner: a loop that takes
-each result from the cache or computes it, like pyannote's ``SpeakerDiarization.apply`` with
-its named steps and one progress hook.
+``decode`` only at the cache boundary. :func:`ccgen.stages.runner.run_stages` is the
+captioner: a loop that takes each result from the cache or computes it, like pyannote's
+``SpeakerDiarization.apply`` with its named steps and one progress hook.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+import copy
+import threading
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
@@ -59,65 +61,27 @@ class Stage(Protocol[R]):
 
 class Context:
     """One input as the stages see it: its path, probe, cache key and audio, decoded on first
-    use only (a fully cached rerun never decodes), and the progress hook."""
+    use only (a fully cached rerun never decodes), and the progress hook. Stages running at
+    the same time share one decoding (:meth:`aside`)."""
 
     def __init__(self, path: str | Path, info: MediaInfo, audio_stream: int, cache: StageCache,
                  step: Step) -> None:
         self.path, self.info, self.cache, self.step = path, info, cache, step
         self.audio_stream = audio_stream
         self.digest = file_digest(path) if cache.enabled else ""
-        self._audio: np.ndarray | None = None
+        self._audio: list[np.ndarray] = []  # shared with the contexts made by aside()
+        self._lock = threading.Lock()
 
     def audio(self) -> np.ndarray:
-        if self._audio is None:
-            self.step("decoding audio")
-            self._audio = load_audio(self.path, self.info, self.audio_stream)
-        return self._audio
+        with self._lock:
+            if not self._audio:
+                self.step("decoding audio")
+                self._audio.append(load_audio(self.path, self.info, self.audio_stream))
+            return self._audio[0]
 
-
-def run_stages(stages: Sequence[Stage], ctx: Context) -> dict[str, Any]:
-    """Each cached stage's result by name, in order: from the cache when an entry for the
-    input and the stage's settings is there, else computed (from the results it needs) and
-    stored. A stage that is not cached runs only when a stage being computed reads its result,
-    and at most once: a fully cached rerun never runs it."""
-    by_name = {s.name: s for s in stages}
-    keys = ({s.name: s.settings() for s in stages if s.cached} if ctx.cache.enabled else {})
-    cached = {name: ctx.cache.get(ctx.digest, name, key) for name, key in keys.items()}
-    results: dict[str, Any] = {}
-
-    def result(name: str) -> Any:
-        if name in results:
-            return results[name]
-        stage = by_name[name]
-        data = cached.get(name)
-        if data is not None:
-            results[name] = stage.decode(data)
-            return results[name]
-        value = stage.run(ctx, _Inputs(stage.needs, result))
-        if stage.cached:
-            ctx.cache.put(ctx.digest, name, keys.get(name, {}), stage.encode(value))
-        results[name] = value
-        return value
-
-    for stage in stages:
-        if stage.cached:
-            result(stage.name)
-    return {name: value for name, value in results.items() if by_name[name].cached}
-
-
-class _Inputs(Mapping[str, Any]):
-    """The results a stage needs, each computed (or read from the cache) when first read."""
-
-    def __init__(self, names: tuple[str, ...], result: Callable[[str], Any]) -> None:
-        self._names, self._result = names, result
-
-    def __getitem__(self, name: str) -> Any:
-        if name not in self._names:
-            raise KeyError(name)  # a stage reads only what it declares in `needs`
-        return self._result(name)
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._names)
-
-    def __len__(self) -> int:
-        return len(self._names)
+    def aside(self, step: Step) -> Context:
+        """The same input for a stage running beside the others, with its own progress hook
+        (one progress display cannot show two stages at once)."""
+        other = copy.copy(self)
+        other.step = step
+        return other

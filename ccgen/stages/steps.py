@@ -1,17 +1,21 @@
-"""The five stages of a captioning run, in the order :class:`ccgen.pipeline.Captioner` runs them:
+"""The stages of a captioning run, in the order :class:`ccgen.pipeline.Captioner` takes them:
 
-====== ================ ================= ===================================== ===============
-name   needs            result            cache key (besides the input's bytes) resources
-====== ================ ================= ===================================== ===============
-speech                  speech regions    VAD settings, audio stream            1 thread
-words  speech           Whisper's words   + model, language, device             threads, GPU
-voices speech, words    guard's verdict   + model, guard settings, tagger       threads, GPU
-turns  speech, voices   speaker turns     + diarizer, counts, its settings      1 thread, GPU
-sounds speech           sound events      + describer and its settings          threads, GPU
-====== ================ ================= ===================================== ===============
+====== ============= ================= ===================================== ===============
+name   needs         result            cache key (besides the input's bytes) resources
+====== ============= ================= ===================================== ===============
+speech               speech regions    VAD settings, audio stream            1 thread
+words  speech        Whisper's words   + model, language, device             threads, GPU
+tags                 YAMNet's scores   (in memory only, computed when read)  1 thread
+voices speech, words guard's verdict   + model, guard settings, tagger       threads, GPU
+       tags
+turns  speech        speaker turns     + diarizer, counts, its settings      1 thread, GPU
+sounds speech, tags  sound events      + describer and its settings          threads, GPU
+====== ============= ================= ===================================== ===============
 
-A stage calls the progress hook only when it does real work (a file without speech never shows
-"transcribing"). Models load on first use (the factories), so a cached rerun loads none.
+turns and sounds need only the speech regions, so they run beside words
+(:mod:`ccgen.stages.runner`). A stage calls the progress hook only when it does real work (a
+file without speech never shows "transcribing"). Models load on first use (the factories), so
+a cached rerun loads none.
 """
 
 from __future__ import annotations
@@ -193,33 +197,29 @@ class VoicesStage:
 
 
 class TurnsStage:
-    """Who spoke when: the diarizer's turns, only where the guard kept words."""
+    """Who spoke when: the diarizer's turns in the speech regions. They do not wait for the
+    words (a file whose words the guard drops simply gives them no one to label), so the
+    diarizer runs while Whisper transcribes."""
 
-    name, label, needs, cached = "turns", "finding speakers", ("speech", "voices"), True
+    name, label, needs, cached = "turns", "finding speakers", ("speech",), True
 
     def __init__(self, speech: SpeechStage, diarizer: Any, label: str,
-                 counts: list[int | None], device: str,
-                 voices: VoicesStage | None = None) -> None:
+                 counts: list[int | None], device: str) -> None:
         self.speech, self.diarizer, self.diarizer_label = speech, diarizer, label
-        self.counts, self.device, self.voices = counts, device, voices
+        self.counts, self.device = counts, device
 
     def settings(self) -> dict[str, Any]:
         own = getattr(self.diarizer, "settings", None)
-        key = {**self.speech.settings(), "diarizer": self.diarizer_label, "counts": self.counts,
-               "settings": asdict(own) if self.diarizer is not None and own is not None
-               else {}}
-        if self.voices is not None:
-            # no words, no turns: the turns depend on what the words stage kept, so another
-            # speech model or language must not reuse an empty result cached without words
-            key["voices"] = self.voices.settings()
-        return key
+        return {**self.speech.settings(), "diarizer": self.diarizer_label, "counts": self.counts,
+                "settings": asdict(own) if self.diarizer is not None and own is not None
+                else {}}
 
     def resources(self) -> Resources:
         return Resources(threads=1, gpu=self.device == "cuda")
 
     def run(self, ctx: Context, inputs: Mapping[str, Any]) -> list[Turn]:
         regions = inputs["speech"]
-        if self.diarizer is None or not regions or not inputs["voices"]["words"]:
+        if self.diarizer is None or not regions:
             return []
         samples = ctx.audio()
         ctx.step(self.label)
