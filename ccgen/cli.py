@@ -270,6 +270,7 @@ def caption_cmd(inputs: tuple[str, ...], **o: Any) -> None:
     """
     quiet, log_json = o["quiet"], o["log_json"]
     _setup_logging(quiet, o["verbose"], log_json)
+    ray = o["engine"] == "ray"
     run = _engine(o.pop("engine"), o.pop("ray_address"))
     from ccgen import stopping
 
@@ -283,7 +284,8 @@ def caption_cmd(inputs: tuple[str, ...], **o: Any) -> None:
 
     fmt_given = (click.get_current_context().get_parameter_source("fmt")
                  == click.core.ParameterSource.COMMANDLINE)
-    job, files = plan_caption(inputs, o, fmt_given)
+    # on Ray the driver needs no GPU: the device is the actors' to find where they run
+    job, files = plan_caption(inputs, {**o, "device": "cpu"} if ray else o, fmt_given)
     manifest = o["manifest"]
     options = Options(cache=not o["no_cache"],
                       **{f.name: o[f.name] for f in fields(Options) if f.name in o})

@@ -78,6 +78,19 @@ def test_batcher_gives_each_caller_the_error() -> None:
         Batcher(run, window=0.0)([1])
 
 
+def test_auto_describer_is_decided_once_for_the_cluster(tmp_path) -> None:
+    from dataclasses import replace
+
+    from ccgen.cluster.engine import pin_describer
+    from ccgen.pipeline import Options
+
+    opts = Options(describer="auto", describer_model=str(tmp_path / "no-weights"))
+    assert pin_describer(opts, 0) is opts  # no GPU anywhere: every CPU node picks alike
+    assert pin_describer(opts, 2).describer == "yamnet"  # GPUs, but no weights to load
+    chosen = replace(opts, describer="none")
+    assert pin_describer(chosen, 2) is chosen
+
+
 # --------------------------------------------------------------------------- a real cluster
 
 

@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from ccgen.errors import CcgenError
+from ccgen.errors import CcgenError, first_line
 from ccgen.pipeline import Captioner, Options
 
 log = logging.getLogger("ccgen")
@@ -88,13 +88,10 @@ class CaptionWorker:
         hits = self.captioner.cache.hits
         before = len(hits)
         try:
-            timeline = self.captioner(src, lambda *_: None)
+            timeline = self.captioner(src)  # stages logged as locally (shown with -v)
         except Exception as exc:
             return "error", _portable(exc), []
         return "ok", timeline, hits[before:]
-
-    def pid(self) -> int:
-        return os.getpid()
 
 
 class RemoteDescriber:
@@ -124,7 +121,11 @@ class RemoteDescriber:
             self.describers = [ray.get_actor(n) for n in self.names]
         pool = self.describers[self.calls % len(self.describers)]
         self.calls += 1
-        descriptions = ray.get(pool.describe_arrays.remote(arrays)) if arrays else []
+        try:
+            descriptions = ray.get(pool.describe_arrays.remote(arrays)) if arrays else []
+        except ray.exceptions.RayError as exc:  # its retries used up: one line, not Ray's
+            raise CcgenError("the GPU describer's worker died describing this file "
+                             f"({first_line(exc, 200)})") from None
         cues: list = []
         for clip, desc in zip(plan, descriptions, strict=True):
             cues.extend(cliplib.place_cues(clip, desc.phrases, desc.confidence, self.name))

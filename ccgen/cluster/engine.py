@@ -28,6 +28,7 @@ import queue
 import threading
 import uuid
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -83,6 +84,32 @@ def _environment() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if k.startswith("CCGEN_") or k in FORWARDED}
 
 
+def gpu_resource() -> str:
+    """The Ray resource a GPU stage asks for: "GPU", or $CCGEN_RAY_GPU_RESOURCE (a custom
+    resource some clusters label their accelerators with; the tests' stand-in for a GPU)."""
+    return os.environ.get(GPU_RESOURCE_ENV) or "GPU"
+
+
+def pin_describer(options: Options, gpus: int) -> Options:
+    """--describer auto, decided once for the cluster (each actor deciding on its own node
+    would describe files differently by where they ran): AudSemThinker when the cluster has
+    a GPU and its weights are found, else the actors' own choice (YAMNet on CPU nodes)."""
+    if options.describer != "auto" or gpus < 1 or options.device == "cpu":
+        return options
+    import importlib.util
+
+    from ccgen.events.qwen_omni import DEFAULT_MODEL, weights_status
+
+    found, where = weights_status(options.describer_model or DEFAULT_MODEL)
+    if importlib.util.find_spec("transformers") is None:
+        found, where = False, "transformers is not installed"
+    if not found:
+        log.info("describer: yamnet (AudSemThinker: %s)", where)
+        return replace(options, describer="yamnet")
+    log.info("describer: audsemthinker (%d GPUs in the cluster, weights at %s)", gpus, where)
+    return replace(options, describer="audsemthinker")
+
+
 def start_describers(options: Options, level: int) -> tuple[list, list[str], dict | None]:
     """The GPU actor pool for --describer audsemthinker: one actor per GPU in the cluster
     (or per unit of $CCGEN_RAY_GPU_RESOURCE), their names, and the describer's name and
@@ -91,7 +118,7 @@ def start_describers(options: Options, level: int) -> tuple[list, list[str], dic
 
     if options.describer != "audsemthinker":
         return [], [], None
-    resource = os.environ.get(GPU_RESOURCE_ENV) or "GPU"
+    resource = gpu_resource()
     count = int(ray.cluster_resources().get(resource, 0))
     if count < 1:
         raise InputError(f"--describer audsemthinker with --engine ray needs a GPU in the "
@@ -185,10 +212,14 @@ def run_ray_batch(inputs: list[Path], options: Options, job: Job, jobs: int | No
     else a Ray instance started here for this run)."""
     require_ray()
     check_batch(inputs, options, job)
+    import ray
+
     level = logging.getLogger("ccgen").getEffectiveLevel()
     actors: list = []
     with connected(resolve_address(address), local_cpus=max(os.cpu_count() or 1, jobs or 1)):
         try:
+            options = pin_describer(options, int(ray.cluster_resources().get(gpu_resource(),
+                                                                              0)))
             describers, names, identity = start_describers(options, level)
             actors += describers
             actors += start_workers(options, jobs, names, identity, level)
