@@ -12,8 +12,8 @@ from typing import Any
 
 from ccgen.finetune.dataset import DatasetSummary, Example, build_dataset, read_examples
 
-__all__ = ["DatasetSummary", "Example", "TrainResult", "build_dataset", "finetune",
-           "read_examples"]
+__all__ = ["DatasetSummary", "Example", "TrainResult", "TrainSettings", "build_dataset",
+           "finetune", "read_examples"]
 
 
 def __getattr__(name: str) -> Any:
@@ -21,4 +21,8 @@ def __getattr__(name: str) -> Any:
         from ccgen.finetune import train
 
         return getattr(train, name)
+    if name == "TrainSettings":
+        from ccgen.finetune.settings import TrainSettings
+
+        return TrainSettings
     raise AttributeError(name)

@@ -33,22 +33,19 @@ import warnings
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from ccgen.errors import CcgenError, InputError, first_line
-from ccgen.events.audsemthinker import DEFAULT_MODEL, PROMPTS
 from ccgen.events.qwen_omni import out_of_memory
 from ccgen.finetune import checkpoint
 from ccgen.finetune.batches import Collator, loss_sum, tokens
 from ccgen.finetune.dataset import MIN_SAMPLES, Example, prepare_output, read_clip, read_examples
+from ccgen.finetune.settings import DEFAULT_TARGETS, TrainSettings
 
 log = logging.getLogger("ccgen")
 
-# The language model's q/v, named model.language_model.layers.N (transformers >= 5.2x) or
-# model.layers.N (5.17): the audio tower's layers (audio_tower.…) never match.
-DEFAULT_TARGETS = r"(model\.)?(language_model\.)?layers\.\d+\.self_attn\.(q|v)_proj"
 MAX_GRAD_NORM = 1.0  # transformers' Trainer default (the reference clips at 0.5 only when asked)
 
 
@@ -132,26 +129,26 @@ def resolve_device(device: str) -> str:
                    "tiny test models)")
 
 
-def finetune(data: str | Path, output: str | Path, *, base_model: str = DEFAULT_MODEL,
-             epochs: int = 1, lr: float = 2e-4, batch_size: int = 4, lora_r: int = 8,
-             lora_alpha: int = 16, lora_dropout: float = 0.05, grad_accum: int = 1,
-             max_steps: int | None = None, device: str = "auto", resume: bool = False,
-             force: bool = False, val_data: str | Path | None = None, seed: int = 0,
-             prompt: str = "caption", target_modules: str = DEFAULT_TARGETS,
-             gradient_checkpointing: bool = False, save_every: int = 200, quiet: bool = False,
-             on_step: Callable[[int, float], None] | None = None) -> TrainResult:
+def finetune(data: str | Path, output: str | Path, settings: TrainSettings | None = None, *,
+             device: str = "auto", resume: bool = False, force: bool = False,
+             val_data: str | Path | None = None, quiet: bool = False,
+             on_step: Callable[[int, float], None] | None = None, **options: Any) -> TrainResult:
     """Fine-tune a LoRA adapter on a JSONL of examples and write it to `output`.
 
-    `val_data` defaults to ``validation.jsonl`` beside a ``train.jsonl`` (``ccgen dataset``'s
-    layout). `max_steps` overrides `epochs`. Checkpoints go to ``output/checkpoints`` every
-    `save_every` optimizer steps, at each epoch's end and on Ctrl-C; `resume` continues from
-    the newest with the same settings. `on_step(step, loss)` is called after every step.
+    The recipe is `settings` (or :meth:`TrainSettings.of` the keyword `options`, e.g.
+    ``lr=1e-3``); the rest says where and how this run goes. `val_data` defaults to
+    ``validation.jsonl`` beside a ``train.jsonl`` (``ccgen dataset``'s layout). Checkpoints go
+    to ``output/checkpoints`` every ``save_every`` optimizer steps, at each epoch's end and on
+    Ctrl-C; `resume` continues from the newest with the same settings. `on_step(step, loss)`
+    is called after every step.
     """
-    _check_numbers({"epochs": epochs, "batch size": batch_size, "lora r": lora_r,
-                    "lora alpha": lora_alpha, "grad accum": grad_accum,
-                    "save every": save_every}, lr, lora_dropout, max_steps, prompt)
+    s = settings if settings is not None else TrainSettings.of(**options)
+    if settings is not None and options:
+        raise TypeError("pass the settings or keyword options, not both")
+    s.check()
     data, out = Path(data), Path(output)
     examples = read_examples(data)  # bad data is named before the device is questioned
+    base_model = s.base_model
     if (Path(base_model).expanduser() / "adapter_config.json").is_file():
         raise InputError(f"--base-model {base_model} is a LoRA adapter: a new adapter would "
                          "name only its base and lose it at captioning time; fine-tune from "
@@ -159,51 +156,49 @@ def finetune(data: str | Path, output: str | Path, *, base_model: str = DEFAULT_
     where = resolve_device(device)
     validation, found = _validation_and_start(data, val_data, out, resume, force)
     if Path(base_model).expanduser().is_dir():  # the adapter config must find it from anywhere
-        base_model = str(Path(base_model).expanduser().resolve())
-    per_epoch = math.ceil(math.ceil(len(examples) / batch_size) / grad_accum)
-    total = max_steps or epochs * per_epoch
-    settings = {"base_model": base_model, "data_sha1": _sha1(data), "examples": len(examples),
-                "epochs": epochs, "max_steps": max_steps, "total_steps": total,
-                "steps_per_epoch": per_epoch, "lr": lr,
-                "batch_size": batch_size, "grad_accum": grad_accum, "lora_r": lora_r,
-                "lora_alpha": lora_alpha, "lora_dropout": lora_dropout,
-                "target_modules": target_modules, "prompt": prompt, "seed": seed,
-                "gradient_checkpointing": gradient_checkpointing}
-    model, processor = _lora_on(base_model, where, gradient_checkpointing, seed, lora_r,
-                                lora_alpha, lora_dropout, target_modules)
-    optimizer, scheduler = optimizer_for(model, lr, total)
+        s = replace(s, base_model=str(Path(base_model).expanduser().resolve()))
+    per_epoch, total = s.steps(len(examples))
+    record = {"base_model": s.base_model, "data_sha1": _sha1(data), "examples": len(examples),
+              "epochs": s.epochs, "max_steps": s.max_steps, "total_steps": total,
+              "steps_per_epoch": per_epoch, "lr": s.lr, "batch_size": s.batch_size,
+              "grad_accum": s.grad_accum, "lora_r": s.lora_r, "lora_alpha": s.lora_alpha,
+              "lora_dropout": s.lora_dropout, "target_modules": s.target_modules,
+              "prompt": s.prompt, "seed": s.seed,
+              "gradient_checkpointing": s.gradient_checkpointing}
+    model, processor = _lora_on(s, where)
+    optimizer, scheduler = optimizer_for(model, s.lr, total)
     state: dict[str, Any] = {"step": 0, "losses": [], "val_losses": [], "dropped": 0,
-                             "settings": settings}
+                             "settings": record}
     if found is not None:
-        state = checkpoint.load(found, model, optimizer, scheduler, settings)
+        state = checkpoint.load(found, model, optimizer, scheduler, record)
         log.info("finetune: resuming from %s (step %d of %d)", found, state["step"], total)
-    run = _Run(model, Collator(processor, prompt), examples, validation, batch_size,
-               grad_accum, per_epoch, seed, state)
+    run = _Run(model, Collator(processor, s.prompt), examples, validation, s.batch_size,
+               s.grad_accum, per_epoch, s.seed, state)
     started, first = time.perf_counter(), state["step"]
-    _loop(run, out, optimizer, scheduler, total, save_every, _bar(total, first, quiet),
+    _loop(run, out, optimizer, scheduler, total, s.save_every, _bar(total, first, quiet),
           on_step)
     model.eval()
     result = TrainResult(out, state["step"], total, state["losses"], state["val_losses"],
                          len(examples), len(validation), state["dropped"],
                          time.perf_counter() - started, first, model)
-    _write_outputs(out, model, settings, result, data)
+    _write_outputs(out, model, record, result, data)
     log.info(result.line())
     return result
 
 
-def _lora_on(base_model: str, where: str, gradient_checkpointing: bool, seed: int, lora_r: int,
-             lora_alpha: int, lora_dropout: float, target_modules: str) -> tuple[Any, Any]:
+def _lora_on(s: TrainSettings, where: str) -> tuple[Any, Any]:
     """The base thinker on `where` with fresh LoRA weights (seeded), and its processor."""
     import torch
 
     from ccgen.events.audsemthinker import load
 
-    thinker, processor = load(base_model, None, where)
-    if gradient_checkpointing:
+    thinker, processor = load(s.base_model, None, where)
+    if s.gradient_checkpointing:
         thinker.gradient_checkpointing_enable(gradient_checkpointing_kwargs={
             "use_reentrant": False})
-    torch.manual_seed(seed)  # LoRA's A matrices start random
-    return lora_model(thinker, lora_r, lora_alpha, lora_dropout, target_modules), processor
+    torch.manual_seed(s.seed)  # LoRA's A matrices start random
+    return lora_model(thinker, s.lora_r, s.lora_alpha, s.lora_dropout,
+                      s.target_modules), processor
 
 
 def _validation_and_start(data: Path, val_data: str | Path | None, out: Path, resume: bool,
@@ -222,18 +217,6 @@ def _validation_and_start(data: Path, val_data: str | Path | None, out: Path, re
         prepare_output(out, force, "adapter")
         shutil.rmtree(out / checkpoint.CHECKPOINTS, ignore_errors=True)
     return validation, found
-
-
-def _check_numbers(counts: dict[str, int], lr: float, lora_dropout: float,
-                   max_steps: int | None, prompt: str) -> None:
-    """The settings a person can get wrong, checked before any data or model is read."""
-    bad = [k for k, v in counts.items() if v < 1] + (["lr"] if not lr > 0 else [])
-    bad += ["lora dropout"] if not 0 <= lora_dropout < 1 else []
-    bad += ["max steps"] if max_steps is not None and max_steps < 1 else []
-    if bad:
-        raise InputError(f"out of range: {', '.join(bad)} (counts >= 1, lr > 0, dropout in [0, 1))")
-    if prompt not in PROMPTS:
-        raise InputError(f"unknown prompt {prompt!r}; choose {', '.join(PROMPTS)}")
 
 
 def _loop(run: _Run, out: Path, optimizer: Any, scheduler: Any, total: int, save_every: int,
