@@ -129,14 +129,14 @@ def features(data: Path) -> list[dict]:
                              VadSettings(threshold=s.vocal_threshold)))
             for run_name, settings in runs:
                 regions = speech_regions(audio, settings)
-                got = whisper.transcribe(audio, None, None, regions, settings)
+                got = whisper.transcribe(audio, None, None, regions)
                 data_ = {"words": [asdict(w) for w in got.words],
                          "segments": [asdict(g) for g in got.segments]}
                 heard = listen(data_, regions, audio, tagger,
                                lambda a, v, lang=got.language: whisper.transcribe(
-                                   a, lang, None, None, v), s)
+                                   a, lang, None, speech_regions(a, v)), s)
                 for e, _ in evidence_of(heard.words, heard.segments, heard.scores,
-                                        heard.classes, heard.probs):
+                                        heard.classes, heard.probs, heard.songs):
                     label = expected
                     if expected == "lyrics" and not sung(e.start, e.end, song):
                         label = "drop"

@@ -24,13 +24,18 @@ Rules, in order (numbers are :class:`GuardSettings` fields):
    Whisper is sure of its words (``music_no_speech``, ``music_word_prob``: Whisper transcribes
    a voice over a music bed confidently, a sung one much less so); else **lyrics** when Whisper
    is confident enough for sung words (``lyrics_no_speech``, ``lyrics_word_prob``, at least
-   ``lyrics_words`` words); else dropped.
+   ``lyrics_words`` words; inside a song, below, the no-speech bar is not applied: Whisper
+   gives sung words 0.5-0.7 no-speech on the shared song); else dropped.
 5. Elsewhere: **speech** when Whisper is confident (``max_no_speech``, ``min_word_prob``) and
    no other sound is louder to the tagger than speech (``rival_margin``); else dropped.
 
 Songs also need their words found: where the tagger hears music for a while, vocals the VAD
 missed are looked for with a lower Silero threshold (``vocal_threshold``) and transcribed in a
-second pass (:func:`vocal_spans`); rules 1-5 then judge those segments like any other.
+second pass (:func:`vocal_spans`). A music stretch where Silero hears a voice in at least
+``sung_share`` of its time outside the speech regions is a song (:func:`sung_stretches`), and
+so is one in which a segment of the passes so far reads as lyrics: it is transcribed whole,
+once, in place of the earlier passes there, as Silero misses most of a singing voice.
+Rules 1-5 then judge those segments like any other.
 The thresholds were chosen by leave-one-clip-out on the shared clips
 (``bench/guard_thresholds.py``; held-out results in bench/RESULTS.md).
 """
@@ -41,7 +46,7 @@ import logging
 import re
 import zlib
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 
@@ -55,15 +60,21 @@ from ccgen.speech.vocals import (
     SILERO_FRAME,
     ClassGroups,
     masked,
+    music_stretches,
+    packed,
     silero_probs,
+    sung_stretches,
+    unpacked,
     vocal_spans,
 )
 
 log = logging.getLogger("ccgen")
 
+# The VAD of a song's pass: every sample is voice (Silero hears too little of a singing one).
+WHOLE = VadSettings(threshold=0.0, min_silence_duration_ms=600_000)
 HOLD = 3.0  # seconds a sung line may be held into the pause before the next line
 # Part of the stage cache's key: raise it when the rules change, so cached verdicts are redone.
-VERSION = 2
+VERSION = 3
 _ANNOTATION = re.compile(r"^[\[(♪*#].*[\])♪*#]$|^[♪*#]+$|^\[|\]$")
 # What Whisper is known to write over silence and music (its training data's video outros).
 _STOCK = re.compile(r"^(?:(?:thank you|thanks)(?: so much| very much)?(?: for watching| for "
@@ -85,11 +96,12 @@ class GuardSettings:
     music_no_speech: float = 0.2    # over music, speech needs Whisper this sure (no-speech)
     music_word_prob: float = 0.7    # ... and its words this sure (sung words come out less so)
     lyrics_no_speech: float = 0.5   # Whisper's doubt above which sung words are not trusted
-    lyrics_word_prob: float = 0.3   # mean word probability below which sung words are not
+    lyrics_word_prob: float = 0.2   # mean word probability below which sung words are not
     lyrics_words: int = 3           # fewer words than this over music is not a sung line
     max_compression: float = 2.4    # text this repetitive is a decoding loop (Whisper's own)
     vocal_threshold: float = 0.1    # Silero threshold for vocals inside music
     min_music: float = 4.0          # seconds of music before vocals are looked for in it
+    sung_share: float = 0.08        # share of a music stretch Silero hears a voice in: a song
 
 
 @dataclass(frozen=True)
@@ -110,6 +122,7 @@ class Evidence:
     no_speech_prob: float
     word_prob: float
     vad: float
+    song: bool = False  # inside a stretch judged a song (rule 4: no-speech says nothing there)
 
 
 @dataclass(frozen=True)
@@ -173,7 +186,8 @@ def judge(e: Evidence, s: GuardSettings, tagger: bool = True) -> str:
     if compression(e.text) > s.max_compression:
         return f"Whisper repeated itself (compression {compression(e.text):.1f})"
     confident = e.no_speech_prob <= s.max_no_speech and e.word_prob >= s.min_word_prob
-    sung = (e.no_speech_prob <= s.lyrics_no_speech and e.word_prob >= s.lyrics_word_prob
+    sung = ((e.song or e.no_speech_prob <= s.lyrics_no_speech)
+            and e.word_prob >= s.lyrics_word_prob
             and e.words >= s.lyrics_words)
     if tagger and e.singing >= s.min_singing and e.singing >= e.speech:
         return "lyrics" if sung else _doubt("sung words", e)
@@ -205,20 +219,26 @@ def _doubt(what: str, e: Evidence) -> str:
 
 
 def evidence_of(words: Sequence[Word], segments: Sequence[Segment], scores: np.ndarray | None,
-                classes: Sequence[str], probs: np.ndarray) -> list[tuple[Evidence, list[Word]]]:
-    """Each segment's evidence with its words, Whisper's annotations left out (rule 1)."""
+                classes: Sequence[str], probs: np.ndarray,
+                songs: Sequence[tuple[float, float]] = ()) -> list[tuple[Evidence, list[Word]]]:
+    """Each segment's evidence with its words, Whisper's annotations left out (rule 1);
+    a segment that lies in one of `songs` (stretches judged sung) is marked ``song``."""
     groups = ClassGroups(classes) if scores is not None else None
     out = []
     for seg in segments:
         own = [w for w in words[seg.first:seg.last] if not annotation(w.text)]
         if own:
-            out.append((weigh(own, seg, scores, groups, probs), own))
+            e = weigh(own, seg, scores, groups, probs)
+            if any(a <= (e.start + e.end) / 2 <= b for a, b in songs):
+                e = replace(e, song=True)
+            out.append((e, own))
     return out
 
 
 def cross_check(words: Sequence[Word], segments: Sequence[Segment], scores: np.ndarray | None,
                 classes: Sequence[str], probs: np.ndarray,
-                settings: GuardSettings | None = None) -> Verdict:
+                settings: GuardSettings | None = None,
+                songs: Sequence[tuple[float, float]] = ()) -> Verdict:
     """Judge every segment; returns new words (kept speech) and lyrics cues. `scores` is the
     tagger's (patches, classes) matrix for the whole file, None when there is no tagger (then
     only Whisper and the VAD are weighed and nothing becomes lyrics)."""
@@ -229,7 +249,7 @@ def cross_check(words: Sequence[Word], segments: Sequence[Segment], scores: np.n
     annotations = [w.text for w in words if annotation(w.text)]
     if annotations:
         dropped.append((" ".join(annotations), "Whisper's own annotations, not dialogue"))
-    for evidence, own in evidence_of(words, segments, scores, classes, probs):
+    for evidence, own in evidence_of(words, segments, scores, classes, probs, songs):
         verdict = judge(evidence, s, scores is not None)
         if verdict == "speech":
             kept.extend(Word(w.start, w.end, w.text, w.probability, w.speaker) for w in own)
@@ -274,6 +294,7 @@ class Heard:
     scores: np.ndarray | None
     classes: list[str]
     probs: np.ndarray
+    songs: list[tuple[float, float]] = field(default_factory=list)  # stretches judged sung
 
 
 def listen(data: dict, regions: Sequence[tuple[float, float]], samples: np.ndarray,
@@ -287,20 +308,48 @@ def listen(data: dict, regions: Sequence[tuple[float, float]], samples: np.ndarr
         segments = [Segment(words[0].start, words[-1].end, 0.0, 0.0, 1.0, 0, len(words))]
     scores = tagger.scores(samples) if tagger is not None else None  # type: ignore[attr-defined]
     classes = list(getattr(tagger, "classes", []))
-    if scores is not None and transcribe is not None:
-        spans = vocal_spans(samples, scores, classes, regions, s)
-        if spans:
-            sung = transcribe(masked(samples, spans), VadSettings(threshold=s.vocal_threshold))
-            shift = len(words)
-            words += sung.words
-            segments += [Segment(g.start, g.end, g.no_speech_prob, g.avg_logprob,
-                                 g.compression_ratio, g.first + shift, g.last + shift)
-                         for g in sung.segments]
     # Silero's probabilities are read only over music (rule 4): a film's worth costs ~1 % RTF.
     cols = ClassGroups(classes).music if scores is not None else []
     over_music = bool(cols) and scores.size > 0 and float(scores[:, cols].max()) >= s.music_floor
+    probs = silero_probs(samples) if over_music else np.zeros(0, np.float32)
+    songs: list[tuple[float, float]] = []
+    if scores is not None and transcribe is not None:
+        stretches = music_stretches(scores, classes, s)
+        songs = sung_stretches(stretches, probs, regions, s)
+        spans = vocal_spans(samples, scores, classes, regions, s, songs)
+        if spans:
+            _add(words, segments, transcribe(masked(samples, spans),
+                                             VadSettings(threshold=s.vocal_threshold)), float)
+        songs += _sung_in(stretches, songs, words, segments, scores, classes, probs, s)
+        if songs:  # a song is heard whole, once: Silero hears too little of a singing voice
+            segments = [g for g in segments
+                        if not any(a <= (g.start + g.end) / 2 <= b for a, b in songs)]
+            _add(words, segments, transcribe(packed(samples, sorted(songs)), WHOLE),
+                 unpacked(sorted(songs)))
     return Heard(words, segments, scores, classes,
-                 silero_probs(samples) if words and over_music else np.zeros(0, np.float32))
+                 probs if words else np.zeros(0, np.float32), songs)
+
+
+def _sung_in(stretches: Sequence[tuple[float, float]], songs: Sequence[tuple[float, float]],
+             words: list[Word], segments: list[Segment], scores: np.ndarray,
+             classes: Sequence[str], probs: np.ndarray, s: GuardSettings
+             ) -> list[tuple[float, float]]:
+    """The other music stretches in which a segment of the passes so far reads as lyrics:
+    once a line of a stretch is judged sung, the stretch is a song and is heard whole."""
+    sung = [(e.start + e.end) / 2 for e, _ in evidence_of(words, segments, scores, classes, probs)
+            if judge(e, s) == "lyrics"]
+    return [m for m in stretches if m not in songs and any(m[0] <= t <= m[1] for t in sung)]
+
+
+def _add(words: list[Word], segments: list[Segment], more: Transcript,
+         clock: Callable[[float], float]) -> None:
+    """A second pass's words and segments added to the first's, on the file's clock."""
+    shift = len(words)
+    words += [Word(clock(w.start), max(clock(w.start), clock(w.end)), w.text, w.probability,
+                   w.speaker) for w in more.words]
+    segments += [Segment(clock(g.start), max(clock(g.start), clock(g.end)), g.no_speech_prob,
+                         g.avg_logprob, g.compression_ratio, g.first + shift, g.last + shift)
+                 for g in more.segments]
 
 
 def check_transcript(data: dict, regions: Sequence[tuple[float, float]],
@@ -321,7 +370,7 @@ def check_transcript(data: dict, regions: Sequence[tuple[float, float]],
     if not heard.words:
         return {"words": [], "lyrics": [], "dropped": []}
     verdict = cross_check(heard.words, heard.segments, heard.scores, heard.classes,
-                          heard.probs, s)
+                          heard.probs, s, heard.songs)
     for text, reason in verdict.dropped:
         log.info("not speech, dropped: %r (%s)", text[:60], reason)
     lyrics = sorted(verdict.lyrics, key=lambda c: c.start)
