@@ -11,6 +11,12 @@ precision, then to the setting nearest the shipped one), then applied to the hel
 pooled held-out recall and precision are what unseen media can expect; the numbers with the
 shipped defaults on all clips (tuned on themselves) are printed beside them for comparison.
 YAMNet runs once per clip; each setting only re-runs the naming rules on its scores.
+
+``--why`` adds, for every clip, what YAMNet itself gives the classes whose caption would
+name the clip's concept (their phrase matches the concept's synonyms in
+templates/evaluation/synonyms.tsv): their best mean and best single window, beside the
+classes YAMNet favours. A clip whose own classes stay near zero cannot be named by any rule
+over these scores; one where they rise but lose is a naming-rule question.
 """
 
 from __future__ import annotations
@@ -30,7 +36,7 @@ sys.path.insert(0, str(REPO / "bench"))
 from common import machine, write_section  # noqa: E402
 
 from ccgen.evaluation import metrics as M  # noqa: E402
-from ccgen.events.tagging import TaggerDescriber, TaggerSettings  # noqa: E402
+from ccgen.events.tagging import TaggerDescriber, TaggerSettings, sound_table  # noqa: E402
 from ccgen.events.yamnet import log_mel  # noqa: E402
 from ccgen.media import load_audio, probe  # noqa: E402
 from ccgen.speech import speech_regions  # noqa: E402
@@ -60,10 +66,33 @@ def score(counts: list[tuple[int, int, int]]) -> tuple[float, float, float]:
     return recall, precision, f1
 
 
+def why(clips: list[tuple[Path, str]], scores: list, classes: list[str],
+        synonyms: dict[str, list[str]]) -> list[str]:
+    """Per clip: YAMNet's scores for the classes that would name its concept, and its
+    favourites (class mean over the clip's windows, and the best single window)."""
+    table = sound_table()
+    rows = ["| clip | concept | its classes: best mean / best window | YAMNet's top classes "
+            "(mean / best window) |", "|---|---|---|---|"]
+    for (path, concept), s in zip(clips, scores, strict=True):
+        words = synonyms.get(concept) or [concept]
+        own = [k for k, name in enumerate(classes) if name in table and table[name].kind
+               in ("sound", "music") and M.names_concept(table[name].phrase, words)]
+        mean, peak = s.mean(axis=0), s.max(axis=0)
+        best = max(own, key=lambda k: mean[k]) if own else None
+        mine = (f"{classes[best]} {mean[best]:.3f} / {max(peak[k] for k in own):.3f} "
+                f"({len(own)} classes)" if best is not None else "none")
+        top = ", ".join(f"{classes[k]} {mean[k]:.2f} / {peak[k]:.2f}"
+                        for k in mean.argsort()[::-1][:3])
+        rows.append(f"| {path.name} | {concept} | {mine} | {top} |")
+    return rows
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("data", type=Path)
     ap.add_argument("--out", type=Path, default=REPO / "bench" / "RESULTS.md")
+    ap.add_argument("--why", action="store_true",
+                    help="also list what YAMNet gives each clip's own classes")
     args = ap.parse_args()
     clips = labelled_clips(args.data)
     synonyms = M.load_synonyms()
@@ -125,6 +154,9 @@ def main() -> None:
              f"Shipped defaults on all clips (tuned on themselves, for comparison): recall "
              f"{100 * r_all:.1f} %, precision {100 * p_all:.1f} %. Chosen on all clips: "
              + ", ".join(f"{k}={getattr(settings[on_all], k)}" for k in GRID) + "."]
+    if args.why:
+        lines += ["", "What YAMNet gives each clip (class mean over its windows / best window):",
+                  "", *why(clips, [x[0] for x in inputs], list(tagger.model.classes), synonyms)]
     block = "\n".join(lines)
     print(block)
     write_section(args.out, "tagger-loo", block)

@@ -278,3 +278,16 @@ def test_unknown_backends_are_bad_usage_naming_the_choices() -> None:
         create("nope")
     with pytest.raises(InputError, match=r"unknown diarizer 'nope'; choose from auto, .*embedded"):
         speakers.create("nope")
+
+
+@pytest.mark.parametrize(("concept", "text"), [("running tap", "engine running"),
+                                               ("car horn", "car engine running")])
+def test_the_scorer_does_not_credit_a_caption_of_another_source(concept: str, text: str) -> None:
+    """Recall counts a clip as named only by a caption that names its source: a word shared
+    with another source's caption ("running", "car") is not a synonym."""
+    from ccgen.evaluation.metrics import load_synonyms, match_events
+
+    table = load_synonyms()
+    assert not match_events([{"kind": "sound", "text": f"[{text}]"}], concept, table).hit
+    named = {"running tap": "[water running]", "car horn": "[car horn honking]"}[concept]
+    assert match_events([{"kind": "sound", "text": named}], concept, table).hit
