@@ -57,6 +57,22 @@ def test_assign_speakers_sums_overlapping_turns_per_speaker() -> None:
     assert words[0].speaker == "S1"  # A: 0.6 s beats B: 0.5 s (and A is then first)
 
 
+def test_words_take_the_clearer_speaker_in_overlap() -> None:
+    """A turn change where B starts inside A's end: B's part of the overlap is marked, so the
+    word there goes to A (the clearer voice), and B's words after it still go to B. Without
+    the mark the same word would go to B (0.5 s of B against 0.3 s of A)."""
+    turns = [Turn(0.0, 2.0, "A"), Turn(2.0, 4.0, "B"), Turn(1.5, 2.0, "B", overlap=True)]
+    words = _words((1.7, 2.2), (2.5, 3.0))
+    assert [w.speaker for w in assign_speakers(words, turns)] == ["S1", "S2"]
+    plain = [Turn(0.0, 2.0, "A"), Turn(2.0, 4.0, "B"), Turn(1.5, 2.0, "B")]
+    assert [w.speaker for w in assign_speakers(words, plain)] == ["S1", "S1"]
+    # overlap turns alone (nothing unmarked) still label the words
+    only = [Turn(0.0, 1.0, "C", overlap=True)]
+    assert [w.speaker for w in assign_speakers(_words((0.2, 0.4)), only)] == ["S1"]
+    # the mark survives renaming
+    assert normalize_turns(turns)[1] == Turn(1.5, 2.0, "S2", overlap=True)
+
+
 def test_assign_speakers_without_turns_leaves_words_alone() -> None:
     words = _words((0.0, 1.0))
     assert assign_speakers(words, []) == words

@@ -36,6 +36,10 @@ class Turn:
     start: float
     end: float
     speaker: str
+    # speech this speaker holds while another, clearer to the diarizer, holds the same
+    # instant: on record (two speakers at once), but words take their speaker from the
+    # clearer one (see assign_speakers)
+    overlap: bool = False
 
 
 class Diarizer(Protocol):
@@ -121,7 +125,7 @@ def normalize_turns(turns: Iterable[Turn]) -> list[Turn]:
     names: dict[str, str] = {}
     for t in ordered:
         names.setdefault(t.speaker, f"S{len(names) + 1}")
-    return [Turn(t.start, t.end, names[t.speaker]) for t in ordered]
+    return [replace(t, speaker=names[t.speaker]) for t in ordered]
 
 
 def _speaker_for(word: Word, turns: Sequence[Turn], starts: list[float],
@@ -150,12 +154,17 @@ def assign_speakers(words: list[Word], turns: list[Turn]) -> list[Word]:
     ones are frozen).
 
     Each word takes the speaker it overlaps longest (overlapping turns, as pyannote gives,
-    are summed per speaker); a word outside every turn takes the nearest turn's speaker, since
+    are summed per speaker), counting only turns not marked ``overlap`` when there are any:
+    in overlapped speech the diarizer's clearer speaker is the better guess for a word (the
+    second speaker of a turn change often starts inside the first one's end, and Whisper's
+    word times are loose). A word outside every turn takes the nearest turn's speaker, since
     VAD and ASR disagree by a few hundred milliseconds at region edges. Speaker ids are then
     renamed S1, S2, ... in the order the words first use them, so captions start with S1.
     Without turns the words come back as they are.
     """
-    ordered = sorted((t for t in turns if t.end > t.start), key=lambda t: (t.start, t.end))
+    usable = [t for t in turns if t.end > t.start]
+    ordered = sorted([t for t in usable if not t.overlap] or usable,
+                     key=lambda t: (t.start, t.end))
     if not ordered or not words:
         return list(words)
     starts = [t.start for t in ordered]
