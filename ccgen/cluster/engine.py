@@ -224,10 +224,26 @@ def run_ray_batch(inputs: list[Path], options: Options, job: Job, jobs: int | No
             actors += describers
             actors += start_workers(options, jobs, names, identity, level)
             workers = [RemoteCaptioner(a, options) for a in actors[len(describers):]]
-            return collect(workers, inputs, job, on_result, lambda: _kill(actors))
+            results = collect(workers, inputs, job, on_result, lambda: _kill(actors))
+            _log_batches(describers)
+            return results
         except BaseException:  # Ctrl-C, SIGTERM, a start that failed: this run's work stops
             _kill(actors)
             raise
+
+
+def _log_batches(describers: list) -> None:
+    """With -v: how the GPU pool was fed (calls from files, and batches that several files
+    shared), the measure of whether the CPU actors keep it busy."""
+    import ray
+
+    sizes: list[int] = []
+    for actor in describers:
+        with contextlib.suppress(Exception):  # a count is not worth failing a finished run
+            sizes += ray.get(actor.batches.remote(), timeout=10)
+    if describers:
+        log.info("ray: the describer pool took %d calls in %d batches, %d shared by several "
+                 "files", sum(sizes), len(sizes), sum(n > 1 for n in sizes))
 
 
 def _kill(actors: list) -> None:
