@@ -1,8 +1,10 @@
 """The one small data model every stage shares.
 
-A :class:`Cue` is a timed piece of caption content (a speech line, a sound, music or lyrics);
-a :class:`Timeline` is what :func:`ccgen.caption` returns and what every writer reads.
-Times are float seconds from the start of the media, as in the JSON timeline (README).
+A :class:`Word` is what the recogniser heard, a :class:`SoundEvent` what the sound describer
+(or the speech guard, for sung lines) heard; the SDH engine turns both into display
+:class:`Cue` s (a speech line, a sound, music or lyrics caption), and a :class:`Timeline` of
+cues is what :func:`ccgen.caption` returns and what every writer reads. All are frozen. Times
+are float seconds from the start of the media, as in the JSON timeline (README).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 CueKind = Literal["speech", "sound", "music", "lyrics"]
+SoundKind = Literal["sound", "music", "lyrics"]
 
 
 @dataclass(frozen=True)
@@ -24,6 +27,26 @@ class Word:
     text: str
     probability: float = 1.0
     speaker: str | None = None
+
+
+@dataclass(frozen=True)
+class SoundEvent:
+    """A sound heard in the media, before it is a caption: the `phrase` that names it ("door
+    slams", no brackets or notes: the style adds them), its `kind`, its span (`start`,
+    `end`), how sure the model was (`confidence`, in [0, 1]) and which model heard it
+    (`source`). Kept apart from :class:`Cue`, which is display text under a style: the
+    engine renders, wraps and places events, and never edits one."""
+
+    start: float
+    end: float
+    kind: SoundKind
+    phrase: str
+    confidence: float = 1.0
+    source: str = ""
+
+    @property
+    def span(self) -> tuple[float, float]:
+        return self.start, self.end
 
 
 @dataclass(frozen=True)

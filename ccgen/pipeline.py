@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from ccgen import devices, events, speakers
@@ -19,7 +19,7 @@ from ccgen.cache import StageCache
 from ccgen.captions import build_captions, load_style
 from ccgen.captions.retime import shot_pass
 from ccgen.captions.speaker_marks import SpeakerMarks, parse_names
-from ccgen.cues import Cue, Timeline, Word
+from ccgen.cues import SoundEvent, Timeline, Word
 from ccgen.media import SAMPLE_RATE, probe
 from ccgen.media.shots import check_option
 from ccgen.speech import FasterWhisperTranscriber, VadSettings
@@ -162,14 +162,16 @@ class Captioner:
         words = [Word(**w) for w in voices["words"]]
         if results["turns"]:
             words = speakers.assign_speakers(words, results["turns"])
-        sounds = results["sounds"] + [Cue(**c) for c in voices["lyrics"]]
+        asr_label = self._asr_label()
+        # lyrics: Whisper's words, sung (the guard's verdict keeps them as cue dicts)
+        sounds = results["sounds"] + [SoundEvent(c["start"], c["end"], "lyrics", c["text"],
+                                                 c["confidence"], asr_label)
+                                      for c in voices["lyrics"]]
         step("formatting captions")
-        cues = build_captions(words, sounds, self.style, info.frame_rate, duration, self.marks)
+        cues = build_captions(words, sounds, self.style, info.frame_rate, duration, self.marks,
+                              speech_source=asr_label)
         cues = shot_pass(cues, self.style, self.options.shot_changes, path, info, step,
                          self.cache, ctx.digest, words)
-        asr_label = self._asr_label()
-        cues = [replace(c, source=asr_label) if c.kind in ("speech", "lyrics") else c
-                for c in cues]  # lyrics: Whisper's words, sung
         return Timeline(
             # a name that is not UTF-8 (old archives) must not make every writer fail
             media=Path(path).name.encode("utf-8", "surrogateescape").decode("utf-8", "replace"),

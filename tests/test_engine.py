@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ccgen.captions import break_lines, build_captions, load_style
-from ccgen.cues import Cue, Word
+from ccgen.cues import Cue, SoundEvent, Word
 
 NETFLIX = load_style("netflix")
 
@@ -99,7 +99,7 @@ def test_speaker_labels(style: str, mode: str, names: dict, expected: list[str])
 
 def test_sound_in_a_pause_gets_its_own_bracketed_caption() -> None:
     words = words_at("Who is it?", 0.0) + words_at("Come in.", 5.0)
-    knock = Cue(2.0, 3.5, "sound", "Knocking", source="yamnet", confidence=0.7)
+    knock = SoundEvent(2.0, 3.5, "sound", "Knocking", source="yamnet", confidence=0.7)
     cues = build_captions(words, [knock], NETFLIX, 25.0, 10.0)
     assert [c.text for c in cues] == ["Who is it?", "[knocking]", "Come in."]
     sound = cues[1]
@@ -109,14 +109,14 @@ def test_sound_in_a_pause_gets_its_own_bracketed_caption() -> None:
 
 def test_loud_sound_under_speech_shares_the_caption_on_its_own_line() -> None:
     words = words_at("I cannot hear you over this noise", 1.0, 0.3)
-    bang = Cue(1.2, 1.6, "sound", "gunshot")
+    bang = SoundEvent(1.2, 1.6, "sound", "gunshot")
     cues = build_captions(words, [bang], NETFLIX, 25.0, 10.0)
     assert len(cues) == 1
     assert cues[0].text.split("\n") == ["[gunshot]", "I cannot hear you over this noise"]
 
 
 def test_short_sound_before_speech_is_not_a_flash() -> None:
-    bang = Cue(0.10, 0.30, "sound", "explosion")
+    bang = SoundEvent(0.10, 0.30, "sound", "explosion")
     cues = build_captions(words_at("Run!", 0.5), [bang], NETFLIX, 24.0, 5.0)
     assert cues[0].text == "[explosion]"
     assert cues[0].duration >= NETFLIX.min_duration - 1e-6
@@ -124,7 +124,7 @@ def test_short_sound_before_speech_is_not_a_flash() -> None:
 
 
 def test_long_music_is_captioned_once_within_max_duration() -> None:
-    music = Cue(0.0, 60.0, "music", "classical music")
+    music = SoundEvent(0.0, 60.0, "music", "classical music")
     cues = build_captions([], [music], NETFLIX, 24.0, 60.0)
     assert [c.text for c in cues] == ["[classical music]"]
     assert cues[0].duration == pytest.approx(NETFLIX.max_duration)
@@ -136,8 +136,8 @@ def test_captions_never_run_past_the_media() -> None:
 
 
 def test_sounds_too_close_to_read_share_a_caption() -> None:
-    crack = Cue(0.15, 0.4, "sound", "artillery firing")
-    storm = Cue(0.48, 4.8, "sound", "thunderstorm")
+    crack = SoundEvent(0.15, 0.4, "sound", "artillery firing")
+    storm = SoundEvent(0.48, 4.8, "sound", "thunderstorm")
     cues = build_captions([], [crack, storm], NETFLIX, 24.0, 5.0)
     assert [c.text for c in cues] == ["[artillery firing]\n[thunderstorm]"]
     assert cues[0].start == pytest.approx(0.15) and cues[0].end == pytest.approx(4.8)
@@ -152,8 +152,8 @@ def test_a_sound_under_a_full_caption_goes_to_the_nearest_room_in_order() -> Non
     end of the scene; [glass shatters] keeps its own pause, after the door."""
     words = words_at("So I told him that we would be there by eight.", 0.0, 0.25, "S1")
     words += words_at("He did not seem happy about it.", 3.0, 0.25, "S1")
-    cues = build_captions(words, [Cue(2.0, 2.5, "sound", "door slams"),
-                                  Cue(5.5, 6.0, "sound", "glass shatters")], NETFLIX, 24, 10)
+    cues = build_captions(words, [SoundEvent(2.0, 2.5, "sound", "door slams"),
+                                  SoundEvent(5.5, 6.0, "sound", "glass shatters")], NETFLIX, 24, 10)
     assert _texts(cues) == ["So I told him that we\nwould be there by eight.",
                             "[door slams]\nHe did not seem happy about it.", "[glass shatters]"]
     assert cues[2].start == 5.5 and cues[1].start == 3.0
@@ -162,7 +162,7 @@ def test_a_sound_under_a_full_caption_goes_to_the_nearest_room_in_order() -> Non
 def test_a_sound_in_the_pause_keeps_an_exchange_apart() -> None:
     words = words_at("Did you hear that?", 0.0, 0.25, "S1")
     words += words_at("It came from upstairs.", 1.5, 0.25, "S2")
-    cues = build_captions(words, [Cue(1.15, 1.4, "sound", "thud")], NETFLIX, 24, 10)
+    cues = build_captions(words, [SoundEvent(1.15, 1.4, "sound", "thud")], NETFLIX, 24, 10)
     assert _texts(cues) == ["Did you hear that?", "[thud]", "It came from upstairs."]
     assert cues[1].start == 1.15
 
@@ -206,7 +206,7 @@ def test_long_lyrics_wrap_with_a_note_on_every_line_and_captions_end_with_the_me
     for name in ("netflix", "dcmp", "cea608"):
         style = load_style(name)
         cues = build_captions(words_at("One two three four five six seven.", 27.0, 0.35),
-                              [Cue(1.0, 9.0, "lyrics", song)], style, 24, 30.0)
+                              [SoundEvent(1.0, 9.0, "lyrics", song)], style, 24, 30.0)
         shown = [c.text for c in cues if "♪" in c.text]
         lyrics = [line for text in shown for line in text.split("\n")]
         if style.lyrics_marks == "line":  # Netflix: a note at both ends of every line
@@ -220,8 +220,8 @@ def test_long_lyrics_wrap_with_a_note_on_every_line_and_captions_end_with_the_me
 
 
 def test_a_song_is_marked_per_caption_and_at_its_end() -> None:
-    song = [Cue(1.0, 4.0, "lyrics", "Twinkle, twinkle, little star"),
-            Cue(4.5, 8.0, "lyrics", "how I wonder what you are")]
+    song = [SoundEvent(1.0, 4.0, "lyrics", "Twinkle, twinkle, little star"),
+            SoundEvent(4.5, 8.0, "lyrics", "how I wonder what you are")]
     bbc = build_captions([], song, load_style("bbc"), 25, 30)
     assert _texts(bbc) == ["# Twinkle, twinkle, little star", "# how I wonder what you are #"]
     dcmp = build_captions([], song, load_style("dcmp"), 25, 30)
@@ -239,7 +239,7 @@ def test_a_label_that_does_not_fit_the_first_line_rebreaks_the_caption() -> None
 
 def test_a_sound_just_before_speech_is_shown_first_and_the_speech_waits_a_little() -> None:
     words = words_at("Get down! Get down now, everybody get down on the floor!", 0.5, 0.3)
-    cues = build_captions(words, [Cue(0.0, 0.4, "sound", "gunshot")], NETFLIX, 24, 10)
+    cues = build_captions(words, [SoundEvent(0.0, 0.4, "sound", "gunshot")], NETFLIX, 24, 10)
     assert _texts(cues)[0] == "[gunshot]" and cues[0].start == 0.0
     assert 0.5 < cues[1].start <= 0.5 + 0.5  # the speech waits, but not more than 0.5 s
 
@@ -257,7 +257,7 @@ def test_change_marks_need_a_template_that_works_without_a_name(tmp_path) -> Non
 
 
 def test_lyrics_starting_together_still_close_the_song() -> None:
-    song = [Cue(1.0, 3.0, "lyrics", "la la"), Cue(1.0, 3.5, "lyrics", "na na")]
+    song = [SoundEvent(1.0, 3.0, "lyrics", "la la"), SoundEvent(1.0, 3.5, "lyrics", "na na")]
     texts = _texts(build_captions([], song, load_style("bbc"), 25, 30))
     assert texts[-1].endswith(" #")
 

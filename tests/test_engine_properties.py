@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from ccgen.captions import build_captions, load_style, presets
 from ccgen.captions.lint import lint_cues
-from ccgen.cues import Cue, Word
+from ccgen.cues import Cue, SoundEvent, Word
 
 # Hypothesis runs the whole engine hundreds of times per preset: minutes, not `make check`.
 pytestmark = pytest.mark.slow
@@ -55,30 +55,30 @@ def word_streams(draw: st.DrawFn, slow_for: float | None = None, min_slot: float
 
 
 @st.composite
-def sound_events(draw: st.DrawFn, until: float) -> list[Cue]:
+def sound_events(draw: st.DrawFn, until: float) -> list[SoundEvent]:
     sounds = []
     for _ in range(draw(st.integers(0, 4))):
         start = round(draw(st.floats(0.0, max(until, 0.1))), 3)
         length = round(draw(st.floats(0.2, 4.0)), 3)
         kind = draw(st.sampled_from(["sound", "music", "lyrics"]))
-        sounds.append(Cue(start, start + length, kind, draw(st.sampled_from(SOUNDS)),
-                          source="test", confidence=0.8))
+        sounds.append(SoundEvent(start, start + length, kind, draw(st.sampled_from(SOUNDS)),
+                                 source="test", confidence=0.8))
     return sounds
 
 
 @st.composite
 def scenes(draw: st.DrawFn, slow_for: float | None = None
-           ) -> tuple[list[Word], list[Cue], float | None]:
+           ) -> tuple[list[Word], list[SoundEvent], float | None]:
     words = draw(word_streams(slow_for))
     sounds = draw(sound_events(words[-1].end))
     return words, sounds, draw(st.sampled_from(FRAME_RATES))
 
 
-def speech_words(cues: list[Cue], sounds: list[Cue], style_name: str) -> list[str]:
+def speech_words(cues: list[Cue], sounds: list[SoundEvent], style_name: str) -> list[str]:
     """The speech words shown, in caption order: sound lines sharing a caption and the dialogue
     dashes that open each speaker's line in a two-speaker caption are left out."""
     style = load_style(style_name)
-    sound_lines = {style.render(s.kind, s.text, last) for s in sounds for last in (False, True)}
+    sound_lines = {style.render(s.kind, s.phrase, last) for s in sounds for last in (False, True)}
     dash = style.dialogue_dash + " "
     change = style.speaker_label("") + " " if style.mark_speaker_changes else None
     out: list[str] = []
@@ -93,7 +93,7 @@ def speech_words(cues: list[Cue], sounds: list[Cue], style_name: str) -> list[st
     return out
 
 
-def caption(words: list[Word], sounds: list[Cue], style_name: str,
+def caption(words: list[Word], sounds: list[SoundEvent], style_name: str,
             frame_rate: float | None) -> list[Cue]:
     end = max([w.end for w in words] + [s.end for s in sounds])
     return build_captions(words, sounds, load_style(style_name), frame_rate, end + 30.0)
@@ -102,8 +102,8 @@ def caption(words: list[Word], sounds: list[Cue], style_name: str,
 @pytest.mark.parametrize("style_name", PRESETS)
 @SETTINGS
 @given(scene=scenes())
-def test_no_word_lost_or_reordered(style_name: str,
-                                   scene: tuple[list[Word], list[Cue], float | None]) -> None:
+def test_no_word_lost_or_reordered(
+        style_name: str, scene: tuple[list[Word], list[SoundEvent], float | None]) -> None:
     words, sounds, rate = scene
     cues = caption(words, sounds, style_name, rate)
     assert speech_words(cues, sounds, style_name) == [w.text for w in words]
@@ -113,24 +113,24 @@ def test_no_word_lost_or_reordered(style_name: str,
 @SETTINGS
 @given(scene=scenes())
 def test_every_sound_is_shown(style_name: str,
-                              scene: tuple[list[Word], list[Cue], float | None]) -> None:
+                              scene: tuple[list[Word], list[SoundEvent], float | None]) -> None:
     """A sound is shown as its own caption or as a line of the speech caption it sits under."""
     words, sounds, rate = scene
     style = load_style(style_name)
     shown = [line for cue in caption(words, sounds, style_name, rate)
              for line in cue.text.split("\n")]
     for sound in sounds:  # a song's last caption may be marked its own way ("♪♪", "# … #")
-        rendered = style.render(sound.kind, sound.text)
-        variants = {rendered, style.render(sound.kind, sound.text, last=True)}
+        rendered = style.render(sound.kind, sound.phrase)
+        variants = {rendered, style.render(sound.kind, sound.phrase, last=True)}
         assert sum(shown.count(v) for v in variants) >= sum(
-            style.render(s.kind, s.text) == rendered for s in sounds), rendered
+            style.render(s.kind, s.phrase) == rendered for s in sounds), rendered
 
 
 @pytest.mark.parametrize("style_name", PRESETS)
 @SETTINGS
 @given(scene=scenes())
 def test_times_run_forward(style_name: str,
-                           scene: tuple[list[Word], list[Cue], float | None]) -> None:
+                           scene: tuple[list[Word], list[SoundEvent], float | None]) -> None:
     words, sounds, rate = scene
     cues = caption(words, sounds, style_name, rate)
     for cue in cues:
@@ -143,7 +143,7 @@ def test_times_run_forward(style_name: str,
 @SETTINGS
 @given(scene=scenes())
 def test_layout_and_gaps_always_pass_lint(
-        style_name: str, scene: tuple[list[Word], list[Cue], float | None]) -> None:
+        style_name: str, scene: tuple[list[Word], list[SoundEvent], float | None]) -> None:
     words, sounds, rate = scene
     style = load_style(style_name)
     report = lint_cues(caption(words, sounds, style_name, rate), style, rate)
@@ -183,7 +183,7 @@ def test_reading_speed_min_duration_and_sync_when_speech_leaves_room(
 @SETTINGS
 @given(scene=scenes())
 def test_every_caption_over_the_reading_speed_is_one_no_timing_could_fix(
-        style_name: str, scene: tuple[list[Word], list[Cue], float | None]) -> None:
+        style_name: str, scene: tuple[list[Word], list[SoundEvent], float | None]) -> None:
     """However fast the speech, a caption over the reading speed (as lint counts them) lies in
     a run of captions that cannot all be read between their first words and the latest the
     caption after them may appear (its first word + 0.5 s): words are moved and captions

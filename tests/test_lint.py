@@ -10,7 +10,7 @@ import pytest
 
 from ccgen.captions import build_captions, load_style
 from ccgen.captions.lint import RULES, Report, format_text, lint_cues, lint_file
-from ccgen.cues import Cue, Word
+from ccgen.cues import Cue, SoundEvent, Word
 from ccgen.errors import InputError
 
 NETFLIX = load_style("netflix")
@@ -200,7 +200,8 @@ def test_lint_cues_checks_ccgen_output() -> None:
     assert rules(report) == {"overlap": [2], "empty": [3]}
     words = [Word(0.3 * i, 0.3 * i + 0.25, w) for i, w in
              enumerate("Who is it? It is me, open the door. I brought the parcel.".split())]
-    made = build_captions(words, [Cue(5.0, 6.5, "sound", "Knocking")], NETFLIX, 24.0, 20.0)
+    made = build_captions(words, [SoundEvent(5.0, 6.5, "sound", "Knocking")], NETFLIX, 24.0,
+                          20.0)
     assert lint_cues(made, NETFLIX, 24.0).ok
 
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 
 from ccgen.captions.layout import break_lines
 from ccgen.captions.style import Style
-from ccgen.cues import Cue
+from ccgen.cues import Cue, SoundEvent
 from ccgen.errors import InputError
 
 LABEL_MODES = ("auto", "always", "never")
@@ -55,7 +55,8 @@ def parse_names(text: str | None) -> dict[str, str]:
     return names
 
 
-def join_dialogue(cues: list[Cue], style: Style, sounds: list[Cue] | None = None) -> list[Cue]:
+def join_dialogue(cues: list[Cue], style: Style, sounds: list[SoundEvent] | None = None
+                  ) -> list[Cue]:
     """Join quick two-speaker exchanges into dashed two-line captions (rule 1), but not across
     a sound heard in the pause between them: it is shown there, between the two lines' captions."""
     out: list[Cue] = []

@@ -97,6 +97,11 @@ class Style:
     shot_out_gap_frames: int = 2
     shot_straddle_frames: int = 0
 
+    def reading_time(self, text: str) -> float:
+        """Seconds `text` needs on screen: its characters at the reading speed, at least the
+        minimum duration (line breaks are not read)."""
+        return max(self.min_duration, len(text.replace("\n", "")) / self.max_cps)
+
     def min_gap(self, frame_rate: float | None) -> float:
         """The minimum gap between captions in seconds at the media's real frame rate."""
         return self.min_gap_frames / (frame_rate or self.default_frame_rate)

@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from ccgen.cues import Cue
+from ccgen.cues import SoundEvent
 from ccgen.events.tagging import WindowScores
 from ccgen.speakers import Turn
 from ccgen.speech import VadSettings, speech_regions
@@ -233,7 +233,8 @@ class TurnsStage:
 
 
 class SoundsStage:
-    """Non-speech sounds and music from the describer (YAMNet or AudSemThinker)."""
+    """Non-speech sounds and music from the describer (YAMNet or AudSemThinker), as
+    :class:`~ccgen.cues.SoundEvent` s."""
 
     name, label, needs, cached = "sounds", "describing sounds", ("speech", "tags"), True
 
@@ -245,14 +246,17 @@ class SoundsStage:
         return {**self.speech.settings(),
                 "describer": self.describer.name if self.describer else "none",
                 "settings": asdict(own) if self.describer is not None and own is not None
-                else {}}
+                else {}, "result": "events"}  # entries of cues (before SoundEvent) are not read
 
     def resources(self) -> Resources:
         return Resources(threads=2, gpu=self.device == "cuda")
 
-    def run(self, ctx: Context, inputs: Mapping[str, Any]) -> list[Cue]:
+    def run(self, ctx: Context, inputs: Mapping[str, Any]) -> list[SoundEvent]:
         if self.describer is None:
             return []
+        return [sound_event(c, self.describer.name) for c in self._describe(ctx, inputs)]
+
+    def _describe(self, ctx: Context, inputs: Mapping[str, Any]) -> list[Any]:
         samples = ctx.audio()
         ctx.step(self.label)
         speech = _spans(inputs["speech"])
@@ -265,8 +269,16 @@ class SoundsStage:
                                                               speech))
         return list(self.describer.describe(samples, speech))
 
-    def encode(self, result: list[Cue]) -> Any:
-        return [asdict(c) for c in result]
+    def encode(self, result: list[SoundEvent]) -> Any:
+        return [asdict(e) for e in result]
 
-    def decode(self, data: Any) -> list[Cue]:
-        return [Cue(**c) for c in data]
+    def decode(self, data: Any) -> list[SoundEvent]:
+        return [SoundEvent(**e) for e in data]
+
+
+def sound_event(cue: Any, source: str) -> SoundEvent:
+    """What a describer (or the speech guard) returns, a cue-shaped item (``start``, ``end``,
+    ``kind``, ``text``, ``confidence``, ``source``), as the event it describes; `source` when
+    the item names none."""
+    return SoundEvent(cue.start, cue.end, cue.kind, cue.text, cue.confidence,
+                      cue.source or source)
