@@ -83,13 +83,19 @@ def models_cmd(ctx: click.Context, as_json: bool) -> None:
     from ccgen.events.base import REGISTRY as DESCRIBERS
     from ccgen.inventory import active, hf_cache, inventory
     from ccgen.speakers.base import REGISTRY as DIARIZERS
+    from ccgen.speech import TRANSCRIBERS
+    from ccgen.writers import REGISTRY as WRITERS
 
     entries = inventory()
-    backends = {"describer": DESCRIBERS.names(), "diarizer": DIARIZERS.names(),
-                "format": known_formats()}  # from the registries: plug-ins included
+    registries = {"transcriber": TRANSCRIBERS, "diarizer": DIARIZERS,
+                  "describer": DESCRIBERS, "format": WRITERS}
+    backends = {kind: r.names() for kind, r in registries.items()}  # plug-ins included
+    backends["format"] = known_formats()  # the built-in formats first, as -f lists them
     if as_json:
         click.echo(json.dumps({"models": [asdict(e) for e in entries], "active": active(),
-                               "backends": backends}, indent=2))
+                               "backends": backends,
+                               "registries": {k: r.describe() for k, r in registries.items()}},
+                              indent=2, default=str))
         return
     for e in entries:
         size = f"{e.size_mb:8.1f} MB" if e.size_mb is not None else "        -   "

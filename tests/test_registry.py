@@ -62,3 +62,72 @@ def test_a_run_uses_the_toy_describer_and_writer(toys, make_media, tmp_path: Pat
     assert written.read_text() == "0.5 [BEEP]\n"
     (timeline,) = tmp_path.glob("quiet*.json")
     assert json.loads(timeline.read_text())["models"]["describer"] == "beep"
+
+
+def test_a_misspelt_writer_option_is_an_error_not_dropped(sample_timeline, netflix) -> None:
+    timeline = sample_timeline()
+    srt = writers.render(timeline, "srt", netflix, start="10:00:00:00")  # scc's option: left out
+    assert srt == writers.render(timeline, "srt", netflix)
+    with pytest.raises(TypeError, match="strat"):
+        writers.render(timeline, "scc", netflix, strat="10:00:00:00")
+    assert writers.accepts("stl") == {"start", "rate", "drop_frame"}
+
+
+def test_entries_carry_label_options_and_availability() -> None:
+    from ccgen.registry import Registry
+
+    toys: Registry[object] = Registry("toy")
+
+    @toys.register("missing", available=lambda: "pip install it")
+    def missing(*, model: str | None = None) -> object:
+        return object()
+
+    class Here:
+        label = "here (a toy)"
+
+        def __init__(self, device: str = "cpu", **_: object) -> None:
+            self.device = device
+
+    toys.register("here")(Here)
+    assert toys.choices() == ["auto", "here", "missing", "none"]
+    assert toys.entry("missing").options == {"model"} and toys.entry("here").label == "here (a toy)"
+    assert toys.first_available(["missing", "here"]) == ("here", ["missing: pip install it"])
+    assert toys.build("here", device="cuda").device == "cuda"
+    listed = {d["name"]: d for d in toys.describe()}
+    assert not listed["missing"]["available"] and listed["missing"]["why_not"] == "pip install it"
+    with pytest.raises(ValueError, match="registered already"):
+        toys.register("auto")
+
+
+class Parrot:
+    """A transcriber that hears one word in every speech region."""
+
+    name = path = "parrot"
+
+    def __init__(self, **_: object) -> None:
+        pass
+
+    def transcribe(self, audio, language=None, on_progress=None, regions=None):
+        from ccgen.cues import Word
+        from ccgen.speech.transcriber import Segment, Transcript
+
+        words = [Word(a, min(b, a + 0.5), "Polly.") for a, b in regions or []]
+        return Transcript(words, "en", 1.0, [Segment(w.start, w.end, 0.0, 0.0, 1.0, i, i + 1)
+                                             for i, w in enumerate(words)])
+
+
+def test_a_toy_transcriber_is_listed_and_used(public_clip) -> None:
+    from ccgen.pipeline import Captioner, Options
+    from ccgen.speech import TRANSCRIBERS
+
+    TRANSCRIBERS.register("parrot", help="a toy")(Parrot)
+    try:
+        listing = CliRunner().invoke(ccgen_cli, ["models", "--json"])
+        assert "parrot" in json.loads(listing.output)["backends"]["transcriber"]
+        timeline = Captioner(Options(transcriber="parrot", diarizer="none", describer="none",
+                                     cache=False))(public_clip("speech/jfk.flac"))
+    finally:
+        TRANSCRIBERS.unregister("parrot")
+    speech = [c for c in timeline.cues if c.kind == "speech"]
+    assert speech and all(set(c.text.split()) == {"Polly."} for c in speech)
+    assert {c.source for c in speech} == {"parrot"}

@@ -20,8 +20,9 @@ from typing import Protocol
 import numpy as np
 
 from ccgen.cues import Word
-from ccgen.errors import InputError, first_line
+from ccgen.errors import CcgenError, InputError, first_line
 from ccgen.media.audio import SAMPLE_RATE
+from ccgen.registry import Registry
 from ccgen.speech.models import resolve_model
 from ccgen.speech.vad import VadSettings, speech_regions
 
@@ -58,7 +59,8 @@ class Transcriber(Protocol):
     """What every speech backend offers: one call from audio to words, in the speech regions
     the caller found (None: the backend finds them with its own VAD settings)."""
 
-    name: str
+    name: str  # the model's label in outputs and cache keys
+    path: str  # what was loaded (a folder or a hub name)
 
     def transcribe(self, audio: np.ndarray, language: str | None = None,
                    on_progress: Callable[[float, float], None] | None = None,
@@ -201,3 +203,28 @@ def windows(total: float, regions: list[tuple[float, float]], size: float
         start = cut
     cuts.append(total)
     return list(zip(cuts, cuts[1:], strict=False))
+
+
+def _faster_whisper_missing() -> str | None:
+    import importlib.util
+
+    return None if importlib.util.find_spec("faster_whisper") else \
+        "`pip install 'ccgen[models]'` (faster-whisper)"
+
+
+REGISTRY: Registry[Transcriber] = Registry("transcriber", special=("auto",))
+REGISTRY.register("faster-whisper", label="faster-whisper (CTranslate2 Whisper)",
+                  help="Whisper with word timestamps, int8 on the CPU, float16 on a GPU",
+                  available=_faster_whisper_missing)(FasterWhisperTranscriber)
+PREFERENCE = ("faster-whisper",)  # what `auto` tries, in order
+
+
+def create(name: str = "auto", **options: object) -> Transcriber:
+    """The transcriber called `name` (``auto``: the first of :data:`PREFERENCE` that can run
+    here), built with `options`."""
+    if name == "auto":
+        found, why = REGISTRY.first_available(PREFERENCE)
+        if found is None:
+            raise CcgenError("no speech recogniser can run here: " + "; ".join(why))
+        name = found
+    return REGISTRY.build(name, **options)

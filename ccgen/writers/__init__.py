@@ -1,63 +1,75 @@
-"""Stage 5: writers, one module per family behind a small registry (as in pysubs2.formats).
+"""Stage 5: writers, one module per family behind the format registry (as pysubs2.formats).
 
 To add a format: write a function ``(timeline, style, *, option=...) -> str | bytes`` in a
-module here, register it with ``register("ext")``, and import the module below. Keyword options
-(``start``, ``drop_frame``, ``rate``) reach only the writers whose signature names them, so one
-set of command-line options serves every format. Files are written atomically and never
-clobbered without ``force`` (:mod:`ccgen.writers.atomic`).
+module here, register it with ``register("ext")``, and import the module below. The keyword
+options its signature names (``start``, ``drop_frame``, ``rate``) are the registry entry's
+accepted options: one set of command-line options serves every format, each writer getting
+the ones it takes, and an option no writer takes (a misspelt one) is an error, never dropped
+unnoticed. Files are written atomically and never clobbered without ``force``
+(:mod:`ccgen.writers.atomic`).
 """
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable
 from pathlib import Path
 
 from ccgen.captions.style import Style
 from ccgen.cues import Timeline
 from ccgen.errors import InputError
+from ccgen.registry import Registry
 from ccgen.writers.atomic import write_atomic
 
 Writer = Callable[..., "str | bytes"]
-_WRITERS: dict[str, Writer] = {}
+REGISTRY: Registry[str | bytes] = Registry("format", special=())
+_ORDER: list[str] = []  # formats in the order they were registered (srt first...)
 
 
-def register(name: str) -> Callable[[Writer], Writer]:
+def register(name: str, *, help: str = "") -> Callable[[Writer], Writer]:
     """Decorator adding the writer of format `name`; a format taken twice is refused (the
     second writer would silently replace the first)."""
-    if name in _WRITERS:
-        raise ValueError(f"format {name!r} is registered already")
+    add = REGISTRY.register(name, help=help)
 
     def deco(fn: Writer) -> Writer:
-        _WRITERS[name] = fn
+        add(fn)
+        _ORDER.append(name)
         return fn
 
     return deco
 
 
 def unregister(name: str) -> None:
-    _WRITERS.pop(name, None)
+    REGISTRY.unregister(name)
+    if name in _ORDER:
+        _ORDER.remove(name)
 
 
 def formats() -> list[str]:
-    return list(_WRITERS)
+    return list(_ORDER)
 
 
 def get_writer(fmt: str) -> Writer:
     try:
-        return _WRITERS[fmt.lower().lstrip(".")]
-    except KeyError:
+        return REGISTRY.entry(fmt.lower().lstrip(".")).factory
+    except InputError:
         raise InputError(f"unknown format {fmt!r}; choose from {', '.join(formats())}") from None
 
 
 def accepts(fmt: str) -> set[str]:
     """The keyword options the writer of `fmt` takes."""
-    params = inspect.signature(get_writer(fmt)).parameters.values()
-    return {p.name for p in params if p.kind is inspect.Parameter.KEYWORD_ONLY}
+    get_writer(fmt)  # the error names the formats
+    return set(REGISTRY.entry(fmt.lower().lstrip(".")).options)
 
 
 def render(timeline: Timeline, fmt: str, style: Style, **options: object) -> str | bytes:
-    """The file content of `timeline` in format `fmt` (options it does not take are ignored)."""
+    """The file content of `timeline` in format `fmt`. Options another format takes but this
+    one does not are left out (``start`` means nothing to SRT); an option no format takes is
+    a programming error (TypeError), and None means "not given"."""
+    known = set().union(*(e.options for e in REGISTRY.entries()))
+    unknown = sorted(set(options) - known)
+    if unknown:
+        raise TypeError(f"no writer takes the option(s) {', '.join(unknown)}; "
+                        f"writers take {', '.join(sorted(known))}")
     wanted = accepts(fmt)
     return get_writer(fmt)(timeline, style, **{k: v for k, v in options.items()
                                                if k in wanted and v is not None})
@@ -74,4 +86,4 @@ def write(timeline: Timeline, path: str | Path, style: Style, fmt: str | None = 
 # Importing the modules registers their formats.
 from ccgen.writers import jsonfile, scc, stl, subs, ttml  # noqa: E402,F401
 
-__all__ = ["formats", "get_writer", "register", "render", "unregister", "write"]
+__all__ = ["REGISTRY", "formats", "get_writer", "register", "render", "unregister", "write"]
