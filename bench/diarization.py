@@ -11,7 +11,8 @@ each backend given the pipeline's own VAD regions.
 
 1. Side by side: each backend runs in its own child process (so peak RSS is its own: clips,
    models and run), with its default settings; speed is diarization wall time per audio
-   minute, model loading excluded (reported apart).
+   minute (wall and CPU: the machine is shared, and CPU time says what a run costs
+   whatever else is running), model loading excluded (reported apart).
    With --long-minutes, each also runs on the clips looped to that length (time, memory).
 2. Held-out fold: for each clip, the settings with the lowest pooled DER on the OTHER clips
    are chosen from the grid and scored on that clip; "held-out pooled" sums those. The new
@@ -83,11 +84,11 @@ def child(backend: str, data: Path) -> None:
     load = time.perf_counter() - start
     rows = []
     for name, audio, regions, ref in clips:
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         turns = diarizer.diarize(audio, regions)
         wall = time.perf_counter() - start
         rows.append({"clip": name, "minutes": len(audio) / SR / 60, "wall": wall,
-                     **_score(ref, turns)})
+                     "cpu": time.process_time() - cpu, **_score(ref, turns)})
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps({"backend": backend, "load": load, "rss_mib": rss, "rows": rows,
                       "loadavg": os.getloadavg()[0]}))
@@ -213,8 +214,8 @@ def main() -> None:
     lines: list[str] = []
     emit = lines.append
     emit("| diarizer | clip | ref spk | hyp spk | DER | missed | false alarm | confusion "
-         "| s / audio min |")
-    emit("|---|---|---|---|---|---|---|---|---|")
+         "| s / audio min | CPU s / audio min |")
+    emit("|---|---|---|---|---|---|---|---|---|---|")
     summary = []
     for backend in (args.old, args.new):
         proc = subprocess.run([sys.executable, __file__, str(data), "--child", backend],
@@ -226,10 +227,13 @@ def main() -> None:
         for r in rows:
             emit(f"| {backend} | {r['clip']} | {r['ref']} | {r['hyp']} | {r['der']:.3f} "
                  f"| {r['missed'] / r['total']:.3f} | {r['false_alarm'] / r['total']:.3f} "
-                 f"| {r['confusion'] / r['total']:.3f} | {r['wall'] / r['minutes']:.1f} |")
+                 f"| {r['confusion'] / r['total']:.3f} | {r['wall'] / r['minutes']:.1f} "
+                 f"| {r['cpu'] / r['minutes']:.1f} |")
         minutes = sum(r["minutes"] for r in rows)
         speed = sum(r["wall"] for r in rows) / minutes
-        emit(f"| {backend} | **pooled** | | | **{_pooled(rows):.3f}** | | | | {speed:.1f} |")
+        cpu = sum(r["cpu"] for r in rows) / minutes
+        emit(f"| {backend} | **pooled** | | | **{_pooled(rows):.3f}** | | | | {speed:.1f} "
+             f"| {cpu:.1f} |")
         summary.append((backend, _pooled(rows), speed, result["load"], result["rss_mib"],
                         result["loadavg"]))
     emit("")
