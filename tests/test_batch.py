@@ -153,7 +153,7 @@ def test_models_command(tmp_path: Path, cli) -> None:
     assert data["active"]["transcriber"] == "whisper-base (bundled)"
     assert names["Resemblyzer GE2E voice encoder (run as ONNX)"]["status"] == "installed"
     assert names["CAM++ speaker embedding (3D-Speaker, zh+en)"]["status"] == "installed"
-    assert data["active"]["diarizer"].startswith("embedded")  # what auto runs here
+    assert data["active"]["diarizer"].startswith("campplus")  # auto: its weights are here
     assert data["active"]["describer"].startswith("yamnet (")  # and why: no GPU, no weights
     env = {**os.environ, "HF_ENDPOINT": "http://127.0.0.1:9"}  # a closed port on loopback
     started = time.monotonic()
