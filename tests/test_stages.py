@@ -151,7 +151,7 @@ def test_a_stage_whose_needs_are_met_runs_beside_an_earlier_one(tmp_path: Path) 
     shown: list[str] = []
     ctx = _context(tmp_path, cache=False)
     ctx.step = lambda label, *_: shown.append(label)
-    results = run_stages([Toy("speech"), words, turns], ctx)
+    results = run_stages([Toy("speech"), words, turns], ctx, cores=4)
     assert words.saw_other  # one by one, words would have waited 10 s in vain
     assert shown == ["words", "turns"] and list(results) == ["speech", "words", "turns"]
     assert results["turns"] == "turns+speech"
@@ -165,13 +165,31 @@ def test_one_by_one_when_asked(tmp_path: Path) -> None:
     assert not words.saw_other and turns.runs == 1
 
 
+def test_no_stage_starts_beside_without_free_cores(tmp_path: Path) -> None:
+    """Whisper's 2 threads fill a 2-core machine: there the diarizer waits its turn (beside,
+    it made the whole run slower)."""
+    started = threading.Event()
+    words = Waiting("words", ("speech",), started, patience=0.3)
+    words.resources = lambda: Resources(threads=2)  # type: ignore[method-assign]
+    turns = Signalling("turns", ("speech",), started)
+    run_stages([Toy("speech"), words, turns], _context(tmp_path, cache=False), cores=2)
+    assert not words.saw_other and turns.runs == 1
+    again = Waiting("words", ("speech",), threading.Event())
+    again.resources = lambda: Resources(threads=2)  # type: ignore[method-assign]
+    again.other = started = threading.Event()
+    run_stages([Toy("speech"), again, Signalling("turns", ("speech",), started)],
+               _context(tmp_path, cache=False), cores=3)
+    assert again.saw_other  # a third core: it runs beside
+
+
 def test_an_error_beside_is_raised_in_the_stages_order(tmp_path: Path) -> None:
     started = threading.Event()
     words = Waiting("words", ("speech",), started)
     turns = Signalling("turns", ("speech",), started, fail=True)
     sounds = Toy("sounds", ("speech",))
     with pytest.raises(RuntimeError, match="diarizer broke"):
-        run_stages([Toy("speech"), words, turns, sounds], _context(tmp_path, cache=False))
+        run_stages([Toy("speech"), words, turns, sounds], _context(tmp_path, cache=False),
+                   cores=4)
     assert words.runs == 1  # words finished first: the error surfaced where turns comes
 
 

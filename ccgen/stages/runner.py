@@ -1,17 +1,18 @@
 """The captioner's loop: each stage's result from the cache, or computed, in order; a stage
 that needs nothing still running starts early, beside the others.
 
-Speaker turns and sound events need only the speech regions, so they run while Whisper
-transcribes: the recogniser leaves part of two cores idle (its beam search is many small
-steps), and the diarizer and tagger fill it. The main thread still takes every result in the
-stages' order, so progress, errors and the cache read as if the stages ran one by one: a stage
-that ran beside the others shows its progress labels when the main thread reaches it, and its
-error is raised there. Threads of stages that ran aside are daemons: a Ctrl-C during
-transcription does not wait for the diarizer.
+Speaker turns and sound events need only the speech regions, so they can run while Whisper
+transcribes, where the machine has cores to spare beside Whisper's threads (each stage
+declares its threads in :class:`~ccgen.stages.base.Resources`). The main thread still takes
+every result in the stages' order, so progress, errors and the cache read as if the stages
+ran one by one: a stage that ran beside the others shows its progress labels when the main
+thread reaches it, and its error is raised there. Threads of stages that ran aside are
+daemons: a Ctrl-C during transcription does not wait for the diarizer.
 """
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future
@@ -20,13 +21,25 @@ from typing import Any
 from ccgen.stages.base import Context, Stage
 
 
-def run_stages(stages: Sequence[Stage], ctx: Context, aside: bool = True) -> dict[str, Any]:
+def run_stages(stages: Sequence[Stage], ctx: Context, aside: bool = True,
+               cores: int | None = None) -> dict[str, Any]:
     """Each cached stage's result by name: from the cache when an entry for the input and the
     stage's settings is there, else computed (from the results it needs) and stored. A stage
     that is not cached runs only when a stage being computed reads its result, and at most
     once: a fully cached rerun never runs it. With `aside`, a stage to compute whose needs are
-    met starts in a thread of its own as the main thread moves on to an earlier one."""
-    return _Run(stages, ctx).all(aside)
+    met starts in a thread of its own as the main thread moves on to an earlier one, when the
+    CPU threads it declares (:class:`Resources`) are free beside those of the stages running:
+    `cores`, default the CPUs this process may use. On 2 cores Whisper's 2 threads leave none,
+    so the stages run one by one there (running the diarizer beside Whisper was slower:
+    bench/RESULTS.md)."""
+    return _Run(stages, ctx).all(aside, cores or _cores())
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
 
 
 class _Run:
@@ -41,15 +54,23 @@ class _Run:
         self.labels: dict[str, list[str]] = {}  # progress of the stages running aside
         self.lock = threading.Lock()
 
-    def all(self, aside: bool) -> dict[str, Any]:
+    def all(self, aside: bool, cores: int) -> dict[str, Any]:
         order = [s for s in self.stages if s.cached]
         for i, stage in enumerate(order):
             if aside:
                 for later in order[i + 1:]:
-                    if self._startable(later):
+                    if self._startable(later) and self._busy(stage) + _threads(later) <= cores:
                         self._start(later)
             self._join(stage)
         return {s.name: self.futures[s.name].result() for s in order}
+
+    def _busy(self, main: Stage) -> int:
+        """CPU threads in use: the stage the main thread is about to compute and the stages
+        running aside."""
+        mine = 0 if self.stored.get(main.name) is not None or main.name in self.futures \
+            else _threads(main)
+        return mine + sum(_threads(self.by_name[n]) for n in self.labels
+                          if not self.futures[n].done())
 
     def result(self, name: str, ctx: Context) -> Any:
         """The result of `name`, computed in this thread unless another has it already."""
@@ -115,6 +136,10 @@ class _Run:
         future.exception()  # wait; raised below, in the stages' order
         _replay(labels, shown, self.ctx.step)
         future.result()
+
+
+def _threads(stage: Stage) -> int:
+    return max(1, stage.resources().threads)
 
 
 def _replay(labels: list[str], shown: int, step: Callable[..., None]) -> int:
