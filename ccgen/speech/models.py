@@ -17,6 +17,7 @@ import shutil
 from pathlib import Path
 
 from ccgen.errors import CcgenError, InputError
+from ccgen.writers.atomic import make_temp
 
 BASE_SHA256 = "d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9"
 
@@ -64,11 +65,14 @@ def bundled_base() -> Path | None:
     target.mkdir(parents=True, exist_ok=True)
     for name in ("config.json", "tokenizer.json", "vocabulary.txt"):
         shutil.copyfile(part1 / "data" / name, target / name)
-    tmp = target / f"model.bin.{os.getpid()}.tmp"
-    with tmp.open("wb") as out:
+    # a temp name unique across hosts sharing the cache folder (a cluster), removed by the
+    # next run when the run that made it was killed
+    fd, tmp = make_temp(target / "model.bin")
+    with os.fdopen(fd, "wb") as out:
         for piece in pieces:
             with piece.open("rb") as fh:
                 shutil.copyfileobj(fh, out, 1 << 22)
+    os.chmod(tmp, 0o644)  # mkstemp makes it private; the model is as readable as before
     os.replace(tmp, target / "model.bin")
     (target / ".verified").write_text(BASE_SHA256 + "\n")
     return target

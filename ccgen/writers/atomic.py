@@ -97,8 +97,8 @@ def check_writable(folder: Path) -> None:
         raise InputError(f"output folder {folder}: does not exist")
     if not folder.is_dir():
         raise InputError(f"output folder {folder}: is not a folder")
-    try:
-        fd, probe = tempfile.mkstemp(prefix=".ccgen-probe-", dir=folder)
+    try:  # named like any temp file, so a run killed right here leaves nothing for long
+        fd, probe = make_temp(folder / ".ccgen-probe")
     except OSError as exc:
         raise InputError(f"output folder {folder}: cannot write there ({exc.strerror})") from None
     os.close(fd)
