@@ -430,6 +430,28 @@ def test_campplus_overlap_and_der_on_two_speaker_recording(campplus, public_clip
                for a in turns for b in turns)
 
 
+@pytest.mark.slow
+def test_campplus_segments_long_inputs_in_blocks_with_the_same_result(campplus,
+                                                                      clip_audio) -> None:
+    """Long inputs are segmented a stretch of windows at a time (memory); the windows and
+    the turns are the ones a single pass gives."""
+    torch = pytest.importorskip("torch")
+    audio = clip_audio("speech/pyannote_sample.wav")  # 30 s: 5 windows of 10 s every 5 s
+    pipeline = campplus.pipeline
+    file = {"waveform": torch.from_numpy(audio)[None], "sample_rate": SR, "uri": "t"}
+    try:
+        pipeline.block_chunks = 1000
+        whole, turns = pipeline.get_segmentations(file), campplus.diarize(audio, [(0, 30)])
+        for block in (1, 2, 3):
+            pipeline.block_chunks = block
+            parts = pipeline.get_segmentations(file)
+            assert np.array_equal(parts.data, whole.data) and len(whole.data) >= 4
+            assert parts.sliding_window.step == whole.sliding_window.step
+        assert campplus.diarize(audio, [(0, 30)]) == turns
+    finally:
+        pipeline.block_chunks = 120
+
+
 def test_campplus_damaged_weights_fail_in_one_line_on_first_use(tmp_path: Path) -> None:
     """Models load in a thread while ASR runs; what went wrong there is raised on first use
     as the same one-line error, never swallowed."""
