@@ -296,14 +296,16 @@ def test_sigterm_stops_a_batch_like_ctrl_c(tmp_path, start_batch) -> None:
     import json
 
     manifest = tmp_path / "run.json"
-    proc, _out, workers = start_batch(tmp_path, 6, "--manifest", str(manifest))
+    # --no-cache: tones an earlier test cached would finish the batch before the signal
+    proc, _out, workers = start_batch(tmp_path, 12, "--manifest", str(manifest), "--no-cache")
     try:
+        assert proc.poll() is None, "the batch ended before it could be stopped"
         os.kill(proc.pid, signal.SIGTERM)  # the main process only, as a supervisor does
         _, stderr = proc.communicate(timeout=60)
         assert proc.returncode == 143, stderr
         assert "Traceback" not in stderr
         files = json.loads(manifest.read_text())["files"]
-        assert len(files) == 6 and any(f["status"] == "interrupted" for f in files)
+        assert len(files) == 12 and any(f["status"] == "interrupted" for f in files)
         assert {f["exit_code"] for f in files if f["status"] == "interrupted"} == {143}
         assert _wait_for(lambda: not any(map(_alive, workers)), 10)
     finally:

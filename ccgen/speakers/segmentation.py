@@ -26,6 +26,7 @@ checkpoints are local files.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import io
 import threading
@@ -181,6 +182,10 @@ class CampplusDiarizer:
         self._loader = threading.Thread(target=self._load, name="ccgen-campplus-load",
                                         daemon=True)
         self._loader.start()
+        # A loader still importing torch when the interpreter finalises aborts the process
+        # ("terminate called without an active exception", exit 134): a program that never
+        # needed the turns (all cached) must still exit cleanly, so its exit waits for it.
+        atexit.register(self._loader.join)
 
     def _load(self) -> None:
         try:
