@@ -234,14 +234,16 @@ def run_batch(inputs: list[Path], options: Options, job: Job, jobs: int = 1,
         # A worker killed by the system (out of memory) breaks the whole pool, and every file
         # in it fails with it. Those files are run again one at a time, each in a fresh
         # worker, so only the file that kills a worker is reported failed.
+        started = time.time()
         lost = _pool_round(inputs, options, job, jobs, results, on_result)
         if lost:  # outputs a lost file already wrote in this run are kept, not refused
             log.warning("a worker process died (out of memory?); running the %d unfinished "
                         "file(s) again", len(lost))
-            again = replace(job, skip_existing=True)
-            lost = _pool_round(lost, options, again, jobs, results, on_result)
+            # with --force an output from before the run may still be there: write it again
+            again = job if job.force else replace(job, skip_existing=True)
+            lost = _pool_round(lost, options, again, jobs, results, on_result, started)
         for src in lost:  # they broke a pool twice: one at a time, to find the culprit
-            if _pool_round([src], options, again, 1, results, on_result):
+            if _pool_round([src], options, again, 1, results, on_result, started):
                 results[src] = FileResult(str(src), "failed", 1, "a worker process died on "
                                           "this file (out of memory?)")
                 if on_result:
@@ -251,8 +253,12 @@ def run_batch(inputs: list[Path], options: Options, job: Job, jobs: int = 1,
 
 def _pool_round(inputs: list[Path], options: Options, job: Job, jobs: int,
                 results: dict[Path, FileResult],
-                on_result: Callable[[FileResult], None] | None) -> list[Path]:
-    """Caption `inputs` in a pool of `jobs` workers; return those lost to a broken pool."""
+                on_result: Callable[[FileResult], None] | None,
+                rerun_since: float | None = None) -> list[Path]:
+    """Caption `inputs` in a pool of `jobs` workers; return those lost to a broken pool.
+    `rerun_since`: this is a rerun of files a broken pool lost, in a batch started then; a
+    file whose outputs were all written since was finished by this run (its result was lost
+    with the pool, not its files) and is ``done``, not ``skipped``."""
     pool = ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker,
                                initargs=(options, os.getpid()))
     broken: list[Path] = []
@@ -267,7 +273,8 @@ def _pool_round(inputs: list[Path], options: Options, job: Job, jobs: int,
             except BrokenProcessPool:
                 broken.append(src)
                 continue
-            if result.status == "skipped" and job.skip_existing and src in results:
+            if result.status == "skipped" and rerun_since is not None and _written_since(
+                    result.outputs, rerun_since):
                 result.status = "done"  # a rerun after a broken pool found its outputs
             results[src] = result
             if on_result:
@@ -281,6 +288,15 @@ def _pool_round(inputs: list[Path], options: Options, job: Job, jobs: int,
     if broken:
         _stop(workers)  # the broken pool's surviving workers
     return sorted(broken, key=inputs.index)
+
+
+def _written_since(paths: list[str], since: float) -> bool:
+    """Whether every file in `paths` was written at or after `since` (a second's slack for
+    file systems that keep coarse times)."""
+    try:
+        return bool(paths) and all(os.stat(p).st_mtime >= since - 1.0 for p in paths)
+    except OSError:
+        return False
 
 
 def _stop(pids: set[int]) -> None:
