@@ -73,6 +73,31 @@ def test_a_misspelt_writer_option_is_an_error_not_dropped(sample_timeline, netfl
     assert writers.accepts("stl") == {"start", "rate", "drop_frame"}
 
 
+class Loud:
+    """A toy describer with one option of its own."""
+
+    name = "loud"
+
+    def __init__(self, loudness: float = 1.0) -> None:
+        self.loudness = loudness
+
+
+def test_a_describer_gets_the_options_it_takes_and_a_misspelt_one_is_an_error() -> None:
+    """The command line passes every describer's options whichever runs: a backend gets its
+    own (they used to reach AudSemThinker only), the others' are left out, and an option no
+    describer takes is refused rather than dropped."""
+    from ccgen.events import create
+
+    DESCRIBERS.register("loud")(Loud)
+    try:
+        built = create("loud", loudness=3.0, model=None, max_new_tokens=8)  # AudSemThinker's
+        assert isinstance(built, Loud) and built.loudness == 3.0
+        with pytest.raises(TypeError, match="lowdness"):
+            create("loud", lowdness=3.0)
+    finally:
+        DESCRIBERS.unregister("loud")
+
+
 def test_entries_carry_label_options_and_availability() -> None:
     from ccgen.registry import Registry
 

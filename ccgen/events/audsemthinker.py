@@ -41,6 +41,7 @@ from ccgen.events.qwen_omni import (  # noqa: F401  (re-exported: the backend's 
     weights_status,
 )
 from ccgen.media.audio import SAMPLE_RATE
+from ccgen.registry import keyword_options
 from ccgen.resources import templates_dir
 
 log = logging.getLogger("ccgen")
@@ -356,6 +357,6 @@ def describe_audio(audio: np.ndarray | str | Path, model: str | None = None,
     return _LOADED[key].describe_arrays([np.asarray(audio, dtype=np.float32)])[0]
 
 
-@register("audsemthinker")
+@register("audsemthinker", options=keyword_options(AudSemThinker))
 def _create(**options: object) -> AudSemThinker:
     return AudSemThinker(**options)  # type: ignore[arg-type]

@@ -30,18 +30,24 @@ def create(name: str, **options: object) -> Describer:
     """Build the describer called `name`.
 
     "auto" picks AudSemThinker where a CUDA device and its weights are available, else the
-    embedded tagger, and logs which and why. Options not meant for a backend (model, adapter,
-    device, max_new_tokens belong to AudSemThinker) are dropped for the others.
+    embedded tagger, and logs which and why. The command line passes every describer's
+    options (model, adapter, device, max_new_tokens) whichever runs: each backend gets the
+    ones its registry entry says it takes. An option no describer takes is a programming
+    error (TypeError), not silently dropped.
     """
+    known = set().union(*(e.options for e in REGISTRY.entries()))
+    unknown = sorted(set(options) - known)
+    if unknown:
+        raise TypeError(f"no describer takes the option(s) {', '.join(unknown)}; "
+                        f"describers take {', '.join(sorted(known))}")
     if name == "auto":
         from ccgen.events.audsemthinker import DEFAULT_MODEL, choose_describer
 
         name, why = choose_describer(str(options.get("device") or "auto"),
                                      str(options.get("model") or DEFAULT_MODEL))
         logging.getLogger("ccgen").info("describer: %s (%s)", name, why)
-    if name != "audsemthinker":
-        options = {}
-    return REGISTRY.build(name, **options)
+    taken = REGISTRY.entry(name).options
+    return REGISTRY.build(name, **{k: v for k, v in options.items() if k in taken})
 
 
 def overlap(a: tuple[float, float], b: tuple[float, float]) -> float:

@@ -275,7 +275,7 @@ def _fold_quantizers(graph: Any, consts: dict[str, np.ndarray], source_in: str,
     return keep, alias, new_consts, in_range
 
 
-@register("yamnet")
+@register("yamnet", options=("threads",))  # TaggerDescriber's; imported on first use
 def _create(**options: object) -> object:
     from ccgen.events.tagging import TaggerDescriber
 
