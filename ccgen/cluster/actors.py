@@ -188,9 +188,7 @@ class DescriberWorker:
         self.start_error: BaseException | None = None
         try:
             settle_in(env, cwd, level)
-            self.model = events.create(
-                "audsemthinker", model=options.describer_model, adapter=options.adapter,
-                device=options.device, max_new_tokens=options.max_new_tokens)
+            self.model = events.create("audsemthinker", **options.describer_options())
         except Exception as exc:  # the driver raises it: no run can describe without it
             self.start_error = _portable(exc)
             return
