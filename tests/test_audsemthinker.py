@@ -321,24 +321,30 @@ def test_auto_choice_and_weights_lookup(random_dir, tmp_path, monkeypatch):
     monkeypatch.setattr(hub, "HF_HUB_CACHE", str(tmp_path))
     found, why = ast.weights_status("gijs/audsemthinker")
     assert not found and "not in the Hugging Face cache" in why
-    name, why = ast.choose_describer("auto", str(tmp_path / "none"))
+    from ccgen.events import REGISTRY, names
+
+    def auto(device: str, model) -> tuple[str, str]:
+        choice = REGISTRY.resolve("auto", {"device": device, "model": str(model)})
+        assert not choice.warn  # passing the GPU model over is no news on a CPU machine
+        return choice.name, choice.why
+
+    name, why = auto("auto", tmp_path / "none")
     assert name == "yamnet" and "weights not found" in why
-    name, why = ast.choose_describer("cpu", str(random_dir))
+    name, why = auto("cpu", random_dir)
     assert name == "yamnet" and "--device cpu" in why
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)  # every machine checks it
-    assert ast.choose_describer("auto", str(random_dir)) == ("yamnet", "no CUDA device")
+    assert auto("auto", random_dir) == ("yamnet", "audsemthinker: no CUDA device")
     from types import SimpleNamespace
 
-    for gib, chosen in ((8, "yamnet"), (80, "audsemthinker")):  # a small card is not tried
-        monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
-        monkeypatch.setattr(torch.cuda, "get_device_name", lambda *_: "Test GPU")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "get_device_name", lambda *_: "Test GPU")
+    for gib, chosen, why in ((8, "yamnet", "Test GPU has 8 GiB"), (80, "audsemthinker", "")):
         monkeypatch.setattr(torch.cuda, "get_device_properties",
                             lambda *_, gib=gib: SimpleNamespace(total_memory=gib * 2**30))
-        name, why = ast.choose_describer("auto", str(random_dir))
-        assert name == chosen and "Test GPU" in why
-    from ccgen.events.base import available
-
-    assert "audsemthinker" in available()
+        name, said = auto("auto", random_dir)  # a small card is not tried
+        assert name == chosen and why in said and (why or said == "")
+    assert "audsemthinker" in names()
+    assert REGISTRY.resolve("audsemthinker").name == "audsemthinker"  # by name: no GPU needed
 
 
 def test_batch_size_follows_free_memory():

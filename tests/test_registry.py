@@ -14,6 +14,7 @@ from click.testing import CliRunner
 from ccgen import writers
 from ccgen.cli import cli as ccgen_cli
 from ccgen.cues import Cue
+from ccgen.errors import InputError
 from ccgen.events.base import REGISTRY as DESCRIBERS
 
 
@@ -99,9 +100,9 @@ def test_a_describer_gets_the_options_it_takes_and_a_misspelt_one_is_an_error() 
 
 
 def test_entries_carry_label_options_and_availability() -> None:
-    from ccgen.registry import Registry
+    from ccgen.registry import Choice, Registry
 
-    toys: Registry[object] = Registry("toy")
+    toys: Registry[object] = Registry("toy", auto=("missing", "here"))
 
     @toys.register("missing", available=lambda: "pip install it")
     def missing(*, model: str | None = None) -> object:
@@ -116,12 +117,86 @@ def test_entries_carry_label_options_and_availability() -> None:
     toys.register("here")(Here)
     assert toys.choices() == ["auto", "here", "missing", "none"]
     assert toys.entry("missing").options == {"model"} and toys.entry("here").label == "here (a toy)"
-    assert toys.first_available(["missing", "here"]) == ("here", ["missing: pip install it"])
+    # below the first choice: a warning naming what to install
+    assert toys.resolve("auto") == Choice("here", "missing: pip install it", warn=True)
     assert toys.build("here", device="cuda").device == "cuda"
     listed = {d["name"]: d for d in toys.describe()}
     assert not listed["missing"]["available"] and listed["missing"]["why_not"] == "pip install it"
+    assert listed["here"]["auto_rank"] == 1
     with pytest.raises(ValueError, match="registered already"):
         toys.register("auto")
+    upgrades: Registry[object] = Registry("toy", auto=("missing", "here"), baseline="here")
+    upgrades.register("missing", available=lambda: "no GPU")(missing)
+    upgrades.register("here")(Here)
+    assert upgrades.resolve("auto") == Choice("here", "missing: no GPU")  # said quietly
+    nothing: Registry[object] = Registry("toy", auto=("missing",), without="no toys")
+    nothing.register("missing", available=lambda: "pip install it")(missing)
+    assert nothing.resolve("auto") == Choice("none", "no toys (missing: pip install it)", True)
+    assert nothing.create("auto") is None
+    with pytest.raises(InputError, match="^toy 'missing' cannot run here: pip install it$"):
+        nothing.create("missing")
+
+
+NOT_HERE = "needs toylib (pip install toylib)"
+
+
+class Nobody:
+    """A diarizer that hears one speaker throughout."""
+
+    name = label = "nobody"
+
+    def diarize(self, audio: np.ndarray, speech: list[tuple[float, float]]) -> list:
+        from ccgen.speakers import Turn
+
+        return [Turn(s, e, "S1") for s, e in speech]
+
+
+@pytest.fixture
+def absent(monkeypatch: pytest.MonkeyPatch):
+    """A toy writer, describer and diarizer whose availability check says no; the describer
+    and the diarizer first in their registry's auto order."""
+    from ccgen.speakers import REGISTRY as DIARIZERS
+
+    writers.register("gone", available=lambda: NOT_HERE)(upper)
+    DESCRIBERS.register("hush", available=lambda: NOT_HERE)(Beep)
+    DIARIZERS.register("nobody", available=lambda: NOT_HERE)(Nobody)
+    monkeypatch.setattr(DESCRIBERS, "auto", ("hush", *DESCRIBERS.auto))
+    monkeypatch.setattr(DIARIZERS, "auto", ("nobody", *DIARIZERS.auto))
+    yield DIARIZERS
+    writers.unregister("gone")
+    DESCRIBERS.unregister("hush")
+    DIARIZERS.unregister("nobody")
+
+
+def test_a_backend_that_cannot_run_is_listed_with_why_skipped_by_auto_and_refused(
+        absent, make_media, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    """Each kind's toy is a choice with its reason in --help and `ccgen models`; auto passes
+    it over; asked for by name it is one line of bad usage (exit 2), before any model loads."""
+    from ccgen.cli import main
+
+    runner = CliRunner()
+    shown = " ".join(runner.invoke(ccgen_cli, ["caption", "--help"]).output.split())
+    for toy in ("gone", "hush", "nobody"):
+        assert f"{toy} [not here: {NOT_HERE}]" in shown
+    assert "auto|audsemthinker|hush|yamnet|none" in shown and "|nobody|" in shown
+    listing = json.loads(runner.invoke(ccgen_cli, ["models", "--json"]).output)
+    for kind, toy in (("format", "gone"), ("describer", "hush"), ("diarizer", "nobody")):
+        (entry,) = [e for e in listing["registries"][kind] if e["name"] == toy]
+        assert not entry["available"] and entry["why_not"] == NOT_HERE
+    text = runner.invoke(ccgen_cli, ["models"]).output
+    assert f"describer hush cannot run here: {NOT_HERE}" in text
+    assert f"format gone cannot run here: {NOT_HERE}" in text
+    for registry, toy in ((DESCRIBERS, "hush"), (absent, "nobody")):
+        choice = registry.resolve("auto", {"device": "cpu"})
+        assert choice.name not in (toy, "none") and f"{toy}: {NOT_HERE}" in choice.why
+    clip = make_media.silence(tmp_path / "quiet.wav", 1.0)
+    for flags, what in ((["-f", "gone"], "format 'gone'"), (["--describer", "hush"],
+                        "describer 'hush'"), (["--diarizer", "nobody"], "diarizer 'nobody'")):
+        with pytest.raises(SystemExit) as stop:
+            main(["caption", str(clip), "-d", str(tmp_path), "-q", *flags])
+        err = capsys.readouterr().err
+        assert stop.value.code == 2 and err == f"ccgen: error: {what} cannot run here: {NOT_HERE}\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["quiet.wav"]
 
 
 class Parrot:

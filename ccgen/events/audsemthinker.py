@@ -19,6 +19,7 @@ from __future__ import annotations
 import gc
 import logging
 import time
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from itertools import accumulate
 from pathlib import Path
@@ -41,7 +42,7 @@ from ccgen.events.qwen_omni import (  # noqa: F401  (re-exported: the backend's 
     weights_status,
 )
 from ccgen.media.audio import SAMPLE_RATE
-from ccgen.registry import keyword_options
+from ccgen.registry import keyword_options, needs
 from ccgen.resources import templates_dir
 
 log = logging.getLogger("ccgen")
@@ -107,26 +108,24 @@ class RunSummary:
                 f"{self.tokens} tokens in {self.seconds:.1f} s")
 
 
-def choose_describer(device: str = "auto", model: str = DEFAULT_MODEL) -> tuple[str, str]:
-    """What ``--describer auto`` runs: (name, why). AudSemThinker needs transformers, its
-    weights on disk and a CUDA device (checked in that order, cheapest first); else yamnet."""
-    import importlib.util
-
-    if importlib.util.find_spec("transformers") is None:
-        return "yamnet", "transformers is not installed (pip install 'ccgen[audsemthinker]')"
-    found, where = weights_status(model)
+def unsuited(options: Mapping[str, object]) -> str | None:
+    """Why ``--describer auto`` should not run AudSemThinker for these options although
+    transformers is installed: its weights (``model``) not found, ``device`` cpu, no CUDA
+    device, or one too small. Cheapest first: torch is imported only once the weights are
+    found, and only ``auto`` asks (asked for by name, it runs on the CPU too)."""
+    found, where = weights_status(str(options.get("model") or DEFAULT_MODEL))
     if not found:
-        return "yamnet", f"AudSemThinker weights not found ({where})"
-    if device == "cpu":
-        return "yamnet", "--device cpu (AudSemThinker runs on a GPU)"
+        return f"AudSemThinker weights not found ({where})"
+    if options.get("device") == "cpu":
+        return "--device cpu (AudSemThinker runs on a GPU)"
     import torch
 
     if not torch.cuda.is_available():
-        return "yamnet", "no CUDA device"
+        return "no CUDA device"
     name, memory = torch.cuda.get_device_name(0), torch.cuda.get_device_properties(0).total_memory
     if memory < MIN_GPU_BYTES:  # the bf16 weights alone are 16.6 GiB
-        return "yamnet", f"CUDA device {name} has {memory / 2**30:.0f} GiB (AudSemThinker needs 20)"
-    return "audsemthinker", f"CUDA device {name}, weights at {where}"
+        return f"CUDA device {name} has {memory / 2**30:.0f} GiB (AudSemThinker needs 20)"
+    return None
 
 
 def render_prompt(prompt: str, audio_placeholder: str) -> str:
@@ -357,6 +356,9 @@ def describe_audio(audio: np.ndarray | str | Path, model: str | None = None,
     return _LOADED[key].describe_arrays([np.asarray(audio, dtype=np.float32)])[0]
 
 
-@register("audsemthinker", options=keyword_options(AudSemThinker))
+@register("audsemthinker", options=keyword_options(AudSemThinker), auto_check=unsuited,
+          available=lambda: needs({"transformers": "transformers"},
+                                  "pip install 'ccgen[audsemthinker]'"),
+          help="Qwen2.5-Omni thinker + LoRA, needs a GPU with 20 GiB")
 def _create(**options: object) -> AudSemThinker:
     return AudSemThinker(**options)  # type: ignore[arg-type]

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from ccgen.errors import CcgenError
-from ccgen.events.base import register
+from ccgen.events.base import register, tagger_missing
 from ccgen.media.audio import SAMPLE_RATE
 from ccgen.speech.models import cache_dir
 
@@ -275,7 +275,8 @@ def _fold_quantizers(graph: Any, consts: dict[str, np.ndarray], source_in: str,
     return keep, alias, new_consts, in_range
 
 
-@register("yamnet", options=("threads",))  # TaggerDescriber's; imported on first use
+@register("yamnet", options=("threads",), available=tagger_missing,  # TaggerDescriber's
+          help="embedded AudioSet tagger, CPU")
 def _create(**options: object) -> object:
     from ccgen.events.tagging import TaggerDescriber
 

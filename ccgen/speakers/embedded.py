@@ -21,6 +21,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from ccgen.registry import package_dir
 from ccgen.speakers.base import Turn, check_counts, normalize_turns, register
 from ccgen.speakers.clustering import DEFAULT_THRESHOLD, cluster
 from ccgen.speakers.encoder import HOP, PARTIAL_FRAMES, SAMPLE_RATE, normalize_volume, weights_path
@@ -64,11 +65,24 @@ def _regions(speech: list[tuple[float, float]], duration: float) -> list[tuple[f
     return [(s, e) for s, e in out]
 
 
-@register("embedded")
+def missing() -> str | None:
+    """Why the embedded diarizer cannot run here: Resemblyzer's voice encoder weights, which
+    its wheel carries, found without importing it (its import pulls librosa)."""
+    root = package_dir("resemblyzer")
+    if root is None:
+        return "needs resemblyzer (pip install 'ccgen[models]')"
+    if not (root / "pretrained.pt").is_file():
+        return f"{root / 'pretrained.pt'} is missing (reinstall resemblyzer)"
+    return None
+
+
+@register("embedded", available=missing,
+          help="offline Resemblyzer voices + clustering, faster, weaker on meetings")
 class EmbeddedDiarizer:
     """Resemblyzer window embeddings + AHC; CPU, offline, no token."""
 
     name = "embedded"
+    label = "embedded (resemblyzer)"
 
     def __init__(self, device: str = "cpu", num_speakers: int | None = None,
                  min_speakers: int | None = None, max_speakers: int | None = None,

@@ -20,6 +20,7 @@ import numpy as np
 from ccgen import devices
 from ccgen.errors import CcgenError, InputError, first_line
 from ccgen.media.audio import SAMPLE_RATE  # what every model here was trained on
+from ccgen.registry import needs
 from ccgen.speakers.base import Turn, check_counts, normalize_turns, register
 
 DEFAULT_MODEL = "pyannote/speaker-diarization-community-1"
@@ -54,11 +55,15 @@ def _check_obtainable(model: str) -> None:
                          "machine, or pass a local pipeline folder with --diarizer-model")
 
 
-@register("pyannote")
+@register("pyannote", available=lambda: needs({"pyannote.audio": "pyannote.audio"},
+                                              "pip install 'ccgen[pyannote]'"),
+          help="pyannote.audio pipeline from the hub with HF_TOKEN or a local folder, "
+               "see --diarizer-model")
 class PyannoteDiarizer:
     """pyannote.audio's SpeakerDiarization pipeline; GPU when there is one."""
 
     name = "pyannote"
+    label = f"pyannote ({DEFAULT_MODEL})"  # each instance names the model it runs
 
     def __init__(self, model: str | Path | None = None, device: str = "auto",
                  token: str | None = None, num_speakers: int | None = None,
@@ -69,6 +74,7 @@ class PyannoteDiarizer:
         import torch
 
         self.model = str(model or DEFAULT_MODEL)
+        self.label = f"pyannote ({self.model})"
         self.counts = {k: v for k, v in (("num_speakers", num_speakers),
                                          ("min_speakers", min_speakers),
                                          ("max_speakers", max_speakers)) if v is not None}

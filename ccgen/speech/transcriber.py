@@ -15,14 +15,14 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, cast
 
 import numpy as np
 
 from ccgen.cues import Word
-from ccgen.errors import CcgenError, InputError, first_line
+from ccgen.errors import InputError, first_line
 from ccgen.media.audio import SAMPLE_RATE
-from ccgen.registry import Registry
+from ccgen.registry import Registry, needs
 from ccgen.speech.models import resolve_model
 from ccgen.speech.vad import VadSettings, speech_regions
 
@@ -205,26 +205,16 @@ def windows(total: float, regions: list[tuple[float, float]], size: float
     return list(zip(cuts, cuts[1:], strict=False))
 
 
-def _faster_whisper_missing() -> str | None:
-    import importlib.util
-
-    return None if importlib.util.find_spec("faster_whisper") else \
-        "`pip install 'ccgen[models]'` (faster-whisper)"
-
-
-REGISTRY: Registry[Transcriber] = Registry("transcriber", special=("auto",))
+REGISTRY: Registry[Transcriber] = Registry("transcriber", special=("auto",),
+                                            auto=("faster-whisper",))
 REGISTRY.register("faster-whisper", label="faster-whisper (CTranslate2 Whisper)",
                   help="Whisper with word timestamps, int8 on the CPU, float16 on a GPU",
-                  available=_faster_whisper_missing)(FasterWhisperTranscriber)
-PREFERENCE = ("faster-whisper",)  # what `auto` tries, in order
+                  available=lambda: needs({"faster_whisper": "faster-whisper"},
+                                          "pip install faster-whisper"))(FasterWhisperTranscriber)
 
 
 def create(name: str = "auto", **options: object) -> Transcriber:
-    """The transcriber called `name` (``auto``: the first of :data:`PREFERENCE` that can run
-    here), built with `options`."""
-    if name == "auto":
-        found, why = REGISTRY.first_available(PREFERENCE)
-        if found is None:
-            raise CcgenError("no speech recogniser can run here: " + "; ".join(why))
-        name = found
-    return REGISTRY.build(name, **options)
+    """The transcriber called `name` (``auto``: the first of the registry's preference order
+    that can run here; none that can is a failure, since captions need speech), built with
+    `options`."""
+    return cast(Transcriber, REGISTRY.create(name, **options))  # no "none" among its choices

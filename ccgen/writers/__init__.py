@@ -25,10 +25,12 @@ REGISTRY: Registry[str | bytes] = Registry("format", special=())
 _ORDER: list[str] = []  # formats in the order they were registered (srt first...)
 
 
-def register(name: str, *, help: str = "") -> Callable[[Writer], Writer]:
+def register(name: str, *, help: str = "",
+             available: Callable[[], str | None] | None = None) -> Callable[[Writer], Writer]:
     """Decorator adding the writer of format `name`; a format taken twice is refused (the
-    second writer would silently replace the first)."""
-    add = REGISTRY.register(name, help=help)
+    second writer would silently replace the first). `available`: why it cannot write here
+    (a library it needs), or None."""
+    add = REGISTRY.register(name, help=help, available=available or (lambda: None))
 
     def deco(fn: Writer) -> Writer:
         add(fn)
@@ -49,10 +51,12 @@ def formats() -> list[str]:
 
 
 def get_writer(fmt: str) -> Writer:
-    try:
-        return REGISTRY.entry(fmt.lower().lstrip(".")).factory
-    except InputError:
-        raise InputError(f"unknown format {fmt!r}; choose from {', '.join(formats())}") from None
+    """The writer of `fmt`; an unknown format, or one that cannot be written here, is bad
+    usage (exit 2)."""
+    name = fmt.lower().lstrip(".")
+    if name not in REGISTRY.names():
+        raise InputError(f"unknown format {fmt!r}; choose from {', '.join(formats())}")
+    return REGISTRY.require(name).factory
 
 
 def accepts(fmt: str) -> set[str]:
@@ -65,11 +69,7 @@ def render(timeline: Timeline, fmt: str, style: Style, **options: object) -> str
     """The file content of `timeline` in format `fmt`. Options another format takes but this
     one does not are left out (``start`` means nothing to SRT); an option no format takes is
     a programming error (TypeError), and None means "not given"."""
-    known = set().union(*(e.options for e in REGISTRY.entries()))
-    unknown = sorted(set(options) - known)
-    if unknown:
-        raise TypeError(f"no writer takes the option(s) {', '.join(unknown)}; "
-                        f"writers take {', '.join(sorted(known))}")
+    REGISTRY.check_options(options)
     wanted = accepts(fmt)
     return get_writer(fmt)(timeline, style, **{k: v for k, v in options.items()
                                                if k in wanted and v is not None})

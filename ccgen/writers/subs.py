@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from ccgen.captions.style import Style
 from ccgen.cues import Timeline
+from ccgen.registry import needs
 from ccgen.writers import register
 
 if TYPE_CHECKING:
@@ -63,4 +64,5 @@ def _writer(fmt: str):
 
 
 for _fmt in ("srt", "vtt", "ass"):
-    register(_fmt)(_writer(_fmt))
+    register(_fmt, available=lambda: needs({"pysubs2": "pysubs2"}, "pip install pysubs2"))(
+        _writer(_fmt))
