@@ -8,14 +8,14 @@ recomputes it. Entries are small JSON files written atomically; a damaged entry 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from ccgen.speech.models import cache_dir
+from ccgen.writers.atomic import replace_atomic
 
 SCHEMA = 1
 
@@ -57,11 +57,5 @@ class StageCache:
         if not self.enabled:
             return
         path = self._path(digest, stage, settings)
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".part")
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump(value, fh)
-            os.replace(tmp, path)
-        except OSError:
-            pass  # a cache that cannot be written only costs time, never the result
+        with contextlib.suppress(OSError):  # a cache that cannot be written only costs time
+            replace_atomic(path, lambda fh: fh.write(json.dumps(value).encode("utf-8")))

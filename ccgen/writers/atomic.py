@@ -20,7 +20,9 @@ import os
 import re
 import socket
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import BinaryIO
 
 from ccgen.errors import InputError, OutputExistsError
 from ccgen.stopping import pid_alive, started_after
@@ -134,6 +136,24 @@ def write_atomic(path: Path, content: str | bytes, force: bool = False) -> Path:
             os.fsync(fh.fileno())
         os.chmod(tmp, 0o644)
         publish(tmp, path, force)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+    return path
+
+
+def replace_atomic(path: Path, write: Callable[[BinaryIO], object]) -> Path:
+    """Write a file that may be replaced (a cache entry, a converted model) whole or not at
+    all: `write` fills a temporary file beside `path`, named like every ccgen temp file (so
+    the next run removes one a killed run left), which then takes the name in one step.
+    Readers never see half a file; two runs racing both write the same content."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = make_temp(path)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            write(fh)
+        os.chmod(tmp, 0o644)  # mkstemp makes it private; a cache is as readable as its folder
+        os.replace(tmp, path)
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
