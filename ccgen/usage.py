@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ccgen import devices
 from ccgen.errors import InputError
 
 # Options naming a model: a hub id (``owner/name``) or a local folder.
@@ -44,15 +45,8 @@ def check_models(options: dict) -> None:
     describer, device = options.get("describer", "auto"), options.get("device", "auto")
     if options.get("adapter") and describer in ("yamnet", "none"):
         raise InputError(f"--adapter applies to --describer audsemthinker, not {describer}")
-    if device == "cuda":
-        try:
-            import ctranslate2
-
-            gpus = ctranslate2.get_cuda_device_count()
-        except Exception:  # a CTranslate2 without CUDA has none
-            gpus = 0
-        if gpus == 0:
-            raise InputError("--device cuda: no CUDA GPU found; use --device cpu or auto")
+    if device == "cuda" and not devices.cuda_available("ctranslate2"):
+        raise InputError("--device cuda: no CUDA GPU found; use --device cpu or auto")
     if describer == "audsemthinker":
         from ccgen.events.qwen_omni import resolve_device
 

@@ -19,7 +19,7 @@ import signal
 import socket
 from collections.abc import Iterator
 
-from ccgen.errors import InputError
+from ccgen.errors import InputError, first_line
 
 INSTALL_HINT = "pip install 'ccgen[cluster]'"
 CONNECT_SECONDS = 5.0
@@ -92,7 +92,7 @@ def connected(address: str | None, local_cpus: int) -> Iterator[None]:
     try:
         ray.init(**kwargs)
     except ConnectionError as exc:
-        raise InputError(f"--ray-address {address}: {str(exc).splitlines()[0]}") from None
+        raise InputError(f"--ray-address {address}: {first_line(exc)}") from None
     finally:
         for sig, handler in handlers.items():
             if handler is not None:
