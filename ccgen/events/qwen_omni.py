@@ -58,11 +58,11 @@ def weights_status(model: str = DEFAULT_MODEL) -> tuple[bool, str]:
     """(available offline, where or why not), without loading anything: the model's config
     and a tokenizer (the processor is built from it when the checkpoint ships none)."""
     path = Path(model).expanduser()
+    base = adapter_base(path)
+    if base is not None:  # an adapter folder: its base must be here too
+        found, where = weights_status(base)
+        return found, str(path) if found else f"the adapter's base model: {where}"
     if path.is_dir():
-        if not (path / "config.json").is_file() and (path / "adapter_config.json").is_file():
-            base = _adapter_base(path)  # an adapter folder: its base must be here too
-            found, where = weights_status(base)
-            return found, str(path) if found else f"the adapter's base model: {where}"
         if not (path / "config.json").is_file():
             return False, f"{path} has no config.json"
         if not _has_tokenizer(lambda name: (path / name).is_file()):
@@ -92,7 +92,14 @@ def _has_tokenizer(exists: Callable[[str], bool]) -> bool:
     return any(exists(name) for name in TOKENIZER_FILES)
 
 
-def _adapter_base(folder: Path) -> str:
+def adapter_base(path: str | Path) -> str | None:
+    """The base model a LoRA adapter folder names, or None when `path` is not one (a folder
+    with adapter_config.json and no config.json): ``ccgen finetune`` writes adapters, and a
+    user may pass one where a model is expected."""
+    folder = Path(path).expanduser()
+    if not folder.is_dir() or (folder / "config.json").exists() \
+            or not (folder / "adapter_config.json").is_file():
+        return None
     return json.loads((folder / "adapter_config.json").read_text())["base_model_name_or_path"]
 
 
@@ -162,12 +169,10 @@ def load(model: str, adapter: str | None, device: str) -> tuple[Any, Any]:
     except ImportError as exc:
         raise CcgenError(f"AudSemThinker needs transformers ({exc}): "
                          "pip install 'ccgen[audsemthinker]'") from None
-    path = Path(model).expanduser()
-    if path.is_dir() and not (path / "config.json").exists() and (
-            path / "adapter_config.json").exists():
-        # an adapter folder given as the model (ccgen finetune's output): load its base
-        adapter = adapter or str(path)
-        model = _adapter_base(path)
+    base = adapter_base(model)
+    if base is not None:  # an adapter folder given as the model: load its base
+        adapter = adapter or str(Path(model).expanduser())
+        model = base
     local = _local_only(model)
     cuda = device.startswith("cuda")
     # flash attention needs Ampere or newer; bf16 likewise (older cards run float16)
