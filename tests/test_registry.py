@@ -231,3 +231,31 @@ def test_a_toy_transcriber_is_listed_and_used(public_clip) -> None:
     speech = [c for c in timeline.cues if c.kind == "speech"]
     assert speech and all(set(c.text.split()) == {"Polly."} for c in speech)
     assert {c.source for c in speech} == {"parrot"}
+
+
+class Echo(Nobody):
+    """An available toy diarizer with a label of its own."""
+
+    name, label = "echo", "echo (a toy)"
+
+    def __init__(self, **_: object) -> None:
+        pass
+
+
+def test_auto_runs_a_toy_diarizer_first_in_its_order_under_its_own_label(
+        public_clip, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Nothing in the pipeline names a backend: what auto picks is built through the
+    registry, and its own label is what the timeline and the turns' cache key say."""
+    from ccgen.pipeline import Captioner, Options
+    from ccgen.speakers import REGISTRY as DIARIZERS
+
+    DIARIZERS.register("echo")(Echo)
+    monkeypatch.setattr(DIARIZERS, "auto", ("echo", *DIARIZERS.auto))
+    try:
+        captioner = Captioner(Options(describer="none", cache=False))
+        assert isinstance(captioner.diarizer, Echo)
+        assert captioner.settings()["turns"]["diarizer"] == "echo (a toy)"
+        timeline = captioner(public_clip("speech/jfk.flac"))
+    finally:
+        DIARIZERS.unregister("echo")
+    assert timeline.models["diarizer"] == "echo (a toy)" and timeline.speakers == ["S1"]
