@@ -140,6 +140,9 @@ def test_every_audioset_class_has_a_row() -> None:
     ("events/esc50_clapping.flac", "clapping", "clapping"),
     ("events/librosa_456440__inspectorj__bird-whistling-robin-single-13.ogg", "birds chirping",
      "bird"),
+    # named only since families pool their classes (a tap spreads over Water, Gush, Liquid...)
+    ("events/urbansound8k_102857-5-0-0.flac", "engine running", "engine idling"),
+    ("events/speechcommands_running_tap_15s.flac", "water gushing", "running tap"),
 ])
 def test_real_event_clips_are_named_once_and_rightly(tagger: TaggerDescriber, clip: str,
                                                      phrase: str, concept: str,
@@ -198,6 +201,34 @@ def test_two_sources_in_turn_are_two_cues(tagger: TaggerDescriber) -> None:
     cues = tagger.events_from_scores(scores, mel, [])
     assert [c.text for c in cues] == ["dog barking", "siren wailing"]
     assert cues[0].end <= cues[1].start + 0.5
+
+
+def test_families_group_a_sources_classes_from_the_table() -> None:
+    from ccgen.events.families import POOLS, family_table, pool
+
+    table, sounds = family_table(), sound_table()
+    assert table["Bark"] == table["Dog"] == table["Howl"] != table["Meow"]
+    assert table["Gush"] == table["Liquid"] and table["Idling"] == table["Engine"]
+    for name in table:  # every member is a class the tagger can caption as a sound
+        assert sounds[name].kind == "sound" and sounds[name].phrase, name
+    block = np.array([[0.5, 0.4, 0.0], [0.1, 0.0, 0.0]], dtype=np.float32)
+    assert [pool(block, how)[0] for how in POOLS] == pytest.approx([0.5, 0.7, 0.9])
+    assert pool(np.array([[0.8, 0.7]]), "sum")[0] == 1.0  # capped: a score, not a count
+    with pytest.raises(ValueError, match="unknown family pool"):
+        pool(block, "mean")
+
+
+def test_a_source_spread_over_its_family_outweighs_one_stronger_class(
+        tagger: TaggerDescriber) -> None:
+    """A tap YAMNet is unsure of: frying alone is the best single class, but gushing, pouring
+    and liquid together say water. Pooled by family, water is the name; by the best class,
+    frying was."""
+    n = 20
+    spread = {"Frying (food)": 0.4, "Gush": 0.3, "Liquid": 0.25, "Pour": 0.2}
+    scores, mel = _scores(tagger, n, **spread)
+    assert [c.text for c in tagger.events_from_scores(scores, mel, [])] == ["water gushing"]
+    by_class = TaggerDescriber(TaggerSettings(family_pool="max"))
+    assert [c.text for c in by_class.events_from_scores(scores, mel, [])] == ["food sizzling"]
 
 
 def test_a_low_confidence_generic_guess_is_dropped(tagger: TaggerDescriber) -> None:

@@ -14,18 +14,24 @@ The rules, in order (numbers are :class:`TaggerSettings` fields):
 2. Per phrase, a run of windows starts where its score reaches ``onset`` and lasts while it
    stays above ``sustain``; up to ``bridge`` weaker windows (0.48 s each) may interrupt it.
    Runs only say *where* something is heard; they do not name it.
-3. Sounds are named per event, not per window. Sound runs at most ``bridge`` windows apart
-   form one event. In an event each candidate phrase is scored per window (a specific class
+3. Sounds are named per event, not per window, and by source before phrase. Each phrase
+   belongs to a family (templates/sounds/families.tsv: its nearest AudioSet ancestor that
+   YAMNet scores, as Dog for Bark or Liquid for Gush); a family's score per window pools its
+   classes (``family_pool``: their sum capped at 1 by default, see
+   :mod:`ccgen.events.families`), because YAMNet spreads an unsure source over a family's
+   classes. Sound runs at most ``bridge`` windows apart form one event. In an event each
+   candidate family is scored per window (one with a specific phrase among the candidates
    counts ``specific_weight`` times), the scores are smoothed over ``smooth`` windows and the
-   event is cut only where the best phrase changes for at least ``min_segment`` windows: a dog
+   event is cut only where the best family changes for at least ``min_segment`` windows: a dog
    howling for 30 s with a window that looks like "plopping" stays one event. Neighbouring
    pieces (within ``join_gap`` s) whose mean score vectors over all classes are alike (cosine
-   ≥ ``same_source``) are one source heard two ways (a tap as "frying", then "ratchet") and
-   join again. Each piece is then named by its phrase scores pooled over all its windows
-   (``1 - peak_weight`` of the mean plus ``peak_weight`` of the maximum: what lasts and what
-   stands out), and neighbours with the same name join, so one sustained source is one
-   caption. The cost: two sources heard at once are one caption, named by the stronger.
-4. A specific name is kept only when its pooled score reaches ``min_score``, a generic one
+   ≥ ``same_source``) are one source heard two ways and join again. Each piece is then named
+   by pooling over all its windows (``1 - peak_weight`` of the mean plus ``peak_weight`` of
+   the maximum: what lasts and what stands out): first the family, then its best phrase; the
+   family's pooled score is the event's confidence. Neighbours with the same name join, so one
+   sustained source is one caption. The cost: two sources heard at once are one caption,
+   named by the stronger.
+4. A specific name is kept only when its family's pooled score reaches ``min_score``, a generic one
    (rank 2: "animal noises", "vehicle passing") only when it reaches ``generic_score``: a
    guess the model is unsure of helps no viewer. (Leave-one-clip-out put the generic bar
    lower: the model spreads its belief over a family's specific classes, so a generic name
@@ -42,7 +48,7 @@ The rules, in order (numbers are :class:`TaggerSettings` fields):
    the frames within ``energy_db`` of the event's loudest frame.
 8. Events shorter than ``min_duration`` after trimming are dropped.
 
-The thresholds of rules 3-4 were chosen by leave-one-clip-out on the shared event clips
+The pooling and thresholds of rules 3-4 were chosen by leave-one-clip-out on the shared event clips
 (bench/tagger_loo.py; its held-out numbers are in bench/RESULTS.md).
 """
 
@@ -55,6 +61,7 @@ import numpy as np
 
 from ccgen.cues import Cue
 from ccgen.events.base import overlap
+from ccgen.events.families import Families
 from ccgen.events.spans import (
     cosine,
     frame_energy_db,
@@ -94,6 +101,7 @@ class TaggerSettings:
     min_music: float = 2.0
     under_music: float = 0.75
     silence_dbfs: float = -60.0
+    family_pool: str = "sum"
 
 
 @dataclass(frozen=True)
@@ -173,6 +181,9 @@ class TaggerDescriber:
             if info.kind in ("sound", "music") and info.phrase:
                 kind, rank, idxs = self.phrases.get(info.phrase, (info.kind, info.rank, []))
                 self.phrases[info.phrase] = (kind, min(rank, info.rank), [*idxs, idx])
+        self.families = Families(
+            self.model.classes, [i.kind == "sound" and bool(i.phrase) for i in self.info],
+            {p: idxs for p, (kind, _, idxs) in self.phrases.items() if kind == "sound"})
 
     def window_scores(self, audio: np.ndarray) -> WindowScores:
         """Per-window AudioSet scores (see :class:`WindowScores`), for other stages."""
@@ -241,14 +252,40 @@ class TaggerDescriber:
         """Rules 3-4: overlapping sound runs are one event, cut where the source changes,
         each piece named once by its pooled scores; vague or unsure names are dropped."""
         s = self.settings
-        pieces: list[np.ndarray] = []  # window indices of each piece, in time order
+        candidates = sorted({r.phrase for r in runs})
+        of = self.families.of_phrase
+        families = sorted({of[p] for p in candidates})
+        weight = {f: max(self._weight(p) for p in candidates if of[p] == f) for f in families}
+        family_tracks = self.families.tracks(scores, families, s.family_pool)
+        events: list[_Run] = []
+        for windows in self._sources(runs, family_tracks, weight, scores):
+            table = np.stack([family_tracks[f][windows] for f in families], axis=1)
+            pooled = self._pooled(table)
+            best = int((pooled * np.array([weight[f] for f in families])).argmax())
+            run = self._phrase_of([p for p in candidates if of[p] == families[best]],
+                                  windows, tracks, float(pooled[best]))
+            prev = next((e for e in reversed(events) if e.phrase == run.phrase), None)
+            if prev is not None and run.span[0] - prev.span[1] <= s.join_gap:
+                prev.last = run.last  # one sustained source, one caption
+                prev.scores.extend(run.scores)
+                prev.pooled = max(prev.pooled, run.pooled)
+            else:
+                events.append(run)
+        return [e for e in events
+                if e.pooled >= (s.min_score if e.rank == 1 else s.generic_score)]
+
+    def _sources(self, runs: list[_Run], family_tracks: dict[str, np.ndarray],
+                 weight: dict[str, float], scores: np.ndarray) -> list[np.ndarray]:
+        """Rule 3's cutting: window indices of each piece heard as one source, in time order."""
+        s = self.settings
+        of = self.families.of_phrase
+        pieces: list[np.ndarray] = []
         for group in overlapping(runs, s.bridge):
             first, last = min(r.first for r in group), max(r.last for r in group)
-            phrases = sorted({r.phrase for r in group})
-            weight = np.array([self._weight(p) for p in phrases])
-            table = np.stack([tracks[p][first:last + 1] for p in phrases], axis=1)
-            labels = smoothed(table * weight, s.smooth).argmax(axis=1)
-            for a, b in segments(labels, s.min_segment):
+            families = sorted({of[r.phrase] for r in group})
+            table = np.stack([family_tracks[f][first:last + 1] for f in families], axis=1)
+            table = table * np.array([weight[f] for f in families])
+            for a, b in segments(smoothed(table, s.smooth).argmax(axis=1), s.min_segment):
                 pieces.append(np.arange(first + a, first + b + 1))
         gap = int(round(s.join_gap / PATCH_HOP_SECONDS))
         sources: list[np.ndarray] = []
@@ -259,25 +296,18 @@ class TaggerDescriber:
                 sources[-1] = np.concatenate([sources[-1], piece])
             else:
                 sources.append(piece)
-        candidates = sorted({r.phrase for r in runs})
-        weight = np.array([self._weight(p) for p in candidates])
-        events: list[_Run] = []
-        for windows in sources:
-            table = np.stack([tracks[p][windows] for p in candidates], axis=1)
-            pooled = self._pooled(table)
-            best = int((pooled * weight).argmax())
-            kind, rank, _ = self.phrases[candidates[best]]
-            run = _Run(candidates[best], kind, rank, int(windows[0]), int(windows[-1]),
-                       [float(x) for x in table[:, best]], float(pooled[best]))
-            prev = next((e for e in reversed(events) if e.phrase == run.phrase), None)
-            if prev is not None and run.span[0] - prev.span[1] <= s.join_gap:
-                prev.last = run.last  # one sustained source, one caption
-                prev.scores.extend(run.scores)
-                prev.pooled = max(prev.pooled, run.pooled)
-            else:
-                events.append(run)
-        return [e for e in events
-                if e.pooled >= (s.min_score if e.rank == 1 else s.generic_score)]
+        return sources
+
+    def _phrase_of(self, phrases: list[str], windows: np.ndarray,
+                   tracks: dict[str, np.ndarray], confidence: float) -> _Run:
+        """The winning family's best phrase over `windows` (a specific one counts
+        ``specific_weight`` times), as an event carrying the family's pooled score."""
+        table = np.stack([tracks[p][windows] for p in phrases], axis=1)
+        weight = np.array([self._weight(p) for p in phrases])
+        best = int((self._pooled(table) * weight).argmax())
+        kind, rank, _ = self.phrases[phrases[best]]
+        return _Run(phrases[best], kind, rank, int(windows[0]), int(windows[-1]),
+                    [float(x) for x in table[:, best]], confidence)
 
     def _weight(self, phrase: str) -> float:
         return self.settings.specific_weight if self.phrases[phrase][1] == 1 else 1.0
