@@ -27,8 +27,8 @@ The rules, in order (numbers are :class:`TaggerSettings` fields):
    pieces (within ``join_gap`` s) whose mean score vectors over all classes are alike (cosine
    ≥ ``same_source``) are one source heard two ways and join again. Each piece is then named
    by pooling over all its windows (``1 - peak_weight`` of the mean plus ``peak_weight`` of
-   the maximum: what lasts and what stands out): first the family, then its best phrase; the
-   family's pooled score is the event's confidence. Neighbours with the same name join, so one
+   the maximum: what lasts and what stands out): first the family, then its best phrase (the
+   cue's confidence is that phrase's pooled score). Neighbours with the same name join, so one
    sustained source is one caption. The cost: two sources heard at once are one caption,
    named by the stronger.
 4. A specific name is kept only when its family's pooled score reaches ``min_score``, a generic one
@@ -155,7 +155,8 @@ class _Run:
     first: int
     last: int
     scores: list[float]
-    pooled: float = 0.0  # the event's pooled score for its phrase (rule 3)
+    pooled: float = 0.0  # the event's family's pooled score: the keep bar (rules 3-4)
+    own: float = 0.0  # its phrase's own pooled score: the cue's confidence
 
     @property
     def span(self) -> tuple[float, float]:
@@ -217,7 +218,7 @@ class TaggerDescriber:
                 continue
             cues.append(Cue(span[0], span[1], "music" if run.kind == "music" else "sound",
                             run.phrase, source=self.name,
-                            confidence=run.pooled or float(np.mean(run.scores))))
+                            confidence=run.own or float(np.mean(run.scores))))
         return sorted(cues, key=lambda c: (c.start, c.end))
 
     def _runs(self, tracks: dict[str, np.ndarray]) -> list[_Run]:
@@ -268,7 +269,7 @@ class TaggerDescriber:
             if prev is not None and run.span[0] - prev.span[1] <= s.join_gap:
                 prev.last = run.last  # one sustained source, one caption
                 prev.scores.extend(run.scores)
-                prev.pooled = max(prev.pooled, run.pooled)
+                prev.pooled, prev.own = max(prev.pooled, run.pooled), max(prev.own, run.own)
             else:
                 events.append(run)
         return [e for e in events
@@ -299,15 +300,17 @@ class TaggerDescriber:
         return sources
 
     def _phrase_of(self, phrases: list[str], windows: np.ndarray,
-                   tracks: dict[str, np.ndarray], confidence: float) -> _Run:
+                   tracks: dict[str, np.ndarray], family_score: float) -> _Run:
         """The winning family's best phrase over `windows` (a specific one counts
-        ``specific_weight`` times), as an event carrying the family's pooled score."""
+        ``specific_weight`` times), as an event carrying the family's pooled score (what
+        decides) and the phrase's own (what the cue reports: a sum over a family is no
+        probability, and the review page must still flag a name the model was unsure of)."""
         table = np.stack([tracks[p][windows] for p in phrases], axis=1)
-        weight = np.array([self._weight(p) for p in phrases])
-        best = int((self._pooled(table) * weight).argmax())
+        pooled = self._pooled(table)
+        best = int((pooled * np.array([self._weight(p) for p in phrases])).argmax())
         kind, rank, _ = self.phrases[phrases[best]]
         return _Run(phrases[best], kind, rank, int(windows[0]), int(windows[-1]),
-                    [float(x) for x in table[:, best]], confidence)
+                    [float(x) for x in table[:, best]], family_score, float(pooled[best]))
 
     def _weight(self, phrase: str) -> float:
         return self.settings.specific_weight if self.phrases[phrase][1] == 1 else 1.0
