@@ -4,10 +4,11 @@ scores add up.
 YAMNet scores 521 classes independently, and a source it is unsure of spreads its belief over
 several classes of one family: a running tap reads as "Water" 0.15, "Gush" 0.09, "Liquid" 0.08
 and more, each below "Frying (food)" 0.19 alone. Naming by the best single class then names the
-wrong source. The families (templates/sounds/families.tsv: each class's nearest ancestor in the
-AudioSet ontology that YAMNet scores) let :mod:`ccgen.events.tagging` first choose the source
-from its family's pooled belief and only then the phrase within it. How a family's classes
-combine per window is a setting, chosen leave-one-clip-out (bench/tagger_loo.py):
+wrong source. The families (templates/sounds/families.tsv: the AudioSet ontology node at the
+level a caption names a source, Dog or Engine or Liquid, with every class below it) let
+:mod:`ccgen.events.tagging` first choose the source from its family's pooled belief and only
+then the phrase within it. How a family's classes combine per window is a setting, chosen
+leave-one-clip-out (bench/tagger_loo.py):
 
 - ``max``: the best class (a family is as sure as its surest member);
 - ``noisyor``: ``1 - prod(1 - p)``, the chance that any member is present if they were

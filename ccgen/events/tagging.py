@@ -15,9 +15,9 @@ The rules, in order (numbers are :class:`TaggerSettings` fields):
    stays above ``sustain``; up to ``bridge`` weaker windows (0.48 s each) may interrupt it.
    Runs only say *where* something is heard; they do not name it.
 3. Sounds are named per event, not per window, and by source before phrase. Each phrase
-   belongs to a family (templates/sounds/families.tsv: its nearest AudioSet ancestor that
-   YAMNet scores, as Dog for Bark or Liquid for Gush); a family's score per window pools its
-   classes (``family_pool``: their sum capped at 1 by default, see
+   belongs to a family (templates/sounds/families.tsv: the AudioSet node above it at the
+   level a caption names a source, as Dog for Bark or Liquid for Gush); a family's score per
+   window pools its classes (``family_pool``: their sum capped at 1 by default, see
    :mod:`ccgen.events.families`), because YAMNet spreads an unsure source over a family's
    classes. Sound runs at most ``bridge`` windows apart form one event. In an event each
    candidate family is scored per window (one with a specific phrase among the candidates
