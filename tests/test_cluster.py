@@ -92,6 +92,37 @@ def test_auto_describer_is_decided_once_for_the_cluster(tmp_path) -> None:
     assert pin_describer(chosen, 2) is chosen
 
 
+def test_the_cluster_describer_follows_the_registry_entry(tmp_path, monkeypatch) -> None:
+    """Weights found and the entry available: AudSemThinker, although the driver (this
+    machine) has no GPU; the entry unavailable (no transformers), an adapter whose base is
+    missing, or --device cpu: not."""
+    import json
+
+    from ccgen import devices, registry
+    from ccgen.cluster.engine import pin_describer
+    from ccgen.pipeline import Options
+
+    model = tmp_path / "thinker"
+    model.mkdir()
+    for name in ("config.json", "tokenizer.json"):
+        (model / name).write_text("{}")
+    adapter = tmp_path / "adapter"
+    adapter.mkdir()
+    (adapter / "adapter_config.json").write_text(json.dumps(
+        {"base_model_name_or_path": str(tmp_path / "gone")}))
+    monkeypatch.setattr(devices, "cuda_available", lambda runtime: False)
+    opts = Options(describer="auto", describer_model=str(model))
+    assert pin_describer(opts, 1).describer == "audsemthinker"
+    assert pin_describer(Options(describer="auto", describer_model=str(adapter)),
+                         1).describer == "yamnet"
+    cpu = Options(describer="auto", describer_model=str(model), device="cpu")
+    assert pin_describer(cpu, 1) is cpu
+    real = registry.installed
+    monkeypatch.setattr(registry, "installed", lambda module: module != "transformers"
+                        and real(module))
+    assert pin_describer(opts, 1).describer == "yamnet"
+
+
 # --------------------------------------------------------------------------- a real cluster
 
 

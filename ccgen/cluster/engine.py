@@ -93,21 +93,21 @@ def gpu_resource() -> str:
 def pin_describer(options: Options, gpus: int) -> Options:
     """--describer auto, decided once for the cluster (each actor deciding on its own node
     would describe files differently by where they ran): AudSemThinker when the cluster has
-    a GPU and its weights are found, else the actors' own choice (YAMNet on CPU nodes)."""
+    a GPU and its registry entry says it can run (transformers installed) and its weights are
+    found, else the actors' own choice (YAMNet on CPU nodes). The entry's own auto check
+    cannot decide here: it asks for a GPU on this node, the driver, which may have none."""
     if options.describer != "auto" or gpus < 1 or options.device == "cpu":
         return options
-    import importlib.util
+    from ccgen import events
+    from ccgen.events.audsemthinker import weights_missing
 
-    from ccgen.events.qwen_omni import DEFAULT_MODEL, weights_status
-
-    found, where = weights_status(options.describer_model or DEFAULT_MODEL)
-    if importlib.util.find_spec("transformers") is None:
-        found, where = False, "transformers is not installed"
-    if not found:
-        log.info("describer: yamnet (AudSemThinker: %s)", where)
+    entry = events.REGISTRY.entry("audsemthinker")
+    why = entry.available() or weights_missing(options.describer_options())
+    if why is not None:
+        log.info("describer: yamnet (%s: %s)", entry.name, why)
         return replace(options, describer="yamnet")
-    log.info("describer: audsemthinker (%d GPUs in the cluster, weights at %s)", gpus, where)
-    return replace(options, describer="audsemthinker")
+    log.info("describer: %s (%d GPUs in the cluster, its weights found)", entry.name, gpus)
+    return replace(options, describer=entry.name)
 
 
 def start_describers(options: Options, level: int) -> tuple[list, list[str], dict | None]:

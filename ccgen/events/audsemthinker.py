@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from ccgen import devices
 from ccgen.cues import Cue
 from ccgen.errors import CcgenError, InputError
 from ccgen.events import clips as cliplib
@@ -108,20 +109,28 @@ class RunSummary:
                 f"{self.tokens} tokens in {self.seconds:.1f} s")
 
 
+def weights_missing(options: Mapping[str, object]) -> str | None:
+    """Why AudSemThinker has nothing to load for these options (``model``, or an adapter's
+    base, not found offline), or None. The part of :func:`unsuited` that does not depend on
+    this machine's GPU: Ray's driver asks it when deciding for a whole cluster."""
+    found, where = weights_status(str(options.get("model") or DEFAULT_MODEL))
+    return None if found else f"AudSemThinker weights not found ({where})"
+
+
 def unsuited(options: Mapping[str, object]) -> str | None:
     """Why ``--describer auto`` should not run AudSemThinker for these options although
     transformers is installed: its weights (``model``) not found, ``device`` cpu, no CUDA
     device, or one too small. Cheapest first: torch is imported only once the weights are
     found, and only ``auto`` asks (asked for by name, it runs on the CPU too)."""
-    found, where = weights_status(str(options.get("model") or DEFAULT_MODEL))
-    if not found:
-        return f"AudSemThinker weights not found ({where})"
+    missing = weights_missing(options)
+    if missing is not None:
+        return missing
     if options.get("device") == "cpu":
         return "--device cpu (AudSemThinker runs on a GPU)"
+    if not devices.cuda_available("torch"):
+        return "no CUDA device"
     import torch
 
-    if not torch.cuda.is_available():
-        return "no CUDA device"
     name, memory = torch.cuda.get_device_name(0), torch.cuda.get_device_properties(0).total_memory
     if memory < MIN_GPU_BYTES:  # the bf16 weights alone are 16.6 GiB
         return f"CUDA device {name} has {memory / 2**30:.0f} GiB (AudSemThinker needs 20)"
@@ -243,7 +252,7 @@ class AudSemThinker:
                 self.summary.oom_retries += 1
                 log.warning("audsemthinker: out of GPU memory; retrying with batch size %d", size)
                 gc.collect()
-                if torch.cuda.is_available():
+                if devices.cuda_available("torch"):
                     torch.cuda.empty_cache()
                 continue
             for i, out in zip(idx, outputs, strict=True):
