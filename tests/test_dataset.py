@@ -282,3 +282,36 @@ def test_bad_jsonl_lines_are_reported_with_file_and_line(tmp_path, line, message
         read_examples(tmp_path / "bad.jsonl")
     (tmp_path / "bad.jsonl").write_text(f"{good}\n\n", encoding="utf-8")
     assert [e.answer for e in read_examples(tmp_path / "bad.jsonl")] == ["door slams"]
+
+
+def test_a_flac_clip_is_written_whole_or_not_at_all(tmp_path, monkeypatch):
+    """A clip decodes back to its samples and replaces an older one; ffmpeg failing halfway
+    leaves the older clip, no temporary file, and its own last error line as the reason."""
+    import stat
+
+    from ccgen.finetune.dataset import write_flac
+    from ccgen.media import ffmpeg_bin
+
+    clip = tmp_path / "clips" / "demo-0001.flac"
+    clip.parent.mkdir()
+    clip.write_bytes(b"older clip")
+    tone = (0.5 * np.sin(np.arange(16000) * 2 * np.pi * 440 / 16000)).astype(np.float32)
+    assert write_flac(clip, tone) == clip
+    assert np.abs(read_clip(clip) - tone).max() < 1e-4  # 16-bit, lossless
+    assert stat.S_IMODE(clip.stat().st_mode) == 0o644
+    before = clip.read_bytes()
+    fake = tmp_path / "ffmpeg"  # the real ffmpeg answers -version; an encode dies halfway
+    fake.write_text(f'#!/bin/sh\ncase "$*" in *-version*) exec {ffmpeg_bin.find_ffmpeg().ffmpeg}'
+                    ' "$@";; esac\nfor last; do :; done\nprintf half > "${last#file:}"\n'
+                    'echo "first line" >&2\necho "No space left on device" >&2\nexit 1\n')
+    fake.chmod(0o755)
+    monkeypatch.setenv("CCGEN_FFMPEG", str(fake))
+    ffmpeg_bin.find_ffmpeg.cache_clear()
+    try:
+        with pytest.raises(InputError, match=r"demo-0001\.flac: cannot write FLAC "
+                                             r"\(No space left on device\)$"):
+            write_flac(clip, tone)
+    finally:
+        ffmpeg_bin.find_ffmpeg.cache_clear()
+    assert clip.read_bytes() == before
+    assert [p.name for p in clip.parent.iterdir()] == ["demo-0001.flac"]

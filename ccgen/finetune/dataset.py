@@ -39,8 +39,8 @@ import numpy as np
 
 from ccgen.errors import InputError, OutputExistsError, first_line
 from ccgen.finetune.sdh import Reading, read_sound_cues
-from ccgen.media import SAMPLE_RATE, find_ffmpeg, load_audio, probe
-from ccgen.writers.atomic import write_atomic
+from ccgen.media import SAMPLE_RATE, find_ffmpeg, load_audio, media_url, probe
+from ccgen.writers.atomic import replace_made, write_atomic
 
 log = logging.getLogger("ccgen")
 
@@ -242,18 +242,21 @@ def split(records: list[dict[str, Any]], val_fraction: float, seed: int
 
 
 def write_flac(path: Path, samples: np.ndarray) -> Path:
-    """16 kHz mono 16-bit FLAC through ffmpeg (the decoder ccgen already depends on)."""
-    tmp = path.with_name(f".{path.name}.part")
-    cmd = [find_ffmpeg().ffmpeg, "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
-           "-f", "f32le", "-ar", str(SAMPLE_RATE), "-ac", "1", "-i", "pipe:",
-           "-c:a", "flac", "-sample_fmt", "s16", "-f", "flac", str(tmp)]
-    done = subprocess.run(cmd, input=np.asarray(samples, np.float32).tobytes(),
-                          capture_output=True)
-    if done.returncode:
-        tmp.unlink(missing_ok=True)
-        raise InputError(f"{path}: cannot write FLAC ({done.stderr.decode()[-160:].strip()})")
-    tmp.replace(path)
-    return path
+    """16 kHz mono 16-bit FLAC through ffmpeg (the decoder ccgen already depends on), whole or
+    not at all (a clip cut short by Ctrl-C would train on silence)."""
+
+    def encode(tmp: Path) -> None:
+        cmd = [find_ffmpeg().ffmpeg, "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
+               "-f", "f32le", "-ar", str(SAMPLE_RATE), "-ac", "1", "-i", "pipe:",
+               "-c:a", "flac", "-sample_fmt", "s16", "-f", "flac", media_url(tmp)]
+        done = subprocess.run(cmd, input=np.asarray(samples, np.float32).tobytes(),
+                              capture_output=True)
+        if done.returncode:
+            reason = first_line(done.stderr.decode(errors="replace"), 160, last=True,
+                                default="?")
+            raise InputError(f"{path}: cannot write FLAC ({reason})")
+
+    return replace_made(path, encode)
 
 
 def read_clip(path: Path) -> np.ndarray:

@@ -147,11 +147,23 @@ def replace_atomic(path: Path, write: Callable[[BinaryIO], object]) -> Path:
     all: `write` fills a temporary file beside `path`, named like every ccgen temp file (so
     the next run removes one a killed run left), which then takes the name in one step.
     Readers never see half a file; two runs racing both write the same content."""
+
+    def fill(tmp: Path) -> None:
+        with open(tmp, "wb") as fh:
+            write(fh)
+
+    return replace_made(path, fill)
+
+
+def replace_made(path: Path, make: Callable[[Path], object]) -> Path:
+    """:func:`replace_atomic` for a writer that needs a file name, not a file object (ffmpeg
+    encoding a clip): `make` writes the temporary file named as it is given. Whatever `make`
+    raises leaves `path` as it was and no temporary file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = make_temp(path)
+    os.close(fd)
     try:
-        with os.fdopen(fd, "wb") as fh:
-            write(fh)
+        make(tmp)
         os.chmod(tmp, 0o644)  # mkstemp makes it private; a cache is as readable as its folder
         os.replace(tmp, path)
     finally:
