@@ -195,6 +195,22 @@ def test_an_adapter_is_refused_as_base_model(trained, dataset, tmp_path):
     assert not (tmp_path / "again").exists()
 
 
+@pytest.mark.parametrize(("config", "message"), [
+    ("{not json", r"adapter_config\.json: not a LoRA adapter config \(Expecting"),
+    ('{"peft_type": "LORA"}', r"adapter_config\.json: names no base model"),
+])
+def test_a_broken_adapter_config_is_named_in_one_line(dataset, tmp_path, config, message):
+    """qwen_omni.adapter_base decides what an adapter is for finetune and the loader alike;
+    an adapter_config.json it cannot read is bad input, before any model loads."""
+    folder = tmp_path / "adapter"
+    folder.mkdir()
+    (folder / "adapter_config.json").write_text(config)
+    with pytest.raises(InputError, match=message):
+        finetune(dataset / "train.jsonl", tmp_path / "out", base_model=str(folder),
+                 device="cpu")
+    assert not (tmp_path / "out").exists()
+
+
 def test_plain_target_names_adapt_the_audio_encoder_too(tiny):
     """--target-modules q_proj,v_proj is the reference's choice: every such layer, audio
     encoder included; the default regex keeps to the language model."""

@@ -97,10 +97,16 @@ def adapter_base(path: str | Path) -> str | None:
     with adapter_config.json and no config.json): ``ccgen finetune`` writes adapters, and a
     user may pass one where a model is expected."""
     folder = Path(path).expanduser()
-    if not folder.is_dir() or (folder / "config.json").exists() \
-            or not (folder / "adapter_config.json").is_file():
+    config = folder / "adapter_config.json"
+    if not folder.is_dir() or (folder / "config.json").exists() or not config.is_file():
         return None
-    return json.loads((folder / "adapter_config.json").read_text())["base_model_name_or_path"]
+    try:  # a broken one is named in one line, not a JSONDecodeError or KeyError traceback
+        base = json.loads(config.read_text(encoding="utf-8")).get("base_model_name_or_path")
+    except (OSError, ValueError, AttributeError) as exc:
+        raise InputError(f"{config}: not a LoRA adapter config ({first_line(exc)})") from None
+    if not isinstance(base, str) or not base:
+        raise InputError(f"{config}: names no base model (base_model_name_or_path)")
+    return base
 
 
 def _local_only(model: str) -> bool:

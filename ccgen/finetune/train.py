@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from ccgen.errors import CcgenError, InputError, first_line
-from ccgen.events.qwen_omni import out_of_memory
+from ccgen.events.qwen_omni import adapter_base, out_of_memory
 from ccgen.finetune import checkpoint
 from ccgen.finetune.batches import Collator, loss_sum, tokens
 from ccgen.finetune.dataset import MIN_SAMPLES, Example, prepare_output, read_clip, read_examples
@@ -149,7 +149,7 @@ def finetune(data: str | Path, output: str | Path, settings: TrainSettings | Non
     data, out = Path(data), Path(output)
     examples = read_examples(data)  # bad data is named before the device is questioned
     base_model = s.base_model
-    if (Path(base_model).expanduser() / "adapter_config.json").is_file():
+    if adapter_base(base_model) is not None:
         raise InputError(f"--base-model {base_model} is a LoRA adapter: a new adapter would "
                          "name only its base and lose it at captioning time; fine-tune from "
                          "the base model (or merge the adapter into a full checkpoint)")
