@@ -15,6 +15,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from ccgen import devices
 from ccgen.errors import InputError
 
 CHECKPOINTS = "checkpoints"
@@ -27,7 +28,7 @@ def rng_state() -> dict[str, Any]:
     import torch
 
     state: dict[str, Any] = {"cpu": torch.get_rng_state()}
-    if torch.cuda.is_available() and torch.cuda.is_initialized():
+    if devices.cuda_available("torch") and torch.cuda.is_initialized():
         state["cuda"] = torch.cuda.get_rng_state_all()
     return state
 
@@ -36,13 +37,18 @@ def set_rng_state(state: dict[str, Any]) -> None:
     import torch
 
     torch.set_rng_state(state["cpu"])
-    if "cuda" in state and torch.cuda.is_available():
+    if "cuda" in state and devices.cuda_available("torch"):
         torch.cuda.set_rng_state_all(state["cuda"])
 
 
 def save(output: Path, model: Any, optimizer: Any, scheduler: Any, rng: dict[str, Any],
          state: dict[str, Any]) -> Path:
-    """Write checkpoint ``step-<state['step']>`` atomically and prune older ones."""
+    """Write checkpoint ``step-<state['step']>`` atomically and prune older ones.
+
+    Not :mod:`ccgen.writers.atomic`: that publishes one file, a checkpoint is a folder that
+    peft's ``save_pretrained`` fills, so it is built under a fixed temporary name per step
+    and renamed whole. A killed save's ``.step-N.part`` is cleared when step N is saved
+    again, as a ``--resume`` from the checkpoint before it does."""
     import torch
 
     root = output / CHECKPOINTS
