@@ -35,3 +35,11 @@ def first_line(text: object, limit: int | None = None, *, last: bool = False,
         default = type(text).__name__ if isinstance(text, BaseException) else ""
     line = (lines[-1] if last else lines[0]) if lines else default
     return line[:limit] if limit else line
+
+
+def one_line(text: object) -> str:
+    """All of `text` on one line, each run of whitespace one space; an empty exception gives
+    its class name. For a parser's message (TOML, a subtitle file), whose detail, where in
+    the file, often sits on a line after the first that :func:`first_line` would drop."""
+    line = " ".join(str(text).split())
+    return line or (type(text).__name__ if isinstance(text, BaseException) else "")

@@ -13,7 +13,7 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ccgen.errors import InputError
+from ccgen.errors import InputError, one_line
 
 if TYPE_CHECKING:
     import pysubs2
@@ -84,8 +84,7 @@ def read_subtitle(path: Path, fps: float) -> pysubs2.SSAFile:
     try:
         subs = pysubs2.SSAFile.from_string(text, format_=fmt, fps=fps)
     except Exception as exc:  # a third-party parser on untrusted input: any failure is bad input
-        reason = " ".join(str(exc).split()) or type(exc).__name__
-        raise InputError(f"{path}: not a readable subtitle file ({reason})") from None
+        raise InputError(f"{path}: not a readable subtitle file ({one_line(exc)})") from None
     # TMP ("hh:mm:ss:text") matches many other line formats, SCC among them: trust it only
     # when the file says it is one.
     if subs.format == "tmp" and suffix != ".txt":

@@ -24,7 +24,7 @@ from pathlib import Path
 from jinja2 import StrictUndefined, Template
 
 from ccgen.captions.sandbox import BoundedSandbox, check_output, check_source, time_limit
-from ccgen.errors import InputError
+from ccgen.errors import InputError, one_line
 from ccgen.resources import templates_dir
 
 # CEA-608 (line 21) can only display the characters of its fixed tables. The basic set is
@@ -134,7 +134,7 @@ class Style:
             return _bounded_render(getattr(self, key), values)
         except Exception as exc:  # any failure of a snippet is its field's
             raise InputError(f"style {self.name}: field {key!r} failed to render "
-                             f"({_one_line(exc)})") from None
+                             f"({one_line(exc)})") from None
 
 
 _ENV = BoundedSandbox(autoescape=False, undefined=StrictUndefined)
@@ -152,10 +152,6 @@ def _bounded_render(source: str, values: dict[str, str]) -> str:
     with time_limit():
         text = template.render(**values)
     return check_output(text).strip()
-
-
-def _one_line(exc: BaseException) -> str:
-    return " ".join(str(exc).split()) or type(exc).__name__
 
 
 def presets() -> list[str]:
@@ -188,7 +184,7 @@ def load_style(name_or_path: str | Path) -> Style:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(f"style file {path}: not valid TOML ({_one_line(exc)})") from None
+        raise InputError(f"style file {path}: not valid TOML ({one_line(exc)})") from None
     return _from_dict(data, path)
 
 
@@ -224,5 +220,5 @@ def _from_dict(data: dict, path: Path) -> Style:
             _bounded_render(getattr(style, key), {variable: "test"})
         except Exception as exc:  # syntax, sandbox, bounds, arithmetic
             raise InputError(f"style file {path}: field {key!r} is not a valid template "
-                             f"({_one_line(exc)})") from None
+                             f"({one_line(exc)})") from None
     return style
