@@ -39,6 +39,7 @@ sys.path.insert(0, str(REPO / "bench"))
 from common import machine, write_section  # noqa: E402
 
 from ccgen.evaluation import metrics as M  # noqa: E402
+from ccgen.events.families import POOLS  # noqa: E402
 from ccgen.events.tagging import TaggerDescriber, TaggerSettings, sound_table  # noqa: E402
 from ccgen.events.yamnet import log_mel  # noqa: E402
 from ccgen.media import load_audio, probe  # noqa: E402
@@ -90,6 +91,22 @@ def why(clips: list[tuple[Path, str]], scores: list, classes: list[str],
         top = ", ".join(f"{classes[k]} {mean[k]:.2f} / {peak[k]:.2f}"
                         for k in mean.argsort()[::-1][:3])
         rows.append(f"| {path.name} | {concept} | {mine} | {top} |")
+    return rows
+
+
+def why_families(clips: list[tuple[Path, str]], scores: list, tagger: TaggerDescriber
+                 ) -> list[str]:
+    """Per clip: the sound families that pool best over the whole clip (¾ mean + ¼ peak of
+    the per-window family score), by each pool: what rule 3 weighs before any phrase."""
+    families = tagger.families
+    rows = ["| clip | concept | top families by sum (max / noisy-or / sum) |", "|---|---|---|"]
+    for (path, concept), s in zip(clips, scores, strict=True):
+        pooled = {how: {f: float(0.75 * t.mean() + 0.25 * t.max()) for f, t in
+                        families.tracks(s, families.members, how).items()} for how in POOLS}
+        top = sorted(pooled["sum"], key=pooled["sum"].get, reverse=True)[:3]
+        cells = ", ".join(f"{f.lstrip('=')} {pooled['max'][f]:.2f} / {pooled['noisyor'][f]:.2f}"
+                          f" / {pooled['sum'][f]:.2f}" for f in top)
+        rows.append(f"| {path.name} | {concept} | {cells} |")
     return rows
 
 
@@ -165,7 +182,9 @@ def main() -> None:
              + ", ".join(f"{k}={getattr(settings[on_all], k)}" for k in GRID) + "."]
     if args.why:
         lines += ["", "What YAMNet gives each clip (class mean over its windows / best window):",
-                  "", *why(clips, [x[0] for x in inputs], list(tagger.model.classes), synonyms)]
+                  "", *why(clips, [x[0] for x in inputs], list(tagger.model.classes), synonyms),
+                  "", "The sound families each clip pools to (clip-wide, ¾ mean + ¼ peak):", "",
+                  *why_families(clips, [x[0] for x in inputs], tagger)]
     block = "\n".join(lines)
     print(block)
     write_section(args.out, "tagger-loo", block)
