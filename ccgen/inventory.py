@@ -128,7 +128,7 @@ def fetch(name: str) -> Path:
         raise InputError(f"unknown model {name!r}; fetchable: {', '.join(FETCHABLE)} "
                          "or a hub id like owner/name")
     endpoint = hub.endpoint()
-    if hub.offline() or not hub.reachable(endpoint):
+    if not hub.answers():
         raise CcgenError(f"cannot reach {endpoint}: no network here. On a connected machine run "
                          f"`ccgen models fetch {name}` and copy {hf_cache()} over, or pass a "
                          "local model folder")

@@ -16,9 +16,9 @@ import contextlib
 import logging
 import os
 import signal
-import socket
 from collections.abc import Iterator
 
+from ccgen import hub
 from ccgen.errors import InputError, first_line
 
 INSTALL_HINT = "pip install 'ccgen[cluster]'"
@@ -59,14 +59,11 @@ def check_reachable(address: str, seconds: float = CONNECT_SECONDS) -> None:
     endpoint = host_port(address)
     if endpoint is None:
         return
-    try:
-        with socket.create_connection(endpoint, timeout=seconds):
-            pass
-    except OSError as exc:
-        reason = exc.strerror or type(exc).__name__
+    reason = hub.connect_error(*endpoint, seconds)
+    if reason is not None:
         raise InputError(f"--ray-address {address}: no Ray cluster answers there ({reason}); "
                          "start one with `ray start --head` or leave the address out to run "
-                         "on this machine") from None
+                         "on this machine")
 
 
 @contextlib.contextmanager

@@ -114,9 +114,7 @@ def _local_only(model: str) -> bool:
     instead of waiting on network timeouts for every file."""
     from ccgen import hub
 
-    if Path(model).expanduser().is_dir() or hub.offline():
-        return True
-    return not hub.reachable(hub.endpoint(), timeout=3.0)
+    return Path(model).expanduser().is_dir() or not hub.answers(timeout=3.0)
 
 
 def omni_processor(tokenizer: Any, chunk_length: int = 30) -> Any:

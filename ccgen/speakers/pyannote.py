@@ -49,7 +49,7 @@ def _check_obtainable(model: str) -> None:
     from ccgen import hub
 
     endpoint = hub.endpoint()
-    if hub.offline() or not hub.reachable(endpoint, timeout=3.0):
+    if not hub.answers(timeout=3.0):
         raise InputError(f"pyannote model {model!r} is not on this machine and {endpoint} "
                          "cannot be reached: `ccgen models fetch pyannote` on a connected "
                          "machine, or pass a local pipeline folder with --diarizer-model")
