@@ -169,7 +169,7 @@ class FasterWhisperTranscriber:
 def _chunks(regions: list[tuple[float, float]], start: float, end: float
             ) -> list[dict[str, int]]:
     """The regions inside the window [start, end), as faster-whisper's VAD gives them: sample
-    offsets from the window's start (regions are sample counts / 16000, so rounding them back
+    offsets from the window's start (regions are sample counts / SAMPLE_RATE, so rounding them back
     gives the VAD's own numbers)."""
     first, size = round(start * SAMPLE_RATE), round((end - start) * SAMPLE_RATE)
     out = []
