@@ -315,3 +315,22 @@ def test_a_flac_clip_is_written_whole_or_not_at_all(tmp_path, monkeypatch):
         ffmpeg_bin.find_ffmpeg.cache_clear()
     assert clip.read_bytes() == before
     assert [p.name for p in clip.parent.iterdir()] == ["demo-0001.flac"]
+
+
+def test_a_killed_runs_flac_temp_is_removed_by_the_next(tmp_path):
+    """A clip's temp file is named like every ccgen temp, so the half clip a SIGKILLed run
+    left is removed by the next run writing there (not so a bare .NAME.part)."""
+    import subprocess
+    import sys
+
+    from ccgen.finetune.dataset import write_flac
+    from ccgen.writers.atomic import HOST
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    clips = tmp_path / "clips"
+    clips.mkdir()
+    stale = clips / f".demo-0002.flac.ccgen~{HOST}-{dead}-abcdEFGH.part"
+    stale.write_bytes(b"half a clip")
+    write_flac(clips / "demo-0001.flac", np.zeros(4000, np.float32))
+    assert [p.name for p in clips.iterdir()] == ["demo-0001.flac"]
