@@ -316,7 +316,7 @@ def listen(data: dict, regions: Sequence[tuple[float, float]], samples: np.ndarr
     if scores is not None and transcribe is not None:
         stretches = music_stretches(scores, classes, s)
         songs = sung_stretches(stretches, probs, regions, s)
-        spans = vocal_spans(samples, scores, classes, regions, s, songs)
+        spans = vocal_spans(samples, scores, classes, regions, s, songs, probs)
         if spans:
             _add(words, segments, transcribe(masked(samples, spans),
                                              VadSettings(threshold=s.vocal_threshold)), float)

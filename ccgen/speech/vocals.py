@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ccgen.media.audio import SAMPLE_RATE
-from ccgen.speech.vad import VadSettings, speech_regions
+from ccgen.speech.vad import VadSettings, regions_from_probabilities, speech_probabilities
 
 if TYPE_CHECKING:
     from ccgen.speech.guard import GuardSettings
@@ -55,10 +55,7 @@ def silero_probs(audio: np.ndarray) -> np.ndarray:
     """Silero's speech probability for every 32 ms of `audio` (the model the VAD uses)."""
     if audio.size == 0:
         return np.zeros(0, dtype=np.float32)
-    from faster_whisper.vad import get_vad_model
-
-    padded = np.pad(audio, (0, SILERO_FRAME - audio.size % SILERO_FRAME))
-    return np.asarray(get_vad_model()(padded), dtype=np.float32).reshape(-1)
+    return speech_probabilities(audio)  # block by block: no whole-file copies (speech/vad.py)
 
 
 def music_stretches(scores: np.ndarray, classes: Sequence[str], s: GuardSettings
@@ -81,14 +78,18 @@ def music_stretches(scores: np.ndarray, classes: Sequence[str], s: GuardSettings
 
 def vocal_spans(audio: np.ndarray, scores: np.ndarray, classes: Sequence[str],
                 regions: Sequence[tuple[float, float]], s: GuardSettings,
-                songs: Sequence[tuple[float, float]] = ()) -> list[tuple[float, float]]:
+                songs: Sequence[tuple[float, float]] = (),
+                probs: np.ndarray | None = None) -> list[tuple[float, float]]:
     """Parts of music stretches where Silero, at the lower ``vocal_threshold``, hears a
     voice, outside the speech regions already transcribed (and outside `songs`, which are
-    transcribed whole)."""
+    transcribed whole). `probs`: :func:`silero_probs` of `audio` when the caller has them."""
     stretches = [m for m in music_stretches(scores, classes, s) if m not in songs]
     if not stretches:
         return []
-    low = speech_regions(audio, VadSettings(threshold=s.vocal_threshold))
+    if probs is None or probs.size != audio.size // SILERO_FRAME + 1:
+        probs = silero_probs(audio)
+    low = [(a / SAMPLE_RATE, b / SAMPLE_RATE) for a, b in regions_from_probabilities(
+        probs, audio.size, VadSettings(threshold=s.vocal_threshold).options())]
     out = []
     for a, b in low:
         for m0, m1 in stretches:
@@ -101,7 +102,7 @@ def vocal_spans(audio: np.ndarray, scores: np.ndarray, classes: Sequence[str],
 def masked(audio: np.ndarray, spans: Sequence[tuple[float, float]]) -> np.ndarray:
     """`audio` with everything outside `spans` silenced (times kept): the second pass
     transcribes only the vocal candidates, on the file's own clock."""
-    out = np.zeros_like(audio)
+    out = np.zeros(audio.shape, dtype=audio.dtype)  # untouched pages cost no memory
     for a, b in spans:
         i, j = int(a * SAMPLE_RATE), int(b * SAMPLE_RATE)
         out[i:j] = audio[i:j]
