@@ -1,3 +1,3 @@
-from ccgen.cli import main
+from ccgen.cli import run
 
-main()
+run()

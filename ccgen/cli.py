@@ -346,6 +346,18 @@ from ccgen.finetune.commands import attach as _attach_training  # noqa: E402
 _attach_training(cli, _setup_logging)
 
 
+def run() -> None:
+    """The ``ccgen`` command: :func:`main`, then :func:`ccgen.stopping.exit_now` (the API and
+    tests call :func:`main`, which exits the ordinary way)."""
+    from ccgen.stopping import exit_now
+
+    try:
+        main()
+    except SystemExit as exc:
+        exit_now(exc.code)
+    exit_now(0)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console entry point: maps ccgen's errors to exit codes without tracebacks."""
     from ccgen.stopping import signals_stop_the_run
