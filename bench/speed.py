@@ -12,6 +12,9 @@ faster-whisper alone would run.
 "one stage at a time" is the same ccgen with its stages run one by one
 (``run_stages(..., aside=False)``), to show what running the diarizer and the tagger beside
 the recogniser gains.
+Run it with the interpreter of the install to measure: the numbers in bench/RESULTS.md come
+from `make demo`'s install (no torchvision or transformers; `make test`'s adds both, and
+pyannote.audio's torchmetrics then imports them at every start, about 1 CPU s more).
 """
 
 from __future__ import annotations
@@ -44,8 +47,8 @@ ONE_BY_ONE = """
 import sys
 import ccgen.pipeline, ccgen.stages.runner as runner
 ccgen.pipeline.run_stages = lambda stages, ctx: runner.run_stages(stages, ctx, aside=False)
-from ccgen.cli import main
-main(sys.argv[1:])
+from ccgen.cli import run
+run()  # as the ccgen command: its quick exit, its OpenMP wait policy
 """
 
 
