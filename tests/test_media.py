@@ -200,3 +200,28 @@ def test_a_truncated_file_fails_alone_in_a_batch(tmp_path: Path, demo_video: Pat
     assert "truncated" in files[cut.name]["error"]
     assert files["tone.wav"]["status"] == "done"
     assert sorted(p.name for p in out.iterdir()) == ["tone.en.sdh.srt"]
+
+
+@pytest.mark.parametrize("declared", [0.0, 0.3, None, 1e12])
+def test_samples_are_read_whole_whatever_the_file_declares(demo_video: Path,
+                                                            declared: float | None) -> None:
+    """read_samples fills one array sized from the declared length: a header that says too
+    little (the array grows), nothing, or an absurd length must give ffmpeg's exact output."""
+    import subprocess
+
+    import ffmpeg
+
+    from ccgen.media.audio import read_samples
+
+    graph = (ffmpeg.input(str(demo_video))
+             .output("pipe:", format="f32le", acodec="pcm_f32le", ac=1, ar=16000)
+             .global_args("-nostdin", "-loglevel", "error"))
+    ffmpeg_bin = find_ffmpeg().ffmpeg
+    expected = np.frombuffer(subprocess.run(graph.compile(cmd=ffmpeg_bin), check=True,
+                                            capture_output=True).stdout, dtype=np.float32)
+    real = probe(demo_video).duration
+    proc = graph.run_async(cmd=ffmpeg_bin, pipe_stdout=True, pipe_stderr=True)
+    got, err = read_samples(proc, real if declared is None else declared)
+    assert proc.returncode == 0 and err == b""
+    assert expected.size > 16000 and np.array_equal(got, expected)
+    assert not got.flags.writeable  # no stage writes into the soundtrack

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import logging
 import re
+import subprocess
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +29,7 @@ log = logging.getLogger("ccgen")
 # are a warning, so an editor still hears of them.
 TRUNCATED = 0.5
 SHORTFALL = 1.0
+MAX_PLANNED = 3 * 3600.0  # seconds of audio read_samples sizes its array for at first
 # "[aac @ 0x55d0c...] Error..." -> "aac: Error..."; the addresses only make lines differ.
 _PREFIX = re.compile(r"\[(\S+) @ 0x[0-9a-f]+\]\s*")
 
@@ -49,18 +52,51 @@ def load_audio(path: str | Path, info: MediaInfo, stream: int = 0) -> np.ndarray
                 ac=1, ar=SAMPLE_RATE)
         .global_args("-nostdin", "-hide_banner", "-loglevel", "error")
     )
-    try:
-        out, err = graph.run(cmd=find_ffmpeg().ffmpeg, capture_stdout=True,
-                             capture_stderr=True)
-    except ffmpeg.Error as exc:
-        reason = first_line((exc.stderr or b"").decode("utf-8", "replace"), 160, last=True,
+    proc = graph.run_async(cmd=find_ffmpeg().ffmpeg, pipe_stdout=True, pipe_stderr=True)
+    audio, err = read_samples(proc, info.declared(stream))
+    if proc.returncode:
+        reason = first_line(err.decode("utf-8", "replace"), 160, last=True,
                             default="decoding failed")
         raise InputError(f"{path}: cannot decode audio ({reason})") from None
-    # A read-only view of ffmpeg's output, not a copy: a 2-hour film is 460 MB either way, and
-    # no stage writes into the soundtrack.
-    audio = np.frombuffer(out, dtype=np.float32)
     check_decoded(path, audio.size / SAMPLE_RATE, info.declared(stream), error_lines(err))
     return audio
+
+
+def read_samples(proc: subprocess.Popen, seconds: float) -> tuple[np.ndarray, bytes]:
+    """ffmpeg's float32 output read straight into one array (sized for the `seconds` the file
+    declares, grown if it runs longer), and its stderr, drained beside so it never blocks.
+
+    Why not ``communicate()``: it keeps the chunks it read and then joins them, twice the
+    soundtrack at once (2 x 460 MB for a 2-hour film). The array is read-only: no stage
+    writes into the soundtrack."""
+    errors: list[bytes] = []
+    drain = threading.Thread(target=lambda: errors.append(proc.stderr.read()), daemon=True)
+    drain.start()
+    # pages of the array that are never written cost no memory; a header claiming days is
+    # not believed beyond MAX_PLANNED (the array grows past it if the audio does)
+    planned = min(max(seconds or 0.0, 0.0) * 1.01 + 1.0, MAX_PLANNED)
+    buf = np.empty(int(planned * SAMPLE_RATE), dtype=np.float32)
+    filled = 0  # bytes
+    try:
+        while True:
+            view = memoryview(buf).cast("B")
+            if filled == view.nbytes:  # longer than declared: grow by half
+                buf = np.concatenate([buf, np.empty(buf.size // 2, dtype=np.float32)])
+                continue
+            got = proc.stdout.readinto(view[filled:])
+            if not got:
+                break
+            filled += got
+    except BaseException:  # Ctrl-C or a stop: ffmpeg goes with us
+        proc.kill()
+        raise
+    finally:
+        proc.stdout.close()
+        proc.wait()
+    drain.join()
+    audio = buf[:filled // 4]
+    audio.flags.writeable = False
+    return audio, b"".join(errors)
 
 
 def error_lines(stderr: bytes | str | None) -> list[str]:
