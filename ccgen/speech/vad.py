@@ -141,12 +141,15 @@ def regions_from_probabilities(probs: np.ndarray, length: int, options: Any
     return [(a, b) for a, b in regions]
 
 
-def speech_regions(audio: np.ndarray, settings: VadSettings | None = None
-                   ) -> list[tuple[float, float]]:
-    """Return speech regions as (start, end) seconds, sorted and non-overlapping."""
+def speech_regions(audio: np.ndarray, settings: VadSettings | None = None,
+                   probs: np.ndarray | None = None) -> list[tuple[float, float]]:
+    """Return speech regions as (start, end) seconds, sorted and non-overlapping. `probs`:
+    :func:`speech_probabilities` of `audio` when the caller has them (one model pass serves
+    several thresholds)."""
     settings = settings or VadSettings()
     if audio.size < SAMPLE_RATE // 10:
         return []
-    regions = regions_from_probabilities(speech_probabilities(audio), audio.size,
-                                         settings.options())
+    if probs is None or probs.size != audio.size // WINDOW + 1:
+        probs = speech_probabilities(audio)
+    regions = regions_from_probabilities(probs, audio.size, settings.options())
     return [(a / SAMPLE_RATE, b / SAMPLE_RATE) for a, b in regions]

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ccgen.media.audio import SAMPLE_RATE
-from ccgen.speech.vad import VadSettings, regions_from_probabilities, speech_probabilities
+from ccgen.speech.vad import WINDOW, VadSettings, speech_probabilities, speech_regions
 
 if TYPE_CHECKING:
     from ccgen.speech.guard import GuardSettings
@@ -34,7 +34,7 @@ NEUTRAL = ("Silence", "Inside, small room", "Inside, large room or hall", "Insid
            "Static", "Hum", "Mains hum", "White noise", "Pink noise", "Field recording",
            "Television", "Radio", "Environmental noise")
 PATCH_SECONDS, PATCH_HOP_SECONDS = 0.96, 0.48
-SILERO_FRAME = 512  # samples per Silero probability
+SILERO_FRAME = WINDOW  # samples per Silero probability
 
 
 class ClassGroups:
@@ -86,10 +86,7 @@ def vocal_spans(audio: np.ndarray, scores: np.ndarray, classes: Sequence[str],
     stretches = [m for m in music_stretches(scores, classes, s) if m not in songs]
     if not stretches:
         return []
-    if probs is None or probs.size != audio.size // SILERO_FRAME + 1:
-        probs = silero_probs(audio)
-    low = [(a / SAMPLE_RATE, b / SAMPLE_RATE) for a, b in regions_from_probabilities(
-        probs, audio.size, VadSettings(threshold=s.vocal_threshold).options())]
+    low = speech_regions(audio, VadSettings(threshold=s.vocal_threshold), probs)
     out = []
     for a, b in low:
         for m0, m1 in stretches:
