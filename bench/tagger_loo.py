@@ -17,7 +17,7 @@ YAMNet runs once per clip; each setting only re-runs the naming rules on its sco
 
 ``--why`` adds, for every clip, what YAMNet itself gives the classes whose caption would
 name the clip's concept (their phrase matches the concept's synonyms in
-templates/evaluation/synonyms.tsv): their best mean and best single window, beside the
+ccgen/data/evaluation/synonyms.tsv): their best mean and best single window, beside the
 classes YAMNet favours. A clip whose own classes stay near zero cannot be named by any rule
 over these scores; one where they rise but lose is a naming-rule question.
 """

@@ -1,1 +1,4 @@
-"""ccgen's data files (styles, sound tables, prompts, report templates); see ccgen.resources."""
+"""ccgen's jinja2 templates: prompts, report page, model card, style presets; see ccgen.resources.
+
+Data tables live in ccgen/data/, not here.
+"""

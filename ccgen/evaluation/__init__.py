@@ -2,7 +2,7 @@
 
 ``normalize`` holds the documented WER text normaliser; ``metrics`` holds WER, DER (own
 frame-grid implementation with an md-eval-style collar), RTTM I/O, sound-event naming against a
-synonym table (``templates/evaluation/synonyms.tsv``). Caption style is checked by ``ccgen lint``
+synonym table (``ccgen/data/evaluation/synonyms.tsv``). Caption style is checked by ``ccgen lint``
 (:mod:`ccgen.captions.lint`). The command that runs it all over a data folder is
 ``bench/evaluate.py``.
 """

@@ -198,7 +198,7 @@ _LABEL = re.compile(r"^\s*(?:[\w-]+(?:\s[\w-]+)?\s+class|label)\s*:\s*([^(,;]+)"
 
 
 def load_synonyms(rows: Iterable[Mapping[str, str]] | None = None) -> dict[str, list[str]]:
-    """Concept → synonyms from ``templates/evaluation/synonyms.tsv`` (or given table rows).
+    """Concept → synonyms from ``ccgen/data/evaluation/synonyms.tsv`` (or given table rows).
 
     Kept as data so the vocabulary can grow without code changes; the concept name itself always
     counts as a synonym.

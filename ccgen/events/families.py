@@ -4,7 +4,7 @@ scores add up.
 YAMNet scores 521 classes independently, and a source it is unsure of spreads its belief over
 several classes of one family: a running tap reads as "Water" 0.15, "Gush" 0.09, "Liquid" 0.08
 and more, each below "Frying (food)" 0.19 alone. Naming by the best single class then names the
-wrong source. The families (templates/sounds/families.tsv: the AudioSet ontology node at the
+wrong source. The families (ccgen/data/sounds/families.tsv: the AudioSet ontology node at the
 level a caption names a source, Dog or Engine or Liquid, with every class below it) let
 :mod:`ccgen.events.tagging` first choose the source from its family's pooled belief and only
 then the phrase within it. How a family's classes combine per window is a setting, chosen
@@ -31,7 +31,7 @@ POOLS = ("max", "noisyor", "sum")
 
 @lru_cache(maxsize=1)
 def family_table() -> dict[str, str]:
-    """AudioSet display name -> its family label (templates/sounds/families.tsv)."""
+    """AudioSet display name -> its family label (ccgen/data/sounds/families.tsv)."""
     return {row["display_name"]: row["family"] for row in read_table("sounds", "families.tsv")}
 
 

@@ -8,14 +8,14 @@ best of some classes per window (``track("Speech")``, ``track("Music", "Singing"
 is stable; the caption rules below may change.
 
 The rules, in order (numbers are :class:`TaggerSettings` fields):
-1. Each class is looked up in ``templates/sounds/audioset.tsv``: its caption phrase, its kind
+1. Each class is looked up in ``ccgen/data/sounds/audioset.tsv``: its caption phrase, its kind
    (``sound``, ``music``, ``speech`` or ``skip``) and its rank (1 specific, 2 generic). Classes
    marked skip ("Silence", "Inside, small room"...) are never captioned; speech is left to ASR.
 2. Per phrase, a run of windows starts where its score reaches ``onset`` and lasts while it
    stays above ``sustain``; up to ``bridge`` weaker windows (0.48 s each) may interrupt it.
    Runs only say *where* something is heard; they do not name it.
 3. Sounds are named per event, not per window, and by source before phrase. Each phrase
-   belongs to a family (templates/sounds/families.tsv: the AudioSet node above it at the
+   belongs to a family (ccgen/data/sounds/families.tsv: the AudioSet node above it at the
    level a caption names a source, as Dog for Bark or Liquid for Gush); a family's score per
    window pools its classes (``family_pool``: their sum capped at 1 by default, see
    :mod:`ccgen.events.families`), because YAMNet spreads an unsure source over a family's
@@ -113,7 +113,7 @@ class ClassInfo:
 
 @lru_cache(maxsize=1)
 def sound_table() -> dict[str, ClassInfo]:
-    """AudioSet display name -> how SDH captions name it (templates/sounds/audioset.tsv)."""
+    """AudioSet display name -> how SDH captions name it (ccgen/data/sounds/audioset.tsv)."""
     return {
         row["display_name"]: ClassInfo(row["phrase"], row["kind"], int(row["rank"] or 0))
         for row in read_table("sounds", "audioset.tsv")
