@@ -12,6 +12,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 
@@ -20,16 +21,20 @@ def _kill_group(pid: int) -> None:
         os.killpg(pid, signal.SIGKILL)
 
 
-def measured(cmd: list[str], log: Path, timeout: float) -> tuple[int, float, int, str]:
+def measured(cmd: list[str], log: Path, timeout: float,
+             watch: Callable[[int], None] | None = None) -> tuple[int, float, int, str]:
     """Run ``cmd``; return (exit code, wall s, peak RSS KiB of its process tree, stderr tail).
 
     os.wait4 gives this child's own rusage (ru_maxrss: KiB on Linux, bytes on macOS), which
     covers the descendants it waited for, so parallel runs elsewhere do not leak in.
+    `watch(pid)`, when given, runs in a daemon thread while the child runs (RSS sampling).
     """
     start = time.perf_counter()
     with log.open("wb") as err:
         proc = subprocess.Popen(cmd, stdout=err, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                 start_new_session=True)
+        if watch is not None:
+            threading.Thread(target=watch, args=(proc.pid,), daemon=True).start()
         timer = threading.Timer(timeout, _kill_group, (proc.pid,))
         timer.start()
         try:

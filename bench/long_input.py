@@ -14,6 +14,7 @@ import argparse
 import json
 import sys
 import tempfile
+import time
 from datetime import date
 from pathlib import Path
 
@@ -34,6 +35,47 @@ def make_input(dest: Path, seconds: float) -> None:
                    check=True)
 
 
+def sample_rss(pid: int, samples: list[tuple[float, float]]) -> None:
+    """Append (epoch s, MiB) of `pid`'s resident memory every 0.5 s until it exits."""
+    status = Path(f"/proc/{pid}/status")
+    while True:
+        try:
+            text = status.read_text()
+        except OSError:
+            return
+        kib = next((int(line.split()[1]) for line in text.splitlines()
+                    if line.startswith("VmRSS:")), None)
+        if kib is None:  # a zombie: it has exited
+            return
+        samples.append((time.time(), kib / 1024))
+        time.sleep(0.5)
+
+
+def stage_peaks(log: Path, samples: list[tuple[float, float]]
+                ) -> list[tuple[str, float, float]]:
+    """(stage, seconds from the start, peak MiB while it ran), from ccgen's --log-json stage
+    events and the RSS samples."""
+    events = [(0.0, "start-up")]
+    for line in log.read_text(encoding="utf-8", errors="replace").splitlines():
+        try:
+            item = json.loads(line)
+        except ValueError:
+            continue
+        if item.get("event") == "stage":
+            events.append((float(item["time"]), str(item["stage"])))
+    if not samples:
+        return []
+    begin = samples[0][0]
+    events[0] = (begin, events[0][1])
+    out = []
+    for k, (at, name) in enumerate(events):
+        until = events[k + 1][0] if k + 1 < len(events) else float("inf")
+        inside = [mib for t, mib in samples if at <= t < until]
+        if inside:
+            out.append((name, at - begin, max(inside)))
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--hours", type=float, default=2.0)
@@ -46,11 +88,15 @@ def main() -> None:
         make_input(media, seconds)
         out = Path(tmp) / "long.json"
         cmd = [sys.executable, "-m", "ccgen", str(media), "-f", "json", "-o", str(out),
-               "--no-cache", "-q", *args.extra]
-        code, wall, rss_kib, tail = measured(cmd, Path(tmp) / "log.txt", timeout=6 * 3600)
+               "--no-cache", "--log-json", *args.extra]
+        samples: list[tuple[float, float]] = []
+        log = Path(tmp) / "log.txt"
+        code, wall, rss_kib, tail = measured(cmd, log, timeout=6 * 3600,
+                                             watch=lambda pid: sample_rss(pid, samples))
         if code != 0:
             raise SystemExit(f"ccgen failed ({code}): {tail}")
         timeline = json.loads(out.read_text())
+        stages = stage_peaks(log, samples)
     kinds: dict[str, int] = {}
     for cue in timeline["cues"]:
         kinds[cue["kind"]] = kinds.get(cue["kind"], 0) + 1
@@ -65,6 +111,9 @@ def main() -> None:
         f"| {rss_kib / 1024:.0f} MiB | {', '.join(f'{k} {v}' for k, v in kinds.items())} "
         f"| {len(timeline['speakers'])} |",
     ])
+    body += "\n\nPeak RSS while each stage ran (sampled every 0.5 s from /proc):\n\n" + "\n".join(
+        ["| stage | from (s) | peak RSS |", "|---|---|---|"]
+        + [f"| {name} | {at:.0f} | {peak:.0f} MiB |" for name, at, peak in stages])
     print(body)
     write_section(args.out, "long", "## Long input (`python bench/long_input.py`)\n\n" + body)
 

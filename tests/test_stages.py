@@ -3,7 +3,9 @@ scores) is computed once and only when a stage being computed reads it."""
 
 from __future__ import annotations
 
+import os
 import threading
+import weakref
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -205,3 +207,76 @@ def test_turns_do_not_wait_for_the_words() -> None:
 
     english, french = turns("en"), turns("fr")
     assert english.needs == ("speech",) and english.settings() == french.settings()
+
+
+class Held:
+    """An in-memory result whose lifetime a test can watch."""
+
+
+class Keeper(Toy):
+    """A stage that returns a fresh :class:`Held` (a shared in-memory result)."""
+
+    def run(self, ctx: Context, inputs: Mapping[str, Any]) -> Any:
+        self.runs += 1
+        self.made = weakref.ref(held := Held())
+        return held
+
+
+class Watcher(Toy):
+    """A stage that records, as it runs, whether an earlier in-memory result still exists."""
+
+    def __init__(self, name: str, keeper: Keeper, needs: tuple[str, ...] = ()) -> None:
+        super().__init__(name, needs, reads=())
+        self.keeper = keeper
+        self.saw: list[bool] = []
+
+    def run(self, ctx: Context, inputs: Mapping[str, Any]) -> str:
+        for name in self.needs:
+            inputs[name]
+        made = getattr(self.keeper, "made", None)
+        self.saw.append(made is not None and made() is not None)
+        return super().run(ctx, inputs)
+
+
+def test_a_shared_result_is_dropped_once_no_stage_left_needs_it(tmp_path: Path) -> None:
+    keeper = Keeper("tags", cached=False)
+    user = Watcher("sounds", keeper, ("tags",))
+    last = Watcher("turns", keeper)
+    run_stages([keeper, user, last], _context(tmp_path, cache=False), aside=False)
+    assert user.saw == [True]  # there while a stage that needs it runs
+    assert last.saw == [False]  # gone before a stage that does not (the diarizer's peak)
+
+
+def test_a_long_input_trims_the_heap_after_each_stage(tmp_path: Path, monkeypatch) -> None:
+    from ccgen import memory
+
+    trims: list[int] = []
+    monkeypatch.setattr(memory, "trim", lambda: trims.append(1) or True)
+    run_stages(_stages(), _context(tmp_path, cache=False))
+    assert trims == []  # a short input keeps its pages
+    media = tmp_path / "long.bin"
+    media.write_bytes(b"bytes")
+    long = Context(media, MediaInfo(str(media), memory.LONG_INPUT + 1), 0,
+                   StageCache(tmp_path / "cache", False), lambda *_: None)
+    run_stages(_stages(), long)
+    assert len(trims) == 3  # after each of the three cached stages
+
+
+def test_trim_hands_freed_heap_pages_back() -> None:
+    """glibc keeps freed small blocks in its heap; malloc_trim returns their pages."""
+    from ccgen import memory
+
+    def rss() -> int:
+        with open("/proc/self/statm") as fh:
+            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+    if not memory.trim():
+        pytest.skip("not glibc: nothing to trim")
+    blocks = [bytearray(4096) for _ in range(50_000)]  # ~200 MB in small heap blocks
+    blocks[-1][0] = 1  # the last one stays: the heap cannot shrink from its top
+    keep = blocks[-1]
+    del blocks
+    before = rss()
+    memory.trim()
+    assert before - rss() > 100 * 2**20
+    assert keep[0] == 1

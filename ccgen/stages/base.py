@@ -23,6 +23,7 @@ import numpy as np
 from ccgen.cache import StageCache, file_digest
 from ccgen.media import load_audio
 from ccgen.media.mediainfo import MediaInfo
+from ccgen.memory import LONG_INPUT
 
 R = TypeVar("R")
 
@@ -78,6 +79,11 @@ class Context:
                 self.step("decoding audio")
                 self._audio.append(load_audio(self.path, self.info, self.audio_stream))
             return self._audio[0]
+
+    def long_input(self) -> bool:
+        """Whether stages should hand freed memory back as they finish
+        (:data:`ccgen.memory.LONG_INPUT`); by the probe's duration, so it decodes nothing."""
+        return (self.info.duration or 0.0) > LONG_INPUT
 
     def aside(self, step: Step) -> Context:
         """The same input for a stage running beside the others, with its own progress hook

@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future
 from typing import Any
 
+from ccgen import memory
 from ccgen.stages.base import Context, Stage
 
 
@@ -62,7 +63,20 @@ class _Run:
                     if self._startable(later) and self._busy(stage) + _threads(later) <= cores:
                         self._start(later)
             self._join(stage)
+            self._forget(order[i + 1:])
         return {s.name: self.futures[s.name].result() for s in order}
+
+    def _forget(self, left: Sequence[Stage]) -> None:
+        """Drop the in-memory results (not cached) that no stage left to take needs, and on
+        a long input hand the memory the finished stages freed back (:mod:`ccgen.memory`): a
+        2-hour film's tagger frames are ~200 MB, and each stage's peak would stack on the
+        last one's."""
+        needed = {n for s in left for n in s.needs}
+        for name in [n for n in self.futures if not self.by_name[n].cached and n not in needed]:
+            if self.futures[name].done():
+                del self.futures[name]
+        if self.ctx.long_input():
+            memory.trim()
 
     def _busy(self, main: Stage) -> int:
         """CPU threads in use: the stage the main thread is about to compute and the stages

@@ -8,14 +8,17 @@ words  speech        Whisper's words   + model, language, device             thr
 tags                 YAMNet's scores   (in memory only, computed when read)  1 thread
 voices speech, words guard's verdict   + model, guard settings, tagger       threads, GPU
        tags
-turns  speech        speaker turns     + diarizer, counts, its settings      1 thread, GPU
 sounds speech, tags  sound events      + describer and its settings          threads, GPU
+turns  speech        speaker turns     + diarizer, counts, its settings      1 thread, GPU
 ====== ============= ================= ===================================== ===============
 
-turns and sounds need only the speech regions, so they run beside words
-(:mod:`ccgen.stages.runner`). A stage calls the progress hook only when it does real work (a
-file without speech never shows "transcribing"). Models load on first use (the factories), so
-a cached rerun loads none.
+sounds and turns need only the speech regions, so they run beside words where there are
+cores to spare (:mod:`ccgen.stages.runner`). The diarizer comes last so that, where stages
+run one by one, the tagger's scores and Whisper are gone before it starts: on a long input it
+is the stage with the highest peak (torch, pyannote and its windows beside the audio).
+
+A stage calls the progress hook only when it does real work (a file without speech never
+shows "transcribing"). Models load on first use (the factories), so a cached rerun loads none.
 """
 
 from __future__ import annotations
@@ -74,9 +77,13 @@ class WordsStage:
     name, label, needs, cached = "words", "transcribing", ("speech",), True
 
     def __init__(self, speech: SpeechStage, transcriber: Callable[[], Any], model: str,
-                 language: str | None, device: str) -> None:
+                 language: str | None, device: str,
+                 release: Callable[[], None] = lambda: None) -> None:
         self.speech, self.transcriber = speech, transcriber
         self.model, self.language, self.device = model, language, device
+        # drops the loaded model (the next use loads it again): called once the speech check,
+        # its last user, is done with a long input, so it does not sit beside the diarizer
+        self.release = release
 
     def settings(self) -> dict[str, Any]:
         return {**self.speech.settings(), "model": self.model, "language": self.language,
@@ -183,11 +190,14 @@ class VoicesStage:
             ctx.step(self.label)
         tags = inputs["tags"]
         language = data["language"] or self.words.language
-        return check_transcript(
+        verdict = check_transcript(
             data, [list(r) for r in regions], ctx.audio, tags.heard() if tags else None,
             lambda samples, vad: self.words.transcriber().transcribe(
                 samples, language, None, speech_regions(samples, vad)),
             self.guard)
+        if ctx.long_input():
+            self.words.release()
+        return verdict
 
     def encode(self, result: dict[str, Any]) -> Any:
         return result
