@@ -104,3 +104,18 @@ def test_embeddings_tell_voices_apart(model, clip_audio) -> None:
         two = model(torch.cat([x, x]))
         short = model(x[:, :20])
     assert torch.allclose(one, two[:1], atol=1e-5) and short.shape == (1, 192)
+
+
+def test_pyannotes_search_finds_the_shortest_input_ccgen_sets(model) -> None:
+    """warm_up sets pyannote's embedding wrapper's shortest input instead of letting it
+    binary-search for it on every start: the search must still land on the same number."""
+    pytest.importorskip("pyannote.audio")
+    from pyannote.audio.pipelines.speaker_verification import (
+        PyannoteAudioPretrainedSpeakerEmbedding,
+    )
+
+    from ccgen.speakers.segmentation import MIN_SAMPLES
+    from ccgen.speakers.segmentation_net import CamPlusPlus
+
+    wrapper = PyannoteAudioPretrainedSpeakerEmbedding(CamPlusPlus(model))
+    assert wrapper.min_num_samples == MIN_SAMPLES == 400  # one 25 ms fbank window

@@ -129,19 +129,28 @@ def split_tracks(data: np.ndarray, min_gap: int) -> np.ndarray:
     return out
 
 
+# The shortest input CAM++ takes: one fbank window (shorter speech has no frame; longer is
+# repeated up to MIN_FRAMES). pyannote's embedding wrapper finds it by a binary search of ~12
+# CAM++ runs per process (0.4-0.9 CPU s on 2 cores); tests/test_campplus.py checks the search
+# still finds this number.
+MIN_SAMPLES = round(campplus.FRAME_LENGTH * SAMPLE_RATE)
+
+
 def warm_up(pipeline: Any, threads_for_diarizing: int) -> None:
     """Pay pyannote's one-off costs while the loader thread still overlaps ASR, not on the
-    first file: the embedding wrapper probes the shortest input the model takes (a binary
-    search of ~12 CAM++ runs, 0.9 s on a busy 2-core machine, cached per pipeline), and the
-    first forward of each network sets up its kernels."""
+    first file: the first forward of each network sets up its kernels. The embedding
+    wrapper's shortest input is set, not searched for (:data:`MIN_SAMPLES`)."""
     import torch
 
+    # pyannote's cached property, which has no setter: its instance entry is the cache
+    pipeline._embedding.__dict__["min_num_samples"] = MIN_SAMPLES
     threads = torch.get_num_threads()
     torch.set_num_threads(threads_for_diarizing)
     try:
         with torch.inference_mode():
-            _ = pipeline._embedding.min_num_samples  # pyannote's cached property, no hook
-            pipeline._segmentation.model(torch.zeros(1, 1, SAMPLE_RATE, device=pipeline.device))
+            silence = torch.zeros(1, 1, SAMPLE_RATE, device=pipeline.device)
+            pipeline._embedding(silence)
+            pipeline._segmentation.model(silence)
     finally:
         torch.set_num_threads(threads)
 
