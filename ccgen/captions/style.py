@@ -76,6 +76,9 @@ class Style:
     lyrics_template: str = "♪ {{ text }} ♪"
     # The last caption of a song, where a guide marks it ("♪♪", BBC "# … #"); "" = as above.
     lyrics_last_template: str = ""
+    # Speech a speaker is heard saying that was not transcribed, captioned as a sound under
+    # their mark ([indistinct]; ccgen.speech.unheard); "" leaves it uncaptioned.
+    unheard_speech: str = "indistinct"
     # Where the lyrics marks go: on every "line" (Netflix) or around each "caption" (DCMP, BBC).
     lyrics_marks: str = "line"
     # How an off-screen or unclear speaker is named ([JOHN], JOHN:, (John), >> JOHN:).

@@ -6,8 +6,8 @@ name   needs         result            cache key (besides the input's bytes) res
 speech               speech regions    VAD settings, audio stream            1 thread
 words  speech        Whisper's words   + model, language, device             threads, GPU
 tags                 YAMNet's scores   (in memory only, computed when read)  1 thread
-voices speech, words guard's verdict   + model, guard settings, tagger       threads, GPU
-       tags
+voices speech, words guard's verdict,  + model, guard settings, tagger       threads, GPU
+       tags          voiced spans
 sounds speech, tags  sound events      + describer and its settings          threads, GPU
 turns  speech        speaker turns     + diarizer, counts, its settings      1 thread, GPU
 ====== ============= ================= ===================================== ===============
@@ -35,6 +35,7 @@ from ccgen.speakers import Turn
 from ccgen.speech import VadSettings, speech_regions
 from ccgen.speech.guard import VERSION as GUARD_VERSION
 from ccgen.speech.guard import GuardSettings, check_transcript
+from ccgen.speech.unheard import voiced_spans
 from ccgen.stages.base import Context, Resources
 
 Regions = tuple[tuple[float, float], ...]
@@ -172,14 +173,16 @@ class VoicesStage:
 
     name, label, needs, cached = "voices", "checking speech", ("speech", "words", "tags"), True
 
-    def __init__(self, words: WordsStage, guard: GuardSettings, tagger_installed: bool) -> None:
+    def __init__(self, words: WordsStage, guard: GuardSettings, tagger_installed: bool,
+                 voiced_floor: float) -> None:
         self.words, self.guard, self.tagger_installed = words, guard, tagger_installed
+        self.voiced_floor = voiced_floor
 
     def settings(self) -> dict[str, Any]:
         w = self.words
         return {**w.speech.settings(), "words": w.model, "language": w.language,
                 "device": w.device, "guard": {**asdict(self.guard), "version": GUARD_VERSION},
-                "tagger": self.tagger_installed}
+                "tagger": self.tagger_installed, "voiced_floor": self.voiced_floor}
 
     def resources(self) -> Resources:
         return self.words.resources()
@@ -197,7 +200,11 @@ class VoicesStage:
             self.guard)
         if ctx.long_input():
             self.words.release()
-        return verdict
+        # where the tagger hears a voice: what untranscribed speech is checked against
+        # (ccgen.speech.unheard), kept here because the tagger's scores are not cached
+        voiced = voiced_spans(tags.window.scores, tags.window.classes,
+                              self.voiced_floor) if tags else []
+        return {**verdict, "voiced": [list(v) for v in voiced]}
 
     def encode(self, result: dict[str, Any]) -> Any:
         return result

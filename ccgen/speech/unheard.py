@@ -1,0 +1,107 @@
+"""Speech the diarizer hears and Whisper does not transcribe: captioned as ``[indistinct]``.
+
+On far-field meetings Whisper writes nothing for some stretches where a person clearly talks
+(two voices at once, a mumble, a reply across the room). Without a caption a deaf viewer does
+not know that anyone spoke; a hearing one hears a voice. SDH guides caption it as
+unintelligible speech (``[indistinct]``, BBC ``INDISTINCT``), under its speaker's mark. On the
+shared meetings these stretches were most of the caption-level diarization error (7.6 of
+9.7 s, bench/RESULTS.md).
+
+Two independent detectors must agree that it is speech, so a bark, a song or a door is never
+captioned as a voice:
+1. the diarizer puts one speaker there (a turn of its exclusive view, not overlap), with no
+   transcribed word, sung line or sound caption within ``margin`` seconds, for
+   ``min_length`` s or more;
+2. the tagger hears speech there: in at least ``voiced_share`` of the stretch, a window whose
+   speech classes score ``speech_floor`` or more and no less than its singing classes
+   (:func:`voiced_spans`, computed with the speech check and cached with it).
+
+The numbers are chosen by leave-one-clip-out on the shared clips (bench/unheard.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ccgen.cues import Word
+from ccgen.speech.vocals import PATCH_HOP_SECONDS, PATCH_SECONDS, ClassGroups
+
+if TYPE_CHECKING:
+    from ccgen.speakers.base import Turn
+
+Span = tuple[float, float]
+
+
+@dataclass(frozen=True)
+class UnheardSettings:
+    # chosen by leave-one-clip-out (bench/unheard.py): each fold's pick on the other clips,
+    # then the same rule on all of them for what ships
+    margin: float = 0.2  # s around each word (or sung line) that counts as captioned
+    min_length: float = 1.0  # s of untranscribed speech, at least (a caption's least time)
+    speech_floor: float = 0.5  # YAMNet speech-class score of a voiced window
+    voiced_share: float = 0.5  # of the stretch inside voiced windows
+
+
+def voiced_spans(scores: np.ndarray, classes: Sequence[str], floor: float) -> list[Span]:
+    """Where the tagger hears speech (its speech classes at `floor` or more, and not below its
+    singing classes), as merged spans of its 0.96 s windows."""
+    groups = ClassGroups(classes)
+    if scores.size == 0 or not groups.speech:
+        return []
+    speech = scores[:, groups.speech].max(axis=1)
+    sung = scores[:, groups.singing].max(axis=1) if groups.singing else np.zeros_like(speech)
+    spans: list[list[float]] = []
+    for i in np.flatnonzero((speech >= floor) & (speech >= sung)):
+        a, b = i * PATCH_HOP_SECONDS, i * PATCH_HOP_SECONDS + PATCH_SECONDS
+        if spans and a <= spans[-1][1]:
+            spans[-1][1] = b
+        else:
+            spans.append([a, b])
+    return [(float(a), float(b)) for a, b in spans]
+
+
+def _minus(pieces: list[Span], cut: Span) -> list[Span]:
+    a, b = cut
+    out: list[Span] = []
+    for s, e in pieces:
+        if b <= s or a >= e:
+            out.append((s, e))
+            continue
+        if a > s:
+            out.append((s, a))
+        if b < e:
+            out.append((b, e))
+    return out
+
+
+def _inside(span: Span, spans: Sequence[Span]) -> float:
+    """Seconds of `span` inside `spans`."""
+    return sum(max(0.0, min(span[1], b) - max(span[0], a)) for a, b in spans)
+
+
+def unheard_speech(turns: Sequence[Turn], captioned: Sequence[Span], voiced: Sequence[Span],
+                   settings: UnheardSettings | None = None) -> list[Span]:
+    """The stretches to caption as indistinct speech (module docstring): parts of the
+    diarizer's single-speaker turns that no captioned span (words, sung lines) comes within
+    ``margin`` of, ``min_length`` or longer, mostly inside `voiced`."""
+    s = settings or UnheardSettings()
+    found: list[Span] = []
+    for turn in sorted((t for t in turns if not t.overlap), key=lambda t: t.start):
+        pieces = [(turn.start, turn.end)]
+        for a, b in captioned:
+            if b + s.margin > turn.start and a - s.margin < turn.end:
+                pieces = _minus(pieces, (a - s.margin, b + s.margin))
+        found += [p for p in pieces if p[1] - p[0] >= s.min_length
+                  and _inside(p, voiced) >= s.voiced_share * (p[1] - p[0])]
+    return found
+
+
+def indistinct_words(spans: Sequence[Span], text: str) -> list[Word]:
+    """One word per stretch, `text` as the style renders it (``[indistinct]``), its speaker
+    left to :func:`ccgen.speakers.assign_speakers` like any word's. Its probability is 0: no
+    word was recognised there."""
+    return [Word(round(a, 3), round(b, 3), text, 0.0) for a, b in spans] if text else []
