@@ -36,7 +36,8 @@ demo: $(VENV)/.runtime
 # code paths most users' CPUs take (no AVX-512/VNNI): CTranslate2's int8 Whisper, oneDNN, MKL
 # and torch honour these variables (ONNX Runtime has none, and runs YAMNet in float only).
 AVX2_ENV   := CT2_FORCE_CPU_ISA=AVX2 ONEDNN_MAX_CPU_ISA=AVX2 MKL_ENABLE_INSTRUCTIONS=AVX2 ATEN_CPU_CAPABILITY=avx2
-AVX2_TESTS := tests/test_demo.py tests/test_tagging.py tests/test_transcriber.py tests/test_guard.py tests/test_campplus.py
+AVX2_TESTS := tests/test_demo.py tests/test_tagging.py tests/test_transcriber.py tests/test_guard.py tests/test_campplus.py \
+              tests/test_unheard.py
 
 test: $(VENV)/.dev
 	$(BIN)/ruff check ccgen tests bench
