@@ -36,7 +36,10 @@ def make_input(dest: Path, seconds: float) -> None:
 
 
 def sample_rss(pid: int, samples: list[tuple[float, float]]) -> None:
-    """Append (epoch s, MiB) of `pid`'s resident memory every 0.5 s until it exits."""
+    """Append (epoch s, MiB) of `pid`'s resident memory every 0.5 s until it exits: ccgen's
+    own process (the overall peak, ru_maxrss, also covers the ffmpeg it waited for; ffmpeg
+    decoding Opus holds a few MiB). On more than 2 cores a stage run beside another shows its
+    label when the main thread reaches it, so a peak may be credited to the stage before."""
     status = Path(f"/proc/{pid}/status")
     while True:
         try:
