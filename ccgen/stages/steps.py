@@ -51,8 +51,12 @@ class SpeechStage:
 
     name, label, needs, cached = "speech", "finding speech", (), True
 
-    def __init__(self, vad: VadSettings, audio_stream: int) -> None:
+    def __init__(self, vad: VadSettings, audio_stream: int,
+                 found: Callable[[Context, Regions], None] | None = None) -> None:
         self.vad, self.audio_stream = vad, audio_stream
+        # told the regions as soon as they are found: the captioner starts loading the
+        # diarizer then, beside Whisper, and only when there is speech to diarize
+        self.found = found
 
     def settings(self) -> dict[str, Any]:
         return {"vad": asdict(self.vad), "stream": self.audio_stream}
@@ -63,7 +67,10 @@ class SpeechStage:
     def run(self, ctx: Context, inputs: Mapping[str, Any]) -> Regions:
         samples = ctx.audio()
         ctx.step(self.label)
-        return tuple(tuple(r) for r in speech_regions(samples, self.vad))
+        regions = tuple(tuple(r) for r in speech_regions(samples, self.vad))
+        if self.found is not None:
+            self.found(ctx, regions)
+        return regions
 
     def encode(self, result: Regions) -> Any:
         return [list(r) for r in result]
