@@ -30,6 +30,7 @@ MMAP_THRESHOLD = 1024 * 1024  # bytes: blocks this large or larger are mmapped
 
 @lru_cache(maxsize=1)
 def _libc() -> Any | None:
+    """glibc, when this process runs on it (musl and macOS have neither call)."""
     try:
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
     except OSError:

@@ -243,9 +243,12 @@ class Captioner:
         return self._asr_seen or resolve_model(self.options.asr_model)
 
     def _asr_label(self) -> str:
+        """What the speech captions name as their source."""
         return self._asr_ids()[1]
 
     def models(self) -> dict[str, str]:
+        """The models behind the outputs (the timeline's ``models``): speech model path,
+        diarizer label, describer name."""
         return {"transcriber": self._asr_ids()[0], "diarizer": self._diarizer_label(),
                 "describer": self.describer.name if self.describer else "none"}
 
