@@ -211,10 +211,10 @@ class CampplusDiarizer:
         self._lock = threading.Lock()
 
     def preload(self) -> None:
-        """Start loading (once) in a background thread. The captioner calls it at the start
-        of a short input, not a long one: there torch and pyannote would sit in memory beside
-        Whisper and the tagger's scores for the whole transcription (bench/RESULTS.md, Long
-        input), so they load when the turns are due."""
+        """Start loading (once) in a background thread. The captioner calls it once the VAD
+        has found speech in a short input, not a long one: there torch and pyannote would sit
+        in memory beside Whisper and the tagger's scores for the whole transcription
+        (bench/RESULTS.md, Long input), so they load when the turns are due."""
         with self._lock:
             if self._loader.ident is not None:
                 return

@@ -3,7 +3,7 @@
 On far-field meetings Whisper writes nothing for some stretches where a person clearly talks
 (two voices at once, a mumble, a reply across the room). Without a caption a deaf viewer does
 not know that anyone spoke; a hearing one hears a voice. SDH guides caption it as
-unintelligible speech (``[indistinct]``, BBC ``INDISTINCT``), under its speaker's mark. On the
+unintelligible speech (``[indistinct]``, BBC ``(INDISTINCT)``), under its speaker's mark. On the
 shared meetings these stretches were most of the caption-level diarization error (7.6 of
 9.7 s, bench/RESULTS.md).
 
@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ccgen.cues import Word
-from ccgen.speech.vocals import PATCH_HOP_SECONDS, PATCH_SECONDS, ClassGroups
+from ccgen.speech.vocals import ClassGroups, window_spans
 
 if TYPE_CHECKING:
     from ccgen.speakers.base import Turn
@@ -57,14 +57,7 @@ def voiced_spans(scores: np.ndarray, classes: Sequence[str], floor: float) -> li
         return []
     speech = scores[:, groups.speech].max(axis=1)
     sung = scores[:, groups.singing].max(axis=1) if groups.singing else np.zeros_like(speech)
-    spans: list[list[float]] = []
-    for i in np.flatnonzero((speech >= floor) & (speech >= sung)):
-        a, b = i * PATCH_HOP_SECONDS, i * PATCH_HOP_SECONDS + PATCH_SECONDS
-        if spans and a <= spans[-1][1]:
-            spans[-1][1] = b
-        else:
-            spans.append([a, b])
-    return [(float(a), float(b)) for a, b in spans]
+    return window_spans(np.flatnonzero((speech >= floor) & (speech >= sung)))
 
 
 def _union(spans: Sequence[Span], widen: float = 0.0) -> list[Span]:

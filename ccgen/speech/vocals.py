@@ -66,14 +66,21 @@ def music_stretches(scores: np.ndarray, classes: Sequence[str], s: GuardSettings
     if scores.size == 0 or not cols:
         return []
     loud = np.flatnonzero(scores[:, cols].max(axis=1) >= s.music_floor)
+    return [(a, b) for a, b in window_spans(loud, bridge=2.0) if b - a >= s.min_music]
+
+
+def window_spans(windows: Sequence[int] | np.ndarray, bridge: float = 0.0
+                 ) -> list[tuple[float, float]]:
+    """The tagger's windows (ascending indices; each 0.96 s, every 0.48 s) as seconds, those
+    that overlap or lie at most `bridge` s apart joined into one span."""
     spans: list[list[float]] = []
-    for i in loud:
+    for i in windows:
         a, b = i * PATCH_HOP_SECONDS, i * PATCH_HOP_SECONDS + PATCH_SECONDS
-        if spans and a - spans[-1][1] <= 2.0:
+        if spans and a - spans[-1][1] <= bridge:
             spans[-1][1] = b
         else:
             spans.append([a, b])
-    return [(a, b) for a, b in spans if b - a >= s.min_music]
+    return [(float(a), float(b)) for a, b in spans]
 
 
 def vocal_spans(audio: np.ndarray, scores: np.ndarray, classes: Sequence[str],
